@@ -1,0 +1,826 @@
+"""bytes -> (validated DataFrame, ValidationReport): format, encoding, sheet, header row, kind, mapping.
+
+Nothing here touches the disk or the network: uploads arrive as bytes and stay in memory.
+
+Reading
+  * CSV: strict decodes in a fixed order (BOM, UTF-16 by its NUL pattern, UTF-8, cp932) — never a
+    silent guess; the encoding used is reported. Clean files go through pyarrow's CSV reader; files
+    whose row numbers pyarrow cannot keep exact (blank lines, ragged rows) go through the csv module.
+  * Workbooks: python-calamine (the engine pandas uses for ``engine="calamine"``), called directly so
+    that row numbers match Excel's (leading blank rows kept). Zip members are size-checked first.
+Validation
+  Column-wise with the parsers of ``kpi.parse``, driven by the pydantic models of ``kpi.schemas``.
+  Every rejected row is listed (Excel row, column, raw value, reason); rows_read == rows_valid +
+  rows_rejected holds by construction (a row is valid exactly when it has no error).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from . import parse
+from .messages import KIND_LABELS, message
+from .schemas import ALWAYS_PRESENT, KINDS, REGION_LABELS, SEGMENT_LABELS, FieldSpec, field_specs, label_lookup
+
+HEADER_SEARCH_ROWS = 20
+MAX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024  # a workbook's members together, as declared in the zip
+MAX_COMPRESSION_RATIO = 200
+MAX_SHEET_CELLS = 60_000_000  # declared sheet dimension rows x columns
+
+
+class LoadError(Exception):
+    """A file that cannot be read at all. ``code`` keys kpi.messages; ``params`` fill it."""
+
+    def __init__(self, code: str, **params: Any):
+        self.code = code
+        self.params = params
+        super().__init__(message(code, "en", **params))
+
+    def message(self, lang: str = "ja") -> str:
+        params = dict(self.params)
+        if self.code == "unknown_kind":
+            params["expected"] = expected_headers_hint(lang)
+        return message(self.code, lang, **params)
+
+
+class MappingNeeded(LoadError):
+    """The kind is known but required columns were not recognised: the user maps them by hand."""
+
+    def __init__(self, kind: str, missing: list[str], table: "RawTable", header_row: int, headers: list[str]):
+        super().__init__("missing_required", kind=KIND_LABELS[kind]["en"], columns=", ".join(missing))
+        self.kind = kind
+        self.missing = missing
+        self.table = table
+        self.header_row = header_row
+        self.headers = headers
+
+    def message(self, lang: str = "ja") -> str:
+        names = {s.name: s.aliases[0] for s in _SPECS[self.kind]}
+        columns = ", ".join(f"{names[m]}（{m}）" if lang == "ja" else m for m in self.missing)
+        return message("missing_required", lang, kind=KIND_LABELS[self.kind][lang], columns=columns)
+
+
+# ------------------------------------------------------------------ mapping file
+class ColumnMapping(BaseModel):
+    """The saved column mapping (SPEC section 1): rename headers, map labels, fill constants."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: str | None = None
+    columns: dict[str, str] = {}
+    values: dict[str, dict[str, str]] = {}
+    constants: dict[str, Any] = {}
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, v):
+        if v is not None and v not in KINDS:
+            raise ValueError(f"unknown kind {v!r}; use one of {', '.join(KINDS)}")
+        return v
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> "ColumnMapping":
+        try:
+            return cls.model_validate(json.loads(text))
+        except (ValueError, ValidationError) as exc:
+            raise LoadError("bad_mapping", what=str(exc).splitlines()[0]) from None
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(exclude_none=True), ensure_ascii=False, indent=2)
+
+
+# ------------------------------------------------------------------ raw table
+@dataclass
+class RawTable:
+    """Cells as read, before the header is known. ``rows[i]`` is Excel row ``excel_rows[i]``."""
+
+    cells: pd.DataFrame  # object / str columns 0..n-1, header rows included
+    excel_rows: np.ndarray
+    source: str  # "csv" or "xlsx"
+    encoding: str | None = None
+    sheet: str | None = None
+    sheets: tuple[str, ...] = ()
+    notes: list[tuple[int, str, str]] = field(default_factory=list)  # (excel_row, code, value)
+    skipped_blank_lines: int = 0  # empty CSV lines dropped while reading (their row numbers are kept)
+
+
+def header_key(text: Any) -> str:
+    """How headers are compared: NFKC, lower case, no spaces/underscores, bracketed units removed."""
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return ""
+    key = parse.nfkc(str(text)).lower()
+    key = re.sub(r"[(\[【][^)\]】]*[)\]】]", "", key)
+    return re.sub(r"[\s_\-・]", "", key)
+
+
+def alias_index(kind: str) -> dict[str, str]:
+    index: dict[str, str] = {}
+    for spec in field_specs(kind):
+        for alias in (spec.name, *spec.aliases):
+            index.setdefault(header_key(alias), spec.name)
+    return index
+
+
+_ALIAS_INDEX = {kind: alias_index(kind) for kind in KINDS}
+_SPECS = {kind: field_specs(kind) for kind in KINDS}
+
+
+# ------------------------------------------------------------------ format sniffing and decoding
+def sniff_format(data: bytes, file_name: str = "") -> str:
+    """'xlsx', 'ole' (old .xls or an encrypted workbook) or 'text'."""
+    if not data:
+        raise LoadError("empty_file")
+    if data[:4] == b"PK\x03\x04":
+        return "xlsx"
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return "ole"
+    for magic, what in ((b"\x89PNG", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF8", "GIF"), (b"%PDF", "PDF")):
+        if data.startswith(magic):
+            raise LoadError("not_spreadsheet", what=what)
+    return "text"
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Strict decodes in a fixed order; returns (text, encoding). Never guesses silently."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return _strict(data[3:], "utf-8"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _strict(data, "utf-16"), "utf-16"
+    head = data[:4096]
+    if head.count(b"\x00") > len(head) // 4:
+        # UTF-16 without a BOM: ASCII characters leave a NUL in every other byte.
+        even_nuls, odd_nuls = head[0::2].count(0), head[1::2].count(0)
+        for enc in ("utf-16-le", "utf-16-be") if odd_nuls >= even_nuls else ("utf-16-be", "utf-16-le"):
+            try:
+                return data.decode(enc), enc
+            except UnicodeDecodeError:
+                continue
+        raise LoadError("not_text")
+    if b"\x00" in head:
+        raise LoadError("not_text")
+    for enc in ("utf-8", "cp932"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if _looks_binary(text):
+            raise LoadError("not_text")
+        return text, enc
+    raise LoadError("unknown_encoding")
+
+
+def _strict(data: bytes, enc: str) -> str:
+    try:
+        return data.decode(enc)
+    except UnicodeDecodeError:
+        raise LoadError("unknown_encoding") from None
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:8192]
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\r\n\t")
+    return controls > max(8, len(sample) // 100)
+
+
+# ------------------------------------------------------------------ CSV
+_BLANK_LINE = re.compile(r"(?:\r\n|\n|\r(?!\n))[ \t]*(?:\r\n|\n|\r(?!\n))")
+
+
+def read_csv_table(data: bytes) -> RawTable:
+    text, encoding = decode_text(data)
+    if not text.strip():
+        raise LoadError("empty_file")
+    first_line = text[: text.find("\n")] if "\n" in text else text
+    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+    head_records, data_offset = _head_records(text, delimiter)
+    width = max((len(r) for r in head_records), default=0)
+    header_idx = _best_header_row(head_records)[0] if head_records else 0
+    # Records before and including the header go through the csv module; the rest through pyarrow.
+    head_records = head_records[: header_idx + 1]
+    data_start = _offset_after_records(text, delimiter, header_idx + 1)
+    width = max(width, max((len(r) for r in head_records), default=0))
+    body = text[data_start:]
+    n_cols = max(len(head_records[-1]) if head_records else width, 1)
+    notes: list[tuple[int, str, str]] = []
+    body_frame = None
+    if body and not _BLANK_LINE.search(body) and not body.startswith(("\n", "\r")):
+        body_frame = _read_body_pyarrow(body, delimiter, n_cols)
+    if body_frame is None:
+        body_frame, body_rows, notes, skipped = _read_body_csv(body, delimiter, n_cols, first_row=header_idx + 2)
+    else:
+        body_rows = np.arange(header_idx + 2, header_idx + 2 + len(body_frame), dtype=np.int64)
+        skipped = 0
+    head = pd.DataFrame([(r + [""] * n_cols)[:n_cols] for r in head_records], dtype=object)
+    head.columns = range(n_cols)
+    body_frame.columns = range(n_cols)
+    cells = pd.concat([head.astype("str"), body_frame], ignore_index=True) if len(body_frame) else head.astype("str")
+    rows = np.concatenate([np.arange(1, header_idx + 2, dtype=np.int64), body_rows])
+    return RawTable(cells=cells, excel_rows=rows, source="csv", encoding=encoding, notes=notes, skipped_blank_lines=skipped)
+
+
+def _head_records(text: str, delimiter: str) -> tuple[list[list[str]], int]:
+    sample = text[: 256 * 1024]
+    reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+    records = []
+    try:
+        for record in reader:
+            records.append(record)
+            if len(records) >= HEADER_SEARCH_ROWS:
+                break
+    except csv.Error:
+        pass
+    return records, 0
+
+
+def _offset_after_records(text: str, delimiter: str, n_records: int) -> int:
+    """Character offset where record ``n_records`` starts (quoted newlines respected)."""
+    consumed = 0
+    lines = iter(text.splitlines(keepends=True))
+
+    def counting():
+        nonlocal consumed
+        for line in lines:
+            consumed += len(line)
+            yield line
+
+    reader = csv.reader(counting(), delimiter=delimiter)
+    for _ in range(n_records):
+        try:
+            next(reader)
+        except StopIteration:
+            break
+    return consumed
+
+
+def _read_body_pyarrow(body: str, delimiter: str, n_cols: int) -> pd.DataFrame | None:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = [f"c{i}" for i in range(n_cols)]
+    bad_rows = []
+
+    def on_invalid(row):
+        bad_rows.append(row)
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(body.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None
+    if bad_rows:
+        return None  # ragged rows: the csv module keeps exact row numbers
+    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get)
+    return frame
+
+
+def _read_body_csv(body: str, delimiter: str, n_cols: int, first_row: int):
+    """Exact path: every record keeps its Excel row; blank lines count as rows but hold no data."""
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)
+    records, rows, notes = [], [], []
+    skipped = 0
+    row = first_row - 1
+    try:
+        for record in reader:
+            row += 1
+            if not record:
+                skipped += 1
+                continue
+            if len(record) > n_cols:
+                extra = record[n_cols:]
+                if any(cell.strip() for cell in extra):
+                    notes.append((row, "extra_cells", str(len(record))))
+                record = record[:n_cols]
+            elif len(record) < n_cols:
+                record = record + [""] * (n_cols - len(record))
+            records.append(record)
+            rows.append(row)
+    except csv.Error as exc:
+        raise LoadError("unreadable", what=f"CSV {row + 1}行目: {exc}") from None
+    frame = pd.DataFrame(records, columns=range(n_cols), dtype="str") if records else pd.DataFrame(columns=range(n_cols), dtype="str")
+    # Trailing blank lines at the end of a file are not rows anyone would count.
+    trailing = 0 if not rows else row - rows[-1]
+    return frame, np.array(rows, dtype=np.int64), notes, skipped - trailing
+
+
+# ------------------------------------------------------------------ workbooks
+def check_zip(data: bytes) -> zipfile.ZipFile:
+    """Open the workbook zip and refuse bombs by the sizes it declares, before anything is inflated."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise LoadError("broken_xlsx") from None
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise LoadError("too_large", what=f"{total / 2**20:,.0f} MB")
+    for info in infos:
+        if info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO and info.file_size > 20 * 2**20:
+            raise LoadError("too_large", what=f"{info.filename}: {info.file_size / 2**20:,.0f} MB")
+    names = {i.filename for i in infos}
+    if "[Content_Types].xml" not in names:
+        raise LoadError("not_spreadsheet", what="zip")
+    return zf
+
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension[^>]*ref="([A-Z]+)?(\d+)?(?::([A-Z]+)(\d+))?"')
+
+
+def _col_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ord(ch) - 64)
+    return n
+
+
+def check_sheet_dimensions(zf: zipfile.ZipFile) -> None:
+    """Refuse sheets whose declared area would make calamine allocate a dense grid of billions of cells
+    (calamine aborts the whole process on a lone cell at XFD1048576: issue #433)."""
+    for info in zf.infolist():
+        if not re.match(r"xl/worksheets/[^/]+\.xml$", info.filename):
+            continue
+        with zf.open(info) as fh:
+            head = fh.read(4096)
+        m = _DIMENSION.search(head)
+        if not m:
+            continue
+        last_col = (m.group(3) or m.group(1) or b"A").decode("ascii")
+        last_row = int(m.group(4) or m.group(2) or 1)
+        if last_row * _col_number(last_col) > MAX_SHEET_CELLS:
+            raise LoadError("too_large", what=f"{last_col}{last_row}")
+
+
+def read_workbook_table(data: bytes, sheet: str | None = None) -> RawTable:
+    zf = check_zip(data)
+    check_sheet_dimensions(zf)
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as exc:  # calamine raises its own error types for damaged files
+        raise LoadError("broken_xlsx") from exc
+    names = tuple(wb.sheet_names)
+    if not names:
+        raise LoadError("broken_xlsx")
+    if sheet is not None and sheet not in names:
+        raise LoadError("sheet_not_found", sheet=sheet, sheets=", ".join(names))
+    candidates = [sheet] if sheet is not None else list(names)
+    best: tuple[int, RawTable] | None = None
+    for name in candidates:
+        try:
+            rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except Exception as exc:
+            raise LoadError("broken_xlsx") from exc
+        table = _table_from_rows(rows, name, names)
+        score = _best_header_row(_head_lists(table))[2] if len(table.cells) else -1
+        if best is None or score > best[0]:
+            best = (score, table)
+    assert best is not None
+    return best[1]
+
+
+def _table_from_rows(rows: list[list[Any]], sheet: str, sheets: tuple[str, ...]) -> RawTable:
+    width = max((len(r) for r in rows), default=0)
+    cells = pd.DataFrame(rows, dtype=object) if rows else pd.DataFrame(dtype=object)
+    if width:
+        cells = cells.reindex(columns=range(width))
+    return RawTable(cells=cells, excel_rows=np.arange(1, len(cells) + 1, dtype=np.int64), source="xlsx", sheet=sheet, sheets=sheets)
+
+
+def read_ole(data: bytes) -> RawTable:
+    """An OLE container is either an encrypted OOXML workbook or an old .xls."""
+    try:
+        import msoffcrypto
+
+        office = msoffcrypto.OfficeFile(io.BytesIO(data))
+        if office.is_encrypted():
+            raise LoadError("encrypted")
+    except LoadError:
+        raise
+    except Exception:
+        pass
+    try:
+        from python_calamine import CalamineWorkbook
+
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        name = wb.sheet_names[0]
+        rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except Exception:
+        raise LoadError("old_xls") from None
+    return _table_from_rows(rows, name, tuple(wb.sheet_names))
+
+
+def read_table(data: bytes, file_name: str = "", sheet: str | None = None) -> RawTable:
+    fmt = sniff_format(data, file_name)
+    if fmt == "xlsx":
+        return read_workbook_table(data, sheet)
+    if fmt == "ole":
+        return read_ole(data)
+    return read_csv_table(data)
+
+
+# ------------------------------------------------------------------ header row and kind
+def _head_lists(table: RawTable) -> list[list[Any]]:
+    head = table.cells.head(HEADER_SEARCH_ROWS)
+    return [list(r) for r in head.itertuples(index=False)]
+
+
+def _best_header_row(records: list[list[Any]], kinds: tuple[str, ...] = KINDS, mapped: dict[str, str] | None = None) -> tuple[int, str | None, int]:
+    """(row index, kind, score) of the most header-like row among the first 20.
+
+    Score per kind: recognised fields + 3 x recognised required fields. Ties keep the earlier row.
+    """
+    mapped_keys = {header_key(k): v for k, v in (mapped or {}).items()}
+    best = (0, None, 0)
+    for idx, record in enumerate(records[:HEADER_SEARCH_ROWS]):
+        keys = [header_key(c) for c in record]
+        for kind in kinds:
+            index = _ALIAS_INDEX[kind]
+            fields = {mapped_keys.get(k) or index.get(k) for k in keys if k} - {None}
+            required = {s.name for s in _SPECS[kind] if s.required}
+            score = len(fields) + 3 * len(fields & required)
+            if score > best[2]:
+                best = (idx, kind, score)
+    return best
+
+
+def expected_headers_hint(lang: str = "ja") -> str:
+    parts = []
+    for kind in KINDS:
+        req = [s.aliases[0] if lang == "ja" else s.name for s in _SPECS[kind] if s.required]
+        parts.append(f"{KIND_LABELS[kind][lang]}: {'・'.join(req)}")
+    return " / ".join(parts)
+
+
+@dataclass(frozen=True)
+class HeaderMatch:
+    kind: str
+    header_idx: int
+    headers: list[str]
+    column_map: dict[int, str]  # table column -> field
+    unknown: list[str]
+    duplicates: list[str]
+
+
+def match_header(table: RawTable, kind: str | None, mapping: ColumnMapping | None) -> HeaderMatch:
+    records = _head_lists(table)
+    if not records:
+        raise LoadError("empty_file")
+    kind = kind or (mapping.kind if mapping else None)
+    kinds = (kind,) if kind else KINDS
+    idx, found_kind, score = _best_header_row(records, kinds, mapping.columns if mapping else None)
+    if found_kind is None:
+        if kind:
+            found_kind, idx = kind, 0
+        else:
+            raise LoadError("unknown_kind", expected=expected_headers_hint("ja"))
+    headers = ["" if v is None or (isinstance(v, float) and np.isnan(v)) else parse.nfkc(str(v)) for v in records[idx]]
+    mapped_keys = {header_key(k): v for k, v in (mapping.columns if mapping else {}).items()}
+    index = _ALIAS_INDEX[found_kind]
+    valid_fields = {s.name for s in _SPECS[found_kind]}
+    column_map: dict[int, str] = {}
+    seen: set[str] = set()
+    unknown, duplicates = [], []
+    for col, name in enumerate(headers):
+        key = header_key(name)
+        target = mapped_keys.get(key) or index.get(key)
+        if target is None or target not in valid_fields:
+            if name:
+                unknown.append(name)
+            continue
+        if target in seen:
+            duplicates.append(name)
+            continue
+        seen.add(target)
+        column_map[col] = target
+    return HeaderMatch(found_kind, idx, headers, column_map, unknown, duplicates)
+
+
+# ------------------------------------------------------------------ validation
+@dataclass(frozen=True)
+class ValidationReport:
+    """What the page shows, the CLI prints and the user downloads."""
+
+    kind: str
+    file_name: str
+    source: str
+    encoding: str | None
+    sheet: str | None
+    sheets: tuple[str, ...]
+    header_row: int
+    rows_read: int
+    rows_valid: int
+    rows_rejected: int
+    errors: pd.DataFrame  # row, column, value, code, field, params
+    warnings: pd.DataFrame  # row, column, value, code, count
+    column_map: dict[str, str]  # source header -> field
+    unknown_columns: tuple[str, ...]
+    blank_rows: int
+
+    def errors_table(self, lang: str = "ja") -> pd.DataFrame:
+        return _render(self.errors, lang)
+
+    def warnings_table(self, lang: str = "ja") -> pd.DataFrame:
+        return _render(self.warnings, lang)
+
+    def to_json(self, lang: str = "ja") -> dict:
+        """SPEC section 3 `validate` JSON (plus a few descriptive keys after the contract's)."""
+        err = self.errors_table(lang)
+        warn = self.warnings_table(lang)
+        return {
+            "kind": self.kind,
+            "rows_read": self.rows_read,
+            "rows_valid": self.rows_valid,
+            "rows_rejected": self.rows_rejected,
+            "errors": [
+                {"row": int(r.row), "column": r.column, "value": r.value, "message": r.message}
+                for r in err.itertuples(index=False)
+            ],
+            "warnings": [
+                {"row": None if pd.isna(r.row) else int(r.row), "column": r.column, "value": r.value, "message": r.message}
+                for r in warn.itertuples(index=False)
+            ],
+            "encoding": self.encoding,
+            "sheet": self.sheet,
+            "header_row": self.header_row,
+        }
+
+
+def _render(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    out = frame[["row", "column", "value"]].copy()
+    out["message"] = [
+        message(code, lang, column=col, value=val, **(params or {}))
+        for code, col, val, params in zip(frame["code"], frame["column"], frame["value"], frame["params"])
+    ]
+    return out.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    frame: pd.DataFrame  # the valid rows, in the validated-frame contract (kpi/__init__.py)
+    report: ValidationReport
+    rejected_raw: pd.DataFrame  # the rejected rows as they were in the file, original headers
+
+
+_EMPTY_ISSUES = pd.DataFrame({"row": pd.Series(dtype="Int64"), "column": pd.Series(dtype=object), "value": pd.Series(dtype=object), "code": pd.Series(dtype=object), "field": pd.Series(dtype=object), "params": pd.Series(dtype=object)})
+
+
+def _cell_strings(raw: pd.Series, positions: np.ndarray) -> list[str]:
+    return ["" if parse.is_missing_scalar(v) and not isinstance(v, str) else parse._cell_text(v) for v in raw.iloc[positions]]
+
+
+def _allowed_labels(spec: FieldSpec) -> str:
+    return ", ".join(names[0] for names in (spec.labels or {}).values())
+
+
+def validate_table(table: RawTable, match: HeaderMatch, mapping: ColumnMapping | None, file_name: str = "") -> LoadResult:
+    kind = match.kind
+    body = table.cells.iloc[match.header_idx + 1 :]
+    rows = table.excel_rows[match.header_idx + 1 :]
+    # Blank rows (every cell empty) are not data: they keep their row numbers but are not counted.
+    if len(body):
+        as_text = body.astype("str").fillna("")
+        nonblank = (as_text.apply(lambda c: c.str.strip()) != "").any(axis=1).to_numpy()
+        if not nonblank.all():
+            body, rows = body[nonblank], rows[nonblank]
+        blank_rows = int((~nonblank).sum())
+    else:
+        blank_rows = 0
+    body = body.reset_index(drop=True)
+    n = len(body)
+    if n == 0:
+        raise LoadError("no_data_rows")
+
+    specs = {s.name: s for s in _SPECS[kind]}
+    field_to_col = {f: c for c, f in match.column_map.items()}
+    constants = dict(mapping.constants) if mapping else {}
+    value_maps = {f: {parse.label_key(k): v for k, v in m.items()} for f, m in (mapping.values if mapping else {}).items()}
+
+    out: dict[str, pd.Series] = {}
+    error_parts: list[pd.DataFrame] = []
+    warning_parts: list[pd.DataFrame] = []
+    rejected = np.zeros(n, dtype=bool)
+
+    def add_issue(parts, mask: np.ndarray, code: str, spec: FieldSpec, raw: pd.Series | None, column: str, params: dict | None = None):
+        pos = np.flatnonzero(mask)
+        if not len(pos):
+            return
+        values = _cell_strings(raw, pos) if raw is not None else [""] * len(pos)
+        parts.append(pd.DataFrame({"row": rows[pos], "column": column, "value": values, "code": code, "field": spec.name, "params": [params] * len(pos)}))
+
+    for name, spec in specs.items():
+        if name in field_to_col:
+            raw = body[field_to_col[name]]
+            column = match.headers[field_to_col[name]] or name
+        elif name in constants:
+            raw = pd.Series([constants[name]] * n, dtype=object)
+            column = name
+        else:
+            continue
+        if spec.kind == "text":
+            values = parse.parse_text(raw)
+            bad = np.zeros(n, dtype=bool)
+        elif spec.kind in ("date", "datetime"):
+            parsed = parse.parse_dates(raw)
+            values, bad = parsed.values, parsed.bad.to_numpy()
+            if spec.kind == "datetime":
+                out[f"{name}_has_time"] = parsed.has_time
+            else:
+                values = values.dt.normalize()
+        elif spec.kind in ("int", "number", "rate"):
+            parsed = parse.parse_numbers(raw)
+            values, bad = parsed.values, parsed.bad.to_numpy()
+        elif spec.kind == "bool":
+            parsed = parse.parse_bools(raw)
+            values, bad = parsed.values, parsed.bad.to_numpy()
+        else:  # enum
+            lookup = {**label_lookup(spec.labels), **value_maps.get(name, {})}
+            resolver = parse.region_scalar if spec.labels is REGION_LABELS else None
+            parsed = parse.parse_enum(raw, lookup, resolver)
+            values, bad = parsed.values, parsed.bad.to_numpy()
+        missing = values.isna().to_numpy() & ~bad if spec.kind != "bool" else np.zeros(n, dtype=bool)
+
+        if spec.required:
+            add_issue(error_parts, missing, "required_missing", spec, raw, column)
+            rejected |= missing
+        if bad.any():
+            soft_enum = spec.labels is REGION_LABELS or spec.labels is SEGMENT_LABELS
+            if spec.kind == "enum" and soft_enum and not spec.required:
+                values = values.where(~bad, "other")
+                _unmapped_label_warnings(warning_parts, raw, bad, rows, column, spec)
+            elif spec.required or spec.kind in ("enum", "bool"):
+                code = {"date": "invalid_date", "datetime": "invalid_date", "enum": "unknown_label", "bool": "invalid_bool"}.get(spec.kind, "invalid_number")
+                add_issue(error_parts, bad, code, spec, raw, column, {"allowed": _allowed_labels(spec)} if spec.kind == "enum" else None)
+                rejected |= bad
+            else:
+                add_issue(warning_parts, bad, "invalid_optional", spec, raw, column)
+        if spec.kind in ("int", "number", "rate"):
+            arr = values.to_numpy(dtype="float64", na_value=np.nan)
+            with np.errstate(invalid="ignore"):
+                if spec.le == 1 and spec.kind == "rate":
+                    over = arr > 1
+                    add_issue(error_parts, over, "rate_above_one", spec, raw, column)
+                    rejected |= over
+                    low = arr < 0
+                    add_issue(error_parts, low, "negative", spec, raw, column)
+                    rejected |= low
+                elif spec.ge is not None or spec.le is not None:
+                    lo = spec.ge if spec.ge is not None else -np.inf
+                    hi = spec.le if spec.le is not None else np.inf
+                    outside = (arr < lo) | (arr > hi)
+                    if spec.ge == 0 and spec.le is None:
+                        add_issue(error_parts, outside, "negative", spec, raw, column)
+                    else:
+                        add_issue(error_parts, outside, "out_of_range", spec, raw, column, {"low": _fmt(lo), "high": _fmt(hi)})
+                    rejected |= outside
+        if spec.kind == "enum" and spec.default is not None:
+            values = values.fillna(spec.default)
+        out[name] = values
+
+    _fill_defaults(kind, out, n)
+    for dup in match.duplicates:
+        warning_parts.append(pd.DataFrame({"row": [pd.NA], "column": [dup], "value": [""], "code": ["duplicate_column"], "field": [None], "params": [None]}))
+    for row, code, value in table.notes:
+        warning_parts.append(pd.DataFrame({"row": [row], "column": [""], "value": [value], "code": [code], "field": [None], "params": [None]}))
+
+    frame = pd.DataFrame(out)
+    frame["_row"] = rows.astype(np.int64)
+    valid = ~rejected
+    frame = frame[valid].reset_index(drop=True)
+    if kind == "onboarding" and "session_no" in frame:
+        frame["session_no"] = frame["session_no"].astype("int64")
+
+    errors = pd.concat(error_parts, ignore_index=True) if error_parts else _EMPTY_ISSUES.copy()
+    errors = errors.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
+    warnings = pd.concat(warning_parts, ignore_index=True) if warning_parts else _EMPTY_ISSUES.copy()
+    header_excel_row = int(table.excel_rows[match.header_idx])
+    rejected_raw = body[rejected].copy()
+    rejected_raw.columns = _unique_headers(match.headers, body.shape[1])
+    rejected_raw.insert(0, "_row", rows[rejected])
+
+    report = ValidationReport(
+        kind=kind,
+        file_name=file_name,
+        source=table.source,
+        encoding=table.encoding,
+        sheet=table.sheet,
+        sheets=table.sheets,
+        header_row=header_excel_row,
+        rows_read=n,
+        rows_valid=int(valid.sum()),
+        rows_rejected=int(rejected.sum()),
+        errors=errors,
+        warnings=warnings,
+        column_map={match.headers[c]: f for c, f in match.column_map.items()} | {f: f for f in constants if f not in field_to_col},
+        unknown_columns=tuple(match.unknown),
+        blank_rows=blank_rows + table.skipped_blank_lines,
+    )
+    return LoadResult(frame=frame, report=report, rejected_raw=rejected_raw)
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _unique_headers(headers: list[str], width: int) -> list[str]:
+    names, seen = [], {}
+    for i in range(width):
+        base = headers[i] if i < len(headers) and headers[i] else f"列{i + 1}"
+        count = seen.get(base, 0)
+        seen[base] = count + 1
+        names.append(base if count == 0 else f"{base}.{count}")
+    return names
+
+
+def _unmapped_label_warnings(parts, raw: pd.Series, bad: np.ndarray, rows: np.ndarray, column: str, spec: FieldSpec) -> None:
+    """SPEC: an unknown region/segment label becomes `other` with one warning per label and its count."""
+    labels = pd.Series(_cell_strings(raw, np.flatnonzero(bad)))
+    first_rows = rows[np.flatnonzero(bad)]
+    summary = pd.DataFrame({"label": labels, "row": first_rows}).groupby("label", sort=False).agg(row=("row", "min"), count=("row", "size"))
+    for label, rec in summary.iterrows():
+        parts.append(pd.DataFrame({"row": [rec["row"]], "column": [column], "value": [label], "code": ["unmapped_label"], "field": [spec.name], "params": [{"count": int(rec["count"])}]}))
+
+
+def _fill_defaults(kind: str, out: dict[str, pd.Series], n: int) -> None:
+    """Defaults of SPEC section 1 for fields the file lacks or leaves blank."""
+    index = pd.RangeIndex(n)
+    for name in ALWAYS_PRESENT[kind]:
+        if name not in out:
+            out[name] = pd.Series(pd.NA, index=index, dtype="str")
+    if kind == "leads":
+        collected = out.get("collected_on", pd.Series(pd.NaT, index=index)).notna()
+        out["status"] = out["status"].where(out["status"].notna(), np.where(collected, "won", "open")).astype("str")
+        out["region"] = out["region"].fillna("other").astype("str")
+        out["segment"] = out["segment"].fillna("other").astype("str")
+    elif kind == "activities":
+        out["region"] = out["region"].fillna("other").astype("str")
+    elif kind == "visits":
+        out["status"] = out["status"].fillna("attended").astype("str")
+    elif kind == "onboarding":
+        held = out.get("held_on", pd.Series(pd.NaT, index=index)).notna()
+        out["status"] = out["status"].where(out["status"].notna(), np.where(held, "done", "scheduled")).astype("str")
+
+
+# ------------------------------------------------------------------ the one entry point
+def load(data: bytes, file_name: str = "", kind: str | None = None, sheet: str | None = None, mapping: ColumnMapping | None = None) -> LoadResult:
+    """Read, recognise and validate one uploaded file.
+
+    Raises ``LoadError`` (one plain sentence, in Japanese or English via ``.message(lang)``) when the
+    file cannot be read at all, and ``MappingNeeded`` when required columns must be mapped by hand.
+    """
+    if kind is not None and kind not in KINDS:
+        raise LoadError("unknown_kind", expected=expected_headers_hint("ja"))
+    table = read_table(data, file_name, sheet)
+    if table.cells.empty:
+        raise LoadError("empty_file")
+    match = match_header(table, kind, mapping)
+    present = set(match.column_map.values()) | set(mapping.constants if mapping else {})
+    missing = [s.name for s in _SPECS[match.kind] if s.required and s.name not in present]
+    if missing:
+        raise MappingNeeded(match.kind, missing, table, match.header_idx, match.headers)
+    return validate_table(table, match, mapping, file_name)
+
+
+def column_samples(table: RawTable, header_idx: int, headers: list[str], n: int = 3) -> dict[str, list[str]]:
+    """A few non-empty sample values per source column, for the mapping select boxes."""
+    body = table.cells.iloc[header_idx + 1 : header_idx + 200]
+    samples = {}
+    for col, name in enumerate(headers):
+        if not name or col not in body.columns:
+            continue
+        values = [parse._cell_text(v) for v in body[col] if not parse.is_missing_scalar(v)][:n]
+        samples[name] = values
+    return samples
+
+
+def rejected_rows_table(result: LoadResult, lang: str = "ja") -> pd.DataFrame:
+    """The rejected rows as they were in the file (original headers), with their Excel row number first
+    and every reason joined in a last column, ready to fix and upload again (the extra columns are
+    ignored on re-upload)."""
+    raw = result.rejected_raw.copy()
+    row_col, err_col = ("行番号", "エラー内容") if lang == "ja" else ("row", "errors")
+    errors = result.report.errors_table(lang)
+    reasons = errors.groupby("row")["message"].agg(" / ".join) if len(errors) else pd.Series(dtype=object)
+    raw = raw.rename(columns={"_row": row_col})
+    raw[err_col] = raw[row_col].map(reasons).fillna("")
+    for col in raw.columns:
+        if raw[col].dtype == object:
+            raw[col] = raw[col].map(lambda v: parse._cell_text(v) if not parse.is_missing_scalar(v) or isinstance(v, str) else "")
+    return raw.reset_index(drop=True)
+
+
+def mapping_from_report(report: ValidationReport) -> ColumnMapping:
+    """The mapping that reproduces how this file was read (source header -> field), to save for next week."""
+    return ColumnMapping(kind=report.kind, columns={h: f for h, f in report.column_map.items() if h != f})

@@ -1,0 +1,57 @@
+"""Validation and load messages in Japanese and English (the CLI and the pages render the same text).
+
+UI labels live in ``ui/strings.py``; this table holds only what ``kpi`` itself reports, so that the
+command line, which has no Streamlit, says exactly what the page says.
+"""
+from __future__ import annotations
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # ---- row errors (the row is rejected)
+    "required_missing": {"ja": "必須項目「{column}」が空です", "en": "required column '{column}' is empty"},
+    "invalid_date": {"ja": "「{value}」は日付として読めません（例: 2026/11/20, 令和8年11月20日）", "en": "'{value}' is not a date (e.g. 2026/11/20, 令和8年11月20日)"},
+    "invalid_number": {"ja": "「{value}」は数値として読めません（例: 12000, 1.2万円, 85%）", "en": "'{value}' is not a number (e.g. 12000, 1.2万円, 85%)"},
+    "invalid_bool": {"ja": "「{value}」は はい/いいえ（○/×）として読めません", "en": "'{value}' is not yes/no (○/×)"},
+    "unknown_label": {"ja": "「{value}」は「{column}」の選択肢にありません（使える値: {allowed}）", "en": "'{value}' is not an allowed value of '{column}' (allowed: {allowed})"},
+    "negative": {"ja": "「{column}」にマイナスの値 {value} は使えません", "en": "'{column}' cannot be negative ({value})"},
+    "out_of_range": {"ja": "「{column}」の値 {value} が範囲外です（{low}〜{high}）", "en": "'{column}' value {value} is out of range ({low}–{high})"},
+    "rate_above_one": {"ja": "「{column}」の値 {value} が100%を超えています", "en": "'{column}' value {value} is above 100%"},
+    "column_count": {"ja": "列の数がヘッダーと合いません（{value}列）", "en": "the number of cells does not match the header ({value} cells)"},
+    # ---- warnings (the row is kept)
+    "invalid_optional": {"ja": "「{value}」は読めないため空として扱いました（{column}）", "en": "'{value}' could not be read and was treated as empty ({column})"},
+    "unmapped_label": {"ja": "「{value}」を「その他」に分類しました（{count}行）。列の対応付けで地域・区分を指定できます", "en": "'{value}' was classed as 'other' ({count} rows); map it in the column mapping"},
+    "duplicate_column": {"ja": "列「{column}」と同じ項目の列が複数あります。最初の列を使いました", "en": "more than one column maps to '{column}'; the first one was used"},
+    "extra_cells": {"ja": "ヘッダーより多いセルがあります（{value}列）。余分なセルは無視しました", "en": "more cells than header columns ({value}); the extra cells were ignored"},
+    "history_incomplete": {"ja": "データの最初の月は過去の来院履歴がないため、新患と再来の区別が不正確です", "en": "the data's first month has no earlier history, so new vs returning is uncertain"},
+    # ---- whole-file errors (nothing can be read)
+    "empty_file": {"ja": "ファイルが空です。", "en": "The file is empty."},
+    "no_data_rows": {"ja": "ヘッダーはありますがデータ行がありません。", "en": "The file has a header but no data rows."},
+    "not_text": {"ja": "このファイルはCSV（テキスト）ではありません。Excelで「CSV UTF-8」か「.xlsx」で保存し直してください。", "en": "This file is not a CSV text file. Save it from Excel as 'CSV UTF-8' or '.xlsx'."},
+    "unknown_encoding": {"ja": "文字コードを判別できません（UTF-8 / Shift_JIS(cp932) / UTF-16 のいずれでもありません）。", "en": "The text encoding could not be detected (not UTF-8, Shift_JIS/cp932 or UTF-16)."},
+    "encrypted": {"ja": "パスワードで保護されたブックは読めません。Excelでパスワードを解除して保存し直してください。", "en": "The workbook is password-protected. Remove the password in Excel and save it again."},
+    "old_xls": {"ja": "古いExcel形式（.xls）を読めませんでした。Excelで「.xlsx」形式で保存し直してください。", "en": "The old Excel format (.xls) could not be read. Save it as .xlsx in Excel."},
+    "broken_xlsx": {"ja": "Excelファイルが壊れているか、途中で切れています。元のファイルをもう一度書き出してください。", "en": "The Excel file is damaged or truncated. Export it again."},
+    "not_spreadsheet": {"ja": "このファイルはExcelでもCSVでもありません（{what}）。", "en": "This file is neither Excel nor CSV ({what})."},
+    "too_large": {"ja": "ファイルを展開すると大きすぎます（{what}）。安全のため読み込みを中止しました。", "en": "The file expands to too much data ({what}); it was refused for safety."},
+    "sheet_not_found": {"ja": "シート「{sheet}」がありません（あるシート: {sheets}）。", "en": "There is no sheet '{sheet}' (sheets: {sheets})."},
+    "unknown_kind": {"ja": "どのデータか判別できません。先頭20行に次のような見出しが必要です（{expected}）。", "en": "The kind of data could not be recognised. The first 20 rows need headers such as ({expected})."},
+    "missing_required": {"ja": "必須列が見つかりません（{kind}）: {columns}。列の対応付け（--mapping）で指定してください。", "en": "Required columns not found ({kind}): {columns}. Map them (--mapping)."},
+    "bad_mapping": {"ja": "対応付けファイルが正しくありません: {what}", "en": "The mapping file is not valid: {what}"},
+    "unreadable": {"ja": "ファイルを読めませんでした: {what}", "en": "The file could not be read: {what}"},
+}
+
+KIND_LABELS = {
+    "leads": {"ja": "営業案件", "en": "leads"},
+    "activities": {"ja": "活動記録", "en": "activities"},
+    "visits": {"ja": "来院・予約記録", "en": "clinic visits"},
+    "onboarding": {"ja": "オンボーディング受講記録", "en": "onboarding sessions"},
+    "referrals": {"ja": "紹介・逆紹介", "en": "referrals"},
+}
+
+
+def message(code: str, lang: str = "ja", **params) -> str:
+    """Render one message; unknown parameters are left visible rather than raising."""
+    template = MESSAGES.get(code, {}).get(lang) or MESSAGES.get(code, {}).get("ja") or code
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError):
+        return template

@@ -1,0 +1,101 @@
+"""Default targets, stall limits and guides (SPEC section 2), and the red/yellow/green rule.
+
+A team can keep its own targets as a JSON file: ``Targets.from_json`` / ``Targets.to_json``.
+Every page, the CLI and the workbook take a ``Targets`` object; nothing hard-codes a target.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from typing import Literal
+
+STAGES: tuple[str, ...] = ("lead", "contact", "meeting", "poc", "approval", "collected")
+STAGE_DATE_COLUMNS: dict[str, str] = {
+    "lead": "created_at",
+    "contact": "contacted_on",
+    "meeting": "meeting_on",
+    "poc": "poc_on",
+    "approval": "approved_on",
+    "collected": "collected_on",
+}
+
+Rag = Literal["green", "yellow", "red"]
+
+
+def _default_step_targets() -> dict[str, float]:
+    return {"contact": 0.60, "meeting": 0.20, "poc": 0.40, "approval": 0.70, "collected": 0.90}
+
+
+def _default_stall_days() -> dict[str, int]:
+    return {"lead": 14, "contact": 21, "meeting": 30, "poc": 60, "approval": 90}
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Every target the app compares against. Defaults are the SPEC's."""
+
+    step_conversion: dict[str, float] = field(default_factory=_default_step_targets)
+    stall_days: dict[str, int] = field(default_factory=_default_stall_days)
+    payback_months_max: float = 12.0
+    # habits
+    minutes_within_24h_rate: float = 0.90
+    key_person_rate: float = 0.80
+    review_capture_rate: float = 0.80
+    visits_per_day_min: float = 2.0
+    visits_per_day_max: float = 3.0
+    travel_minutes_per_day_max: float = 60.0
+    # clinic
+    frequency_min: float = 4.0
+    price_per_10min_min: float = 1000.0
+    cancel_rate_max: float = 0.10
+    second_visit_rate_min: float = 0.70
+    # onboarding
+    same_day_record_rate_min: float = 0.90
+    guidance_use_rate_min: float = 0.60
+    onboarding_drop_days: int = 21
+    # adoption
+    win_rate_reference: float = 0.25
+    # headline KPIs chosen for the top of the funnel page (at most six are recommended)
+    headline_kpis: tuple[str, ...] = ("overall", "meeting", "poc", "approval", "stalled", "payback")
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["headline_kpis"] = list(self.headline_kpis)
+        return json.dumps(data, ensure_ascii=False, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> "Targets":
+        """Read a targets file; unknown keys are ignored, missing keys keep their defaults."""
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("targets file must hold a JSON object")
+        base = cls()
+        known = {k: v for k, v in data.items() if k in base.__dataclass_fields__}
+        if "step_conversion" in known:
+            known["step_conversion"] = {**base.step_conversion, **{k: float(v) for k, v in known["step_conversion"].items()}}
+        if "stall_days" in known:
+            known["stall_days"] = {**base.stall_days, **{k: int(v) for k, v in known["stall_days"].items()}}
+        if "headline_kpis" in known:
+            known["headline_kpis"] = tuple(known["headline_kpis"])
+        return replace(base, **known)
+
+
+def rag(value: float | None, target: float, higher_is_better: bool = True) -> Rag | None:
+    """SPEC rule: green >= target, yellow >= 0.8 x target, red below (mirrored when lower is better).
+
+    >>> rag(0.6, 0.6), rag(0.5, 0.6), rag(0.4, 0.6)
+    ('green', 'yellow', 'red')
+    >>> rag(11, 12, higher_is_better=False), rag(14, 12, higher_is_better=False)
+    ('green', 'yellow')
+
+    For a lower-is-better KPI (payback months, cancel rate), yellow is up to target / 0.8.
+    """
+    if value is None or value != value:  # None or NaN
+        return None
+    if higher_is_better:
+        if value >= target:
+            return "green"
+        return "yellow" if value >= 0.8 * target else "red"
+    if value <= target:
+        return "green"
+    return "yellow" if value * 0.8 <= target else "red"

@@ -1,0 +1,58 @@
+"""Shared test fixtures: paths, AppTest factory, cache isolation."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+SAMPLE = ROOT / "sample_data"
+REALDATA = ROOT.parent / "shared" / "realdata"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(autouse=True)
+def _clear_streamlit_caches():
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _apptest_navigation(monkeypatch):
+    """Work around an AppTest quirk in Streamlit 1.67: every AppTest.run() resets
+    ``PagesManager.uses_pages_directory`` to None, and because our pages live in ``pages/`` the flag
+    becomes True, so runs after the first execute the page alone (MPA v1) instead of app.py with
+    st.navigation. A real server sets the flag to False once st.navigation runs; we do the same."""
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.testing.v1 import app_test
+
+    class NavigationPagesManager(PagesManager):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(app_test, "PagesManager", NavigationPagesManager)
+    yield
+
+
+@pytest.fixture
+def app():
+    """A fresh AppTest of the whole app, already run once (demo data)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    return at
+
+
+def realdata(*parts: str) -> Path:
+    path = REALDATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared real data not available: {path}")
+    return path

@@ -1,0 +1,152 @@
+"""Value parsing rules of SPEC section 1, value by value."""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kpi import parse
+from kpi.schemas import REGION_LABELS, label_lookup
+
+D = dt.datetime
+
+
+@pytest.mark.parametrize(
+    "raw, expected, has_time",
+    [
+        ("2026-11-20", D(2026, 11, 20), False),
+        ("2026/11/20", D(2026, 11, 20), False),
+        ("2026/1/5", D(2026, 1, 5), False),
+        ("2026年11月20日", D(2026, 11, 20), False),
+        ("R8.11.20", D(2026, 11, 20), False),
+        ("令和8年11月20日", D(2026, 11, 20), False),
+        ("令和 4年 5月 1日", D(2022, 5, 1), False),  # the government workbook pads with spaces
+        ("平成20年 8月 1日", D(2008, 8, 1), False),
+        ("昭和64年1月7日", D(1989, 1, 7), False),
+        ("令和元年5月1日", D(2019, 5, 1), False),
+        ("Ｒ８．１１．２０", D(2026, 11, 20), False),  # full width
+        ("２０２６／１１／２０", D(2026, 11, 20), False),
+        ("2026/11/20 14:30", D(2026, 11, 20, 14, 30), True),
+        ("2026-11-20 09:05:07", D(2026, 11, 20, 9, 5, 7), True),
+        ("2026-01-05T09:30:00", D(2026, 1, 5, 9, 30), True),
+        ("2026-01-05T09:30:00Z", D(2026, 1, 5, 9, 30), True),
+        ("2016-04-29T00:00:00Z", D(2016, 4, 29), True),  # a time was written, even if midnight
+        ("2026年11月20日 14時30分", D(2026, 11, 20, 14, 30), True),
+        ("20261120", D(2026, 11, 20), False),
+        (46346, D(2026, 11, 20), False),  # Excel serial
+        (46346.5, D(2026, 11, 20, 12), True),
+        ("46346", D(2026, 11, 20), False),
+        (D(2026, 11, 20, 8, 0), D(2026, 11, 20, 8, 0), True),  # a real Excel datetime cell
+        (dt.date(2026, 11, 20), D(2026, 11, 20), False),
+    ],
+)
+def test_dates(raw, expected, has_time):
+    parsed = parse.parse_dates(pd.Series([raw], dtype=object))
+    assert parsed.values.iloc[0] == pd.Timestamp(expected)
+    assert bool(parsed.has_time.iloc[0]) is has_time
+    assert not parsed.bad.iloc[0]
+
+
+@pytest.mark.parametrize("raw", ["", "-", "未定", "―", None, np.nan, "  "])
+def test_missing_dates_are_missing_not_bad(raw):
+    parsed = parse.parse_dates(pd.Series([raw], dtype=object))
+    assert pd.isna(parsed.values.iloc[0]) and not parsed.bad.iloc[0]
+
+
+@pytest.mark.parametrize("raw", ["不明", "2026/2/30", "2026/13/01", "令和0年1月1日", "abc", "12:00", -5])
+def test_unparseable_dates_are_flagged(raw):
+    parsed = parse.parse_dates(pd.Series([raw], dtype=object))
+    assert pd.isna(parsed.values.iloc[0]) and parsed.bad.iloc[0]
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("12000", 12000.0),
+        ("１２０００", 12000.0),
+        ("12,000", 12000.0),
+        ("¥12,000", 12000.0),
+        ("￥12,000", 12000.0),
+        ("12,000円", 12000.0),
+        ("12万円", 120000.0),
+        ("12万", 120000.0),
+        ("1.5万円", 15000.0),
+        ("12万3000円", 123000.0),
+        ("85%", 0.85),
+        ("８５％", 0.85),
+        ("-5", -5.0),
+        ("▲500", -500.0),
+        ("△500", -500.0),
+        (3, 3.0),
+        (2.5, 2.5),
+    ],
+)
+def test_numbers(raw, expected):
+    parsed = parse.parse_numbers(pd.Series([raw], dtype=object))
+    assert parsed.values.iloc[0] == pytest.approx(expected)
+    assert not parsed.bad.iloc[0]
+
+
+@pytest.mark.parametrize("raw", ["abc", "12万円くらい", "1.2.3", "万"])
+def test_bad_numbers(raw):
+    parsed = parse.parse_numbers(pd.Series([raw], dtype=object))
+    assert np.isnan(parsed.values.iloc[0]) and parsed.bad.iloc[0]
+
+
+def test_numeric_column_passes_through():
+    parsed = parse.parse_numbers(pd.Series([1, 2, None], dtype="float64"))
+    assert parsed.values.iloc[:2].tolist() == [1.0, 2.0] and not parsed.bad.any()
+
+
+@pytest.mark.parametrize("raw", ["○", "◯", "✓", "はい", "有", "済", "1", "TRUE", "true", "yes", "y", "Y", 1, True])
+def test_true_tokens(raw):
+    parsed = parse.parse_bools(pd.Series([raw], dtype=object))
+    assert parsed.values.iloc[0] is np.True_ and not parsed.bad.iloc[0]
+
+
+@pytest.mark.parametrize("raw", ["×", "✗", "いいえ", "無", "未", "0", "FALSE", "no", "n", "", None, 0, False])
+def test_false_tokens(raw):
+    parsed = parse.parse_bools(pd.Series([raw], dtype=object))
+    assert parsed.values.iloc[0] is np.False_ and not parsed.bad.iloc[0]
+
+
+def test_unknown_bool_is_flagged():
+    assert parse.parse_bools(pd.Series(["たぶん"], dtype=object)).bad.iloc[0]
+
+
+def test_text_is_nfkc_and_stripped_ids_stay_text():
+    out = parse.parse_text(pd.Series(["  ＡＢＣ　１ ", "9377952927E-5", "00123", 12345.0, "-", ""], dtype=object))
+    assert out.tolist()[:4] == ["ABC 1", "9377952927E-5", "00123", "12345"]
+    assert out.iloc[4:].isna().all()
+
+
+@pytest.mark.parametrize(
+    "raw, code",
+    [
+        ("大阪", "osaka"), ("大阪府", "osaka"), ("大阪府大阪市北区梅田1-1", "osaka"), ("大阪市北区", "osaka"),
+        ("京都府京都市", "kyoto"), ("京都", "kyoto"), ("兵庫県神戸市中央区", "kobe"), ("神戸市東灘区", "kobe"),
+        ("兵庫", "kobe"), ("奈良県奈良市", "nara"), ("Osaka", "osaka"), ("NARA", "nara"),
+        ("東京都港区", None),  # never by substring: 東京都 is not 京都
+        ("東京都", None), ("北海道札幌市", None),
+    ],
+)
+def test_region_from_label_or_address(raw, code):
+    assert parse.region_scalar(raw, label_lookup(REGION_LABELS)) == code
+
+
+def test_enum_labels_and_unknown():
+    lookup = {"来院": "attended", "キャンセル": "cancelled", "noshow": "no_show"}
+    parsed = parse.parse_enum(pd.Series(["来院", "キャンセル", "NoShow", "謎", ""], dtype=object), lookup)
+    assert parsed.values.tolist()[:3] == ["attended", "cancelled", "no_show"]
+    assert parsed.bad.tolist() == [False, False, False, True, False]
+    assert pd.isna(parsed.values.iloc[4])
+
+
+def test_distinct_values_parsed_once_broadcast_back():
+    series = pd.Series(["2026/11/20", "R8.11.21", None] * 1000, dtype=object)
+    parsed = parse.parse_dates(series)
+    assert parsed.values.iloc[3] == pd.Timestamp("2026-11-20")
+    assert parsed.values.iloc[4] == pd.Timestamp("2026-11-21")
+    assert parsed.values.isna().sum() == 1000
