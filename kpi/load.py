@@ -493,9 +493,15 @@ def match_header(table: RawTable, kind: str | None, mapping: ColumnMapping | Non
     column_map: dict[int, str] = {}
     seen: set[str] = set()
     unknown, duplicates = [], []
+    # Fields the user mapped explicitly (a column or a constant) are not also taken by an alias.
+    explicit = set(mapped_keys.values()) | set(mapping.constants if mapping else {})
     for col, name in enumerate(headers):
         key = header_key(name)
-        target = mapped_keys.get(key) or index.get(key)
+        target = mapped_keys.get(key)
+        if target is None:
+            target = index.get(key)
+            if target in explicit:
+                target = None
         if target is None or target not in valid_fields:
             if name:
                 unknown.append(name)

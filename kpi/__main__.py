@@ -1,0 +1,148 @@
+"""Command line: ``python -m kpi validate|metrics|report`` (SPEC section 3), the same numbers as the pages.
+
+Exit 0 on success (also when rows were rejected); exit 2 with one ``error: …`` line on stderr when a file
+cannot be read. Never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from .load import ColumnMapping, LoadError, load
+from .messages import message
+
+EXIT_OK, EXIT_ERROR = 0, 2
+
+
+class CliError(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m kpi", description="Validate exports and compute the weekly KPIs.")
+    p.add_argument("--lang", choices=("ja", "en"), default="ja", help="language of messages (default ja)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    v = sub.add_parser("validate", help="validate one file and report rejected rows")
+    v.add_argument("file")
+    v.add_argument("--kind", choices=("leads", "activities", "visits", "onboarding", "referrals"))
+    v.add_argument("--sheet")
+    v.add_argument("--mapping")
+    v.add_argument("--json", action="store_true")
+
+    for name, help_text in (("metrics", "compute the KPIs of every file"), ("report", "write the weekly review workbook")):
+        m = sub.add_parser(name, help=help_text)
+        m.add_argument("files", nargs="+")
+        m.add_argument("--as-of", dest="as_of", type=_date)
+        m.add_argument("--mapping", action="append", default=[], help="repeatable; applied to the files in order")
+        m.add_argument("--sheet")
+        m.add_argument("--targets", help="targets JSON saved from the Targets page")
+        if name == "metrics":
+            m.add_argument("--json", action="store_true")
+        else:
+            m.add_argument("--out", required=True)
+    return p
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from None
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise CliError(f"{path}: {exc.strerror or exc}") from None
+
+
+def _mapping(path: str | None) -> ColumnMapping | None:
+    return ColumnMapping.from_json(_read(path)) if path else None
+
+
+def _load_all(args, lang: str):
+    from .metrics import combine
+
+    loaded = []
+    for i, path in enumerate(args.files):
+        mapping = _mapping(args.mapping[i]) if i < len(args.mapping) else None
+        result = _load_one(path, None, args.sheet, mapping, lang)
+        loaded.append((result.report.kind, result.frame))
+    return combine(loaded)
+
+
+def _load_one(path, kind, sheet, mapping, lang):
+    try:
+        return load(_read(path), Path(path).name, kind=kind, sheet=sheet, mapping=mapping)
+    except LoadError as exc:
+        raise CliError(f"{Path(path).name}: {exc.message(lang)}") from None
+
+
+def _targets(path: str | None):
+    from .targets import Targets
+
+    if not path:
+        return Targets()
+    try:
+        return Targets.from_json(_read(path))
+    except (ValueError, TypeError) as exc:
+        raise CliError(f"{path}: {exc}") from None
+
+
+def run(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    lang = args.lang
+    if args.command == "validate":
+        result = _load_one(args.file, args.kind, args.sheet, _mapping(args.mapping), lang)
+        report = result.report
+        if args.json:
+            print(json.dumps(report.to_json(lang), ensure_ascii=False, indent=2))
+        else:
+            print(f"{Path(args.file).name}: {report.kind} rows_read={report.rows_read} rows_valid={report.rows_valid} rows_rejected={report.rows_rejected} encoding={report.encoding or '-'} header_row={report.header_row}")
+            for r in report.errors_table(lang).itertuples(index=False):
+                print(f"  row {r.row} [{r.column}] {r.value!r}: {r.message}")
+        return EXIT_OK
+    frames = _load_all(args, lang)
+    targets = _targets(args.targets)
+    if args.command == "metrics":
+        from .metrics import metrics
+
+        out = metrics(frames, args.as_of, targets)
+        print(json.dumps(out, ensure_ascii=False, indent=2 if args.json else None))
+        return EXIT_OK
+    from .report import weekly_workbook
+
+    data = weekly_workbook(frames, args.as_of, targets, lang=lang)
+    try:
+        Path(args.out).write_bytes(data)
+    except OSError as exc:
+        raise CliError(f"{args.out}: {exc.strerror or exc}") from None
+    print(args.out)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return run(argv)
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except LoadError as exc:
+        print(f"error: {exc.message('ja')}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # output piped into `head`: not an error of ours
+        return EXIT_OK
+    except Exception as exc:  # never a traceback for the user; the message still says what broke
+        print(f"error: {message('unreadable', 'ja', what=f'{type(exc).__name__}: {exc}')}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""`python -m kpi validate` (SPEC section 3) and the real public files in ../shared/realdata."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, realdata
+
+MAPPINGS = ROOT / "examples" / "mappings"
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kpi", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_validate_json_contract(tmp_path):
+    path = tmp_path / "leads.csv"
+    path.write_bytes("リードID,リード日,金額\nA1,2026/11/01,12万円\nA2,不明,-5\n".encode("cp932"))
+    proc = run_cli("validate", str(path), "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert {"kind", "rows_read", "rows_valid", "rows_rejected", "errors", "warnings"} <= set(out)
+    assert (out["kind"], out["rows_read"], out["rows_valid"], out["rows_rejected"]) == ("leads", 2, 1, 1)
+    assert out["errors"] == [
+        {"row": 3, "column": "リード日", "value": "不明", "message": out["errors"][0]["message"]},
+        {"row": 3, "column": "金額", "value": "-5", "message": out["errors"][1]["message"]},
+    ]
+    assert "日付" in out["errors"][0]["message"]
+
+
+def test_validate_english_messages(tmp_path):
+    path = tmp_path / "leads.csv"
+    path.write_bytes("リードID,リード日\nA2,不明\n".encode("cp932"))
+    out = json.loads(run_cli("--lang", "en", "validate", str(path), "--json").stdout)
+    assert out["errors"][0]["message"].startswith("'不明' is not a date")
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (b"", "空"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "Excel"),
+        (b"PK\x03\x04broken", "壊れて"),
+        ("a,b\n1,2\n".encode(), "判別できません"),
+    ],
+)
+def test_unreadable_file_exits_2_with_one_error_line(tmp_path, content, expected):
+    path = tmp_path / "f.csv"
+    path.write_bytes(content)
+    proc = run_cli("validate", str(path), "--json")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0]
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def test_missing_file_and_bad_mapping_exit_2(tmp_path):
+    proc = run_cli("validate", str(tmp_path / "nope.csv"))
+    assert proc.returncode == 2 and proc.stderr.startswith("error: ")
+    bad = tmp_path / "m.json"
+    bad.write_text("{not json")
+    good = tmp_path / "x.csv"
+    good.write_text("リードID,リード日\nA,2026/1/1\n")
+    proc = run_cli("validate", str(good), "--mapping", str(bad))
+    assert proc.returncode == 2 and "対応付け" in proc.stderr
+
+
+def test_kind_and_sheet_options(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("患者ID,来院日\nP1,2026/11/20\n")
+    out = json.loads(run_cli("validate", str(path), "--kind", "visits", "--json").stdout)
+    assert out["kind"] == "visits"
+    proc = run_cli("validate", str(path), "--kind", "leads")
+    assert proc.returncode == 2 and "リードID" in proc.stderr
+
+
+# ---------------------------------------------------------------- real public files
+def test_real_appointments_as_visits_through_saved_mapping():
+    path = realdata("noshow_kaggle", "KaggleV2-May-2016.csv")
+    out = json.loads(run_cli("validate", str(path), "--mapping", str(MAPPINGS / "kaggle_noshow_visits.json"), "--json").stdout)
+    # PROVENANCE.md: 110,527 data rows; none lacks an id or a date, so all are valid.
+    assert (out["kind"], out["rows_read"], out["rows_valid"], out["rows_rejected"]) == ("visits", 110527, 110527, 0)
+
+
+def test_real_appointments_keep_odd_patient_ids_as_text():
+    from kpi.load import ColumnMapping, load
+
+    path = realdata("noshow_kaggle", "KaggleV2-May-2016.csv")
+    mapping = ColumnMapping.from_json((MAPPINGS / "kaggle_noshow_visits.json").read_text())
+    frame = load(path.read_bytes(), path.name, mapping=mapping).frame
+    assert "9377952927E-5" in set(frame["patient_id"])
+    assert frame["patient_id"].nunique() == 62299  # PROVENANCE: 62,299 distinct ids
+    assert (frame["status"] == "no_show").sum() == 22319  # PROVENANCE: 22,319 "Yes"
+
+
+def test_real_crm_pipeline_as_leads_through_saved_mapping():
+    path = realdata("crm_sales_opportunities", "sales_pipeline.csv")
+    out = json.loads(run_cli("validate", str(path), "--mapping", str(MAPPINGS / "maven_crm_leads.json"), "--json").stdout)
+    # 500 Prospecting deals have no engage_date, which is the required created_at: rejected, listed.
+    assert (out["rows_read"], out["rows_valid"], out["rows_rejected"]) == (8800, 8300, 500)
+    assert {e["column"] for e in out["errors"]} == {"engage_date"}
+    assert len(out["errors"]) == 500
+
+
+def test_real_nara_cp932_file_is_read_and_reported():
+    path = realdata("nara_city_facilities_cp932", "029201_public_facility_20170526.csv")
+    proc = run_cli("validate", str(path))
+    # Not a sales file: it is decoded (cp932, ㎡ included) and answered with a plain request to map columns.
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert "必須列が見つかりません" in proc.stderr and "Traceback" not in proc.stderr
+    from kpi.load import read_table
+
+    table = read_table(path.read_bytes(), path.name)
+    assert table.encoding == "cp932" and len(table.cells) == 423  # header + 422 rows
+
+
+def test_real_government_workbook_reiwa_dates_header_on_row_4():
+    path = realdata("kinki_kouseikyoku_nara_xlsx", "2025.10_sisetukijun_nara_ika.xlsx")
+    mapping = MAPPINGS / "kinki_facility_filings_as_referrals.json"
+    out = json.loads(run_cli("validate", str(path), "--mapping", str(mapping), "--json").stdout)
+    assert out["header_row"] == 4 and out["rows_read"] == 9555
+    # PROVENANCE: 令和 6,126 + 平成 3,306 + 昭和 1 dates parse; the 122 empty ones are rejected (required).
+    assert (out["rows_valid"], out["rows_rejected"]) == (6126 + 3306 + 1, 122)
