@@ -1,0 +1,95 @@
+"""Entry point: page config, navigation, the sidebar (language, data source), then the chosen page."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from kpi.targets import Targets
+from ui.data import demo_files, digest_of, frames_from, load_file
+from ui.i18n import lang, t
+
+ROOT = Path(__file__).resolve().parent
+st.set_page_config(page_title="営業・院KPI", page_icon=":material/monitoring:", layout="wide")
+
+# Shared session keys (documented in ui/data.py); page-only keys carry a page prefix.
+st.session_state.setdefault("lang", "ja")
+st.session_state.setdefault("targets", Targets())
+
+# (file, title key, icon, group key). One place declares every page.
+# The first existing page opens by default (the funnel: what a manager looks at first on Monday).
+PAGES = [
+    ("pages/funnel.py", "nav.funnel", ":material/filter_alt:", "nav.group.sales"),
+    ("pages/regions.py", "nav.regions", ":material/map:", "nav.group.sales"),
+    ("pages/habits.py", "nav.habits", ":material/event_repeat:", "nav.group.sales"),
+    ("pages/weekly.py", "nav.weekly", ":material/rate_review:", "nav.group.sales"),
+    ("pages/clinic.py", "nav.clinic", ":material/local_hospital:", "nav.group.clinic"),
+    ("pages/onboarding.py", "nav.onboarding", ":material/school:", "nav.group.cs"),
+    ("pages/adoption.py", "nav.adoption", ":material/insights:", "nav.group.cs"),
+    ("pages/referrals.py", "nav.referrals", ":material/handshake:", "nav.group.cs"),
+    ("pages/data.py", "nav.data", ":material/upload_file:", "nav.group.setup"),
+    ("pages/targets.py", "nav.targets", ":material/flag:", "nav.group.setup"),
+]
+
+groups: dict[str, list] = {}
+for path, title, icon, group in PAGES:
+    if (ROOT / path).exists():
+        groups.setdefault(t(group), []).append(st.Page(str(ROOT / path), title=t(title), icon=icon, url_path=Path(path).stem))
+pg = st.navigation(groups)
+
+with st.sidebar:
+    st.segmented_control(t("app.lang"), options=["ja", "en"], format_func={"ja": "日本語", "en": "English"}.get, key="lang", selection_mode="single")
+    if st.session_state.get("lang") is None:  # a click on the selected option clears it
+        st.session_state["lang"] = "ja"
+    max_mb = st.get_option("server.maxUploadSize")
+    uploads = st.file_uploader(
+        t("app.uploader"),
+        type=["csv", "tsv", "txt", "xlsx", "xlsm", "xls"],
+        accept_multiple_files=True,
+        key="uploads",
+        help=t("app.uploader_help", mb=max_mb),
+    )
+    demo = not uploads
+    st.session_state["source"] = "demo" if demo else "upload"
+    st.session_state.setdefault("mask_ids", True)
+    if demo:
+        st.badge(t("app.demo_badge"), icon=":material/science:", color="orange")
+        sources = [(name, data, None) for name, data in demo_files()]
+    else:
+        st.badge(t("app.upload_badge"), icon=":material/description:", color="green")
+        sources = [(u.name, u.getvalue(), None) for u in uploads]
+    st.toggle(t("app.mask_ids"), key="mask_ids")
+
+    entries = []
+    shown = st.session_state.setdefault("load_shown", set())
+    for name, data, _ in sources:
+        digest = digest_of(data)
+        if digest not in shown and len(data) > 2_000_000:
+            with st.status(t("app.loading", name=name), expanded=False) as status:
+                entry = load_file(data, name, digest)
+                rows = entry.result.report.rows_read if entry.result else 0
+                status.update(label=t("app.loaded_in", name=name, rows=rows, sec=entry.seconds), state="complete")
+        else:
+            entry = load_file(data, name, digest)
+        shown.add(digest)
+        entries.append(entry)
+        if entry.result is not None:
+            r = entry.result.report
+            st.caption((":material/check_circle: " if r.rows_rejected == 0 else ":material/warning: ") + t("app.loaded", name=name, kind=t(f"kind.{r.kind}"), valid=r.rows_valid, rejected=r.rows_rejected))
+        elif entry.needs is not None:
+            st.caption(":material/extension: " + t("app.needs_mapping", name=name))
+        else:
+            st.caption(":material/error: " + t("app.load_failed", name=name))
+    del sources  # release the uploaded bytes once parsed (the cache holds only parsed frames)
+
+frames, previous = frames_from(entries)
+st.session_state["files"] = entries
+st.session_state["frames"] = frames
+if previous is not None:
+    st.session_state["previous_leads"] = previous
+else:
+    st.session_state.pop("previous_leads", None)
+
+if demo:
+    st.badge(t("app.demo_badge"), icon=":material/science:", color="orange")
+pg.run()

@@ -1,0 +1,97 @@
+"""Start the app on localhost and take a full-page screenshot of every page with headless Chromium.
+
+    python scripts/screenshots.py [--out docs/screenshots] [--lang ja|en] [--upload FILE ...]
+
+Uses Debian's Chromium (/usr/bin/chromium) through Playwright; nothing is fetched from outside.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+PAGES = ["data", "funnel", "regions", "habits", "weekly", "clinic", "onboarding", "adoption", "referrals", "targets"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve_app(port: int | None = None):
+    """Run `streamlit run app.py` on loopback until the block ends; yields the base URL."""
+    port = port or free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stdout.read().decode(errors="replace"))
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def wait_idle(page, timeout_ms: int = 60_000) -> None:
+    """Wait until Streamlit has finished running the script (no 'running' status widget)."""
+    page.wait_for_selector("[data-testid='stApp']", timeout=timeout_ms)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && document.querySelectorAll('[data-testid=\"stMain\"] *').length > 20",
+        timeout=timeout_ms,
+    )
+    page.wait_for_timeout(800)  # let Vega finish drawing charts
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    ap.add_argument("--lang", default="ja")
+    ap.add_argument("--pages", nargs="*", default=PAGES)
+    ap.add_argument("--upload", nargs="*", default=[])
+    ap.add_argument("--width", type=int, default=1400)
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with serve_app() as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": args.width, "height": 900}, locale="ja-JP")
+        page.goto(url)
+        wait_idle(page)
+        if args.upload:
+            page.set_input_files("[data-testid='stFileUploaderDropzoneInput']", args.upload)
+            wait_idle(page)
+        for name in args.pages:
+            page.goto(f"{url}/{name}")
+            wait_idle(page)
+            path = out / f"{name}.png"
+            page.screenshot(path=str(path), full_page=True)
+            print(path)
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""The session's data: demo files or uploads -> loaded, validated frames (cached by content).
+
+Session state (set in app.py, read by pages):
+  ``frames``          dict kind -> validated DataFrame (what the dashboards use)
+  ``files``           list[FileEntry], one per source file, for the data page and the sidebar
+  ``previous_leads``  the older of two leads uploads (week over week), or absent
+  ``mappings``        dict file digest -> ColumnMapping JSON the user set for that file
+  ``sheets``          dict file digest -> chosen sheet name
+Nothing is written to disk: uploads are bytes in memory; the cache holds parsed results keyed by the
+SHA-256 of the bytes (plus sheet / kind / mapping), so one session can only hit an entry made from the
+very same bytes, and the cache is bounded in entries and time.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from kpi.load import ColumnMapping, LoadError, LoadResult, MappingNeeded, column_samples, load
+from kpi.metrics import combine
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+SAMPLE_FILES = ("leads.xlsx", "activities.csv", "visits.csv", "onboarding.xlsx", "referrals.csv")
+
+
+@dataclass(frozen=True)
+class NeedsMapping:
+    kind: str
+    missing: tuple[str, ...]
+    headers: tuple[str, ...]
+    samples: dict[str, list[str]]
+    header_row: int
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    digest: str
+    name: str
+    size: int
+    result: LoadResult | None = None
+    needs: NeedsMapping | None = None
+    error: LoadError | None = None
+    seconds: float = 0.0
+
+
+def digest_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@st.cache_resource(max_entries=24, ttl=3 * 3600, show_spinner=False)
+def _load_cached(digest: str, _data: bytes, name: str, sheet: str | None, mapping_json: str | None) -> FileEntry:
+    """Parse once per distinct (content, sheet, mapping). The result is shared read-only."""
+    mapping = ColumnMapping.from_json(mapping_json) if mapping_json else None
+    started = time.perf_counter()
+    try:
+        result = load(_data, name, sheet=sheet, mapping=mapping)
+    except MappingNeeded as exc:
+        needs = NeedsMapping(exc.kind, tuple(exc.missing), tuple(exc.headers), column_samples(exc.table, exc.header_row, exc.headers), exc.header_row + 1)
+        return FileEntry(digest, name, len(_data), needs=needs, seconds=time.perf_counter() - started)
+    except LoadError as exc:
+        return FileEntry(digest, name, len(_data), error=exc, seconds=time.perf_counter() - started)
+    return FileEntry(digest, name, len(_data), result=result, seconds=time.perf_counter() - started)
+
+
+def load_file(data: bytes, name: str, digest: str | None = None) -> FileEntry:
+    digest = digest or digest_of(data)
+    sheet = st.session_state.setdefault("sheets", {}).get(digest)
+    mapping_json = st.session_state.setdefault("mappings", {}).get(digest)
+    return _load_cached(digest, data, name, sheet, mapping_json)
+
+
+def demo_files() -> list[tuple[str, bytes]]:
+    return [(name, (SAMPLE_DIR / name).read_bytes()) for name in SAMPLE_FILES if (SAMPLE_DIR / name).exists()]
+
+
+def frames_from(entries: list[FileEntry]) -> tuple[dict[str, pd.DataFrame], pd.DataFrame | None]:
+    """One frame per kind. Two leads files are this week and last week: the later one drives the pages."""
+    loaded = [e.result for e in entries if e.result is not None]
+    leads = [r for r in loaded if r.report.kind == "leads"]
+    previous = None
+    others = [(r.report.kind, r.frame) for r in loaded if r.report.kind != "leads"]
+    if len(leads) >= 2:
+        leads = sorted(leads, key=lambda r: r.frame["created_at"].max())
+        previous = leads[-2].frame
+        leads = leads[-1:]
+    frames = combine([("leads", r.frame) for r in leads] + others)
+    return frames, previous
+
+
+def require(*kinds: str) -> dict[str, pd.DataFrame]:
+    """Frames for a page; stops the page with a clear note when a needed kind is missing."""
+    from ui.i18n import t
+
+    frames = st.session_state.get("frames", {})
+    missing = [k for k in kinds if k not in frames]
+    if missing:
+        st.info(t("app.no_data_for_page", kinds="・".join(t(f"kind.{k}") for k in missing)))
+        st.stop()
+    return frames

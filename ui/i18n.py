@@ -1,0 +1,27 @@
+"""Language switch and lookup: ``t("key", **params)`` in the session's language (Japanese first)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.strings import STRINGS
+
+LANGS = ("ja", "en")
+
+
+def lang() -> str:
+    return st.session_state.get("lang", "ja")
+
+
+def t(key: str, **params) -> str:
+    entry = STRINGS.get(key)
+    if entry is None:
+        return key
+    text = entry.get(lang()) or entry.get("ja") or key
+    return text.format(**params) if params else text
+
+
+def label_of(group: str, code: str | None) -> str:
+    """Display label of an enum code, e.g. label_of("region", "osaka") -> 大阪."""
+    if code is None:
+        return "—"
+    return t(f"{group}.{code}") if f"{group}.{code}" in STRINGS else str(code)

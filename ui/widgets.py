@@ -1,0 +1,117 @@
+"""Shared widgets: KPI tile with RAG and confidence badges, downloads, empty states, formatting, ID masking."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from kpi.export import to_csv_bytes, to_xlsx_bytes
+from ui.i18n import t
+
+RAG_BADGE = {"green": ("green", "●"), "yellow": ("orange", "▲"), "red": ("red", "■")}
+CONFIDENCE_COLOR = {"high": "green", "medium": "orange", "low": "red"}
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# ------------------------------------------------------------------ formatting
+def is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt_pct(value: float | None, digits: int = 1) -> str:
+    return "n/a" if is_missing(value) else f"{value * 100:.{digits}f}%"
+
+
+def fmt_num(value: float | None, digits: int = 0) -> str:
+    if is_missing(value):
+        return "n/a"
+    return f"{value:,.{digits}f}"
+
+
+def fmt_yen(value: float | None) -> str:
+    """¥ with 万 for large amounts, as Japanese managers read them (¥1,234万)."""
+    if is_missing(value):
+        return "n/a"
+    if abs(value) >= 1_000_000:
+        return f"¥{value / 10_000:,.0f}万"
+    return f"¥{value:,.0f}"
+
+
+def fmt_delta_pct_points(now: float | None, before: float | None) -> str | None:
+    if is_missing(now) or is_missing(before):
+        return None
+    return f"{(now - before) * 100:+.1f}pt"
+
+
+# ------------------------------------------------------------------ badges and tiles
+def rag_badge(rag: str | None) -> None:
+    if rag in RAG_BADGE:
+        color, icon = RAG_BADGE[rag]
+        st.badge(t(f"rag.{rag}"), icon=None, color=color)
+
+
+def confidence_badge(confidence: Any | None) -> None:
+    """信頼度 high / medium / low with its reasons on hover (confidence from kpi.confidence)."""
+    if confidence is None:
+        return
+    level = getattr(confidence, "level", None)
+    if level is None:
+        return
+    reasons = getattr(confidence, "reasons", ()) or ()
+    owner = getattr(confidence, "owner_hint", None)
+    help_text = "\n".join(str(r) for r in reasons) + (f"\n→ {owner}" if owner else "")
+    st.badge(f"{t('app.confidence')}: {t(f'confidence.{level}')}", color=CONFIDENCE_COLOR.get(level, "gray"), help=help_text or None)
+
+
+def kpi_tile(label: str, value: str, delta: str | None = None, rag: str | None = None, confidence: Any | None = None,
+             help: str | None = None, delta_color: str = "normal", border: bool = True) -> None:
+    """One headline number: st.metric, then its RAG badge and confidence badge underneath."""
+    with st.container(border=border):
+        st.metric(label, value, delta=delta, help=help, delta_color=delta_color)
+        if rag or confidence is not None:
+            cols = st.columns(2)
+            with cols[0]:
+                rag_badge(rag)
+            with cols[1]:
+                confidence_badge(confidence)
+
+
+def missing_column_note(column: str) -> None:
+    st.caption("ⓘ " + t("app.column_enables", column=column))
+
+
+def empty_state() -> None:
+    st.info(t("app.empty_filter"))
+
+
+# ------------------------------------------------------------------ downloads
+def download_table(frame: pd.DataFrame, name: str, key: str, csv: bool = True) -> None:
+    """Excel (and CSV) download of exactly what the table shows; formula injection neutralised."""
+    cols = st.columns(2 if csv else 1)
+    cols[0].download_button(t("app.download_xlsx"), data=to_xlsx_bytes({name[:31]: frame}), file_name=f"{name}.xlsx", mime=XLSX_MIME, key=f"{key}.xlsx", icon=":material/download:")
+    if csv:
+        cols[1].download_button(t("app.download_csv"), data=to_csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv", key=f"{key}.csv", icon=":material/download:")
+
+
+# ------------------------------------------------------------------ privacy
+def mask_ids(series: pd.Series) -> pd.Series:
+    """Patient IDs masked when the sidebar switch is on (default): keep the first 2 and last 1 characters."""
+    if not st.session_state.get("mask_ids", True):
+        return series
+    text = series.astype("str")
+    return text.where(text.str.len() <= 3, text.str[:2] + "＊＊＊" + text.str[-1:])
+
+
+def safe_ratio(numerator: float, denominator: float) -> float | None:
+    return None if not denominator else numerator / denominator
+
+
+def nan_to_none(value: Any) -> Any:
+    return None if isinstance(value, float) and math.isnan(value) else value
