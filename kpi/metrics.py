@@ -26,22 +26,25 @@ def metrics(frames: dict[str, pd.DataFrame], as_of: dt.date | None = None, targe
 
     ``as_of`` None means each section's own default (the latest date in its dataset, SPEC section 2).
     """
-    from . import adoption, clinic, funnel, habits, onboarding, referrals
+    import importlib
 
     targets = targets or Targets()
     out: dict[str, Any] = {}
-    if "leads" in frames:
-        out["leads"] = funnel.leads_section(frames["leads"], as_of, targets)
-    if "activities" in frames:
-        out["activities"] = habits.activities_section(frames["activities"], as_of)
-    if "visits" in frames:
-        out["visits"] = clinic.visits_section(frames["visits"], as_of)
-    if "onboarding" in frames:
-        out["onboarding"] = onboarding.onboarding_section(frames["onboarding"], as_of, targets)
-    if "leads" in frames:
-        out["adoption"] = adoption.adoption_section(frames["leads"], frames.get("activities"), as_of, targets)
-    if "referrals" in frames:
-        out["referrals"] = referrals.referrals_section(frames["referrals"], as_of)
+    # (section, module, function, positional frames): a section per dataset kind present, in SPEC order.
+    sections = [
+        ("leads", "funnel", "leads_section", ("leads",), True),
+        ("activities", "habits", "activities_section", ("activities",), False),
+        ("visits", "clinic", "visits_section", ("visits",), False),
+        ("onboarding", "onboarding", "onboarding_section", ("onboarding",), True),
+        ("adoption", "adoption", "adoption_section", ("leads", "activities"), True),
+        ("referrals", "referrals", "referrals_section", ("referrals",), False),
+    ]
+    for name, module, function, kinds, takes_targets in sections:
+        if kinds[0] not in frames:
+            continue
+        compute = getattr(importlib.import_module(f"kpi.{module}"), function)
+        args = [frames.get(k) for k in kinds] + [as_of] + ([targets] if takes_targets else [])
+        out[name] = compute(*args)
     return json_ready(out)
 
 

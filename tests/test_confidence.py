@@ -1,0 +1,45 @@
+"""Confidence badge of a KPI: fill rate, freshness and sample size grade it (kpi/confidence.py)."""
+from __future__ import annotations
+
+import doctest
+
+import pandas as pd
+
+import kpi.confidence as confidence_module
+from kpi.confidence import confidence
+
+
+def test_doctests():
+    assert doctest.testmod(confidence_module).failed == 0
+
+
+def test_clean_fresh_rows_are_high():
+    df = pd.DataFrame({"a": range(50), "updated_on": pd.Timestamp("2026-11-20")})
+    c = confidence(df, ["a"], as_of="2026-11-22", updated_column="updated_on")
+    assert (c.level, c.rows, c.fill_rate, c.freshness) == ("high", 50, 1.0, 1.0)
+
+
+def test_half_empty_column_is_low_and_named():
+    # 50 rows, column b filled on 20 -> fill rate (1.0 + 0.4) / 2 = 0.70 -> medium; b is named as sparse
+    df = pd.DataFrame({"a": range(50), "b": [1.0] * 20 + [None] * 30})
+    c = confidence(df, ["a", "b"])
+    assert c.fill_rate == 0.7 and c.level == "medium"
+    assert any("b" in r for r in c.reasons)
+    # a column absent from the file counts as empty: (1 + 0) / 2 = 0.5 -> low
+    assert confidence(df, ["a", "missing"]).level == "low"
+
+
+def test_stale_rows_lower_the_grade():
+    # 40 rows, 10 updated within 14 days of as_of -> freshness 0.25 -> low
+    updated = [pd.Timestamp("2026-11-20")] * 10 + [pd.Timestamp("2026-09-01")] * 30
+    df = pd.DataFrame({"a": range(40), "updated_on": updated})
+    c = confidence(df, ["a"], as_of="2026-11-22", updated_column="updated_on", lang="en")
+    assert c.freshness == 0.25 and c.level == "low"
+    assert "updated within 14 days 25%" in c.reasons
+
+
+def test_sample_size_caps_the_grade():
+    assert confidence(pd.DataFrame({"a": range(20)}), ["a"]).level == "medium"
+    assert confidence(pd.DataFrame({"a": range(9)}), ["a"]).level == "low"
+    assert confidence(pd.DataFrame({"a": []}), ["a"]).level == "low"
+    assert confidence(None, ["a"]).rows == 0
