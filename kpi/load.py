@@ -196,7 +196,7 @@ _BLANK_LINE = re.compile(r"(?:\r\n|\n|\r(?!\n))[ \t]*(?:\r\n|\n|\r(?!\n))")
 
 def read_csv_table(data: bytes) -> RawTable:
     text, encoding = decode_text(data)
-    if not text.strip():
+    if not text or text.isspace():
         raise LoadError("empty_file")
     first_line = text[: text.find("\n")] if "\n" in text else text
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
@@ -211,7 +211,7 @@ def read_csv_table(data: bytes) -> RawTable:
     n_cols = max(len(head_records[-1]) if head_records else width, 1)
     notes: list[tuple[int, str, str]] = []
     body_frame = None
-    if body and not _BLANK_LINE.search(body) and not body.startswith(("\n", "\r")):
+    if body and (n_cols > 1 or not _BLANK_LINE.search(body)):
         body_frame = _read_body_pyarrow(body, delimiter, n_cols)
     if body_frame is None:
         body_frame, body_rows, notes, skipped = _read_body_csv(body, delimiter, n_cols, first_row=header_idx + 2)
@@ -241,17 +241,27 @@ def _head_records(text: str, delimiter: str) -> tuple[list[list[str]], int]:
 
 
 def _offset_after_records(text: str, delimiter: str, n_records: int) -> int:
-    """Character offset where record ``n_records`` starts (quoted newlines respected)."""
-    consumed = 0
-    lines = iter(text.splitlines(keepends=True))
+    """Character offset where record ``n_records`` starts (quoted newlines respected).
 
-    def counting():
+    Lines are cut lazily from the front of the text: only the few header records are scanned, never the
+    whole (possibly 100 MB) file.
+    """
+    consumed = 0
+
+    def lines():
         nonlocal consumed
-        for line in lines:
-            consumed += len(line)
+        while consumed < len(text):
+            nl = text.find("\n", consumed)
+            cr = text.find("\r", consumed, nl if nl >= 0 else len(text))
+            if cr >= 0 and (nl < 0 or cr < nl - 1):  # a lone CR ends a line (old Mac files)
+                end = cr + 1
+            else:
+                end = len(text) if nl < 0 else nl + 1
+            line = text[consumed:end]
+            consumed = end
             yield line
 
-    reader = csv.reader(counting(), delimiter=delimiter)
+    reader = csv.reader(lines(), delimiter=delimiter)
     for _ in range(n_records):
         try:
             next(reader)
@@ -275,7 +285,8 @@ def _read_body_pyarrow(body: str, delimiter: str, n_cols: int) -> pd.DataFrame |
         table = pacsv.read_csv(
             io.BytesIO(body.encode("utf-8")),
             read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid),
+            # an empty line stays a (ragged) row, so it reaches on_invalid and the exact path keeps row numbers
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
     except (pa.ArrowInvalid, pa.ArrowException):
@@ -591,14 +602,25 @@ def _allowed_labels(spec: FieldSpec) -> str:
     return ", ".join(names[0] for names in (spec.labels or {}).values())
 
 
+def _nonblank_rows(body: pd.DataFrame) -> np.ndarray:
+    """Rows with at least one cell that is not empty or whitespace; each column strips only undecided rows."""
+    nonblank = np.zeros(len(body), dtype=bool)
+    for col in body.columns:
+        undecided = np.flatnonzero(~nonblank)
+        if not len(undecided):
+            break
+        cells = body[col].iloc[undecided].astype("str").fillna("")
+        nonblank[undecided] = (cells.str.strip() != "").to_numpy(dtype=bool)
+    return nonblank
+
+
 def validate_table(table: RawTable, match: HeaderMatch, mapping: ColumnMapping | None, file_name: str = "") -> LoadResult:
     kind = match.kind
     body = table.cells.iloc[match.header_idx + 1 :]
     rows = table.excel_rows[match.header_idx + 1 :]
     # Blank rows (every cell empty) are not data: they keep their row numbers but are not counted.
     if len(body):
-        as_text = body.astype("str").fillna("")
-        nonblank = (as_text.apply(lambda c: c.str.strip()) != "").any(axis=1).to_numpy()
+        nonblank = _nonblank_rows(body)
         if not nonblank.all():
             body, rows = body[nonblank], rows[nonblank]
         blank_rows = int((~nonblank).sum())
