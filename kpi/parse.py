@@ -60,7 +60,9 @@ def _take_str(codes: np.ndarray, values: np.ndarray, index: pd.Index) -> pd.Seri
 
     if not len(values):
         return pd.Series([None] * len(codes), index=index, dtype="str")
-    taken = pa.array(values, type=pa.string(), from_pandas=True).take(pa.array(codes, mask=codes < 0))
+    if not isinstance(values, pa.Array):
+        values = pa.array(values, type=pa.string(), from_pandas=True)
+    taken = values.take(pa.array(codes, mask=codes < 0))
     return pd.Series(pd.array(taken, dtype="str"), index=index)
 
 
@@ -93,8 +95,24 @@ def _cell_text(value) -> str:
 def parse_text(series: pd.Series) -> pd.Series:
     """NFKC-normalised, stripped text; empty and missing tokens become NA. IDs stay as written."""
     codes, uniques = _factorize(series)
-    cleaned = np.array([_clean_text(v) for v in uniques], dtype=object)
-    return _take_str(codes, cleaned, series.index)
+    return _take_str(codes, _clean_texts(uniques), series.index)
+
+
+def _clean_texts(uniques: pd.Index):
+    """``_clean_text`` over distinct values; many plain strings go through Arrow's NFKC/trim kernels in C++."""
+    if len(uniques) > 2000:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        try:
+            arr = pa.array(uniques.to_numpy(), type=pa.string())
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers or dates from a workbook: the scalar path
+            arr = None
+        if arr is not None:
+            norm = pc.utf8_trim_whitespace(pc.utf8_normalize(arr, "NFKC"))
+            missing = pc.is_in(pc.utf8_lower(norm), value_set=pa.array(sorted(MISSING_TOKENS)))
+            return pc.if_else(missing, pa.scalar(None, pa.string()), norm)
+    return np.array([_clean_text(v) for v in uniques], dtype=object)
 
 
 def _clean_text(value) -> str | None:

@@ -150,3 +150,14 @@ def test_distinct_values_parsed_once_broadcast_back():
     assert parsed.values.iloc[3] == pd.Timestamp("2026-11-20")
     assert parsed.values.iloc[4] == pd.Timestamp("2026-11-21")
     assert parsed.values.isna().sum() == 1000
+
+
+def test_many_distinct_texts_take_the_arrow_path_with_the_same_result():
+    """Above 2,000 distinct values parse_text normalises in Arrow; it must equal the scalar rule cell by cell."""
+    from kpi.parse import _clean_text, parse_text
+
+    values = [f"ＡＢＣ{i}\u3000" for i in range(2500)] + ["-", "未定", "  N/A ", "株式会社　テスト", "ｶﾀｶﾅ", "", "㈱ＸＹＺ"]
+    series = pd.Series(values * 2)
+    expected = pd.Series([_clean_text(v) for v in values * 2], dtype="str")
+    pd.testing.assert_series_equal(parse_text(series), expected)
+    assert parse_text(series).iloc[0] == "ABC0" and parse_text(series).isna().sum() == 8
