@@ -54,14 +54,38 @@ def serve_app(port: int | None = None):
             proc.kill()
 
 
-def wait_idle(page, timeout_ms: int = 60_000) -> None:
-    """Wait until Streamlit has finished running the script (no 'running' status widget)."""
+def wait_idle(page, timeout_ms: int = 90_000) -> None:
+    """Wait until Streamlit has finished the run and drawn every element (no status widget, no skeletons)."""
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout_ms)
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && document.querySelectorAll('[data-testid=\"stMain\"] *').length > 20",
+        """() => !document.querySelector('[data-testid="stStatusWidget"]')
+                 && !document.querySelector('[data-testid="stSkeleton"]')
+                 && document.querySelectorAll('[data-testid="stMain"] [data-testid="stElementContainer"]').length > 0""",
         timeout=timeout_ms,
     )
-    page.wait_for_timeout(800)  # let Vega finish drawing charts
+    page.wait_for_timeout(1500)  # let Vega finish drawing charts (they have no ready marker)
+
+
+def open_page(page, url: str, name: str) -> None:
+    """Navigate inside the running session (a fresh URL would start a new session and drop the uploads)."""
+    link = page.locator(f"[data-testid='stSidebarNav'] a[href$='/{name}']")
+    if link.count():
+        link.first.click()
+        page.wait_for_url(f"**/{name}", timeout=30_000)
+    else:
+        page.goto(f"{url}/{name}")
+    wait_idle(page)
+
+
+def full_height_screenshot(page, path: Path, width: int) -> None:
+    """Streamlit scrolls inside its main container, so grow the viewport to the content before the shot."""
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], [data-testid=\"stMainBlockContainer\"]')].map(e => e.scrollHeight), 900)"
+    )
+    page.set_viewport_size({"width": width, "height": min(int(height) + 80, 12000)})
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size({"width": width, "height": 900})
 
 
 def main() -> None:
@@ -81,14 +105,17 @@ def main() -> None:
         page = browser.new_page(viewport={"width": args.width, "height": 900}, locale="ja-JP")
         page.goto(url)
         wait_idle(page)
+        if args.lang == "en":
+            page.get_by_text("English", exact=True).first.click()
+            wait_idle(page)
         if args.upload:
             page.set_input_files("[data-testid='stFileUploaderDropzoneInput']", args.upload)
+            page.wait_for_selector("[data-testid='stSidebar'] :text('アップロードデータ'), [data-testid='stSidebar'] :text('Uploaded data')", timeout=120_000)
             wait_idle(page)
         for name in args.pages:
-            page.goto(f"{url}/{name}")
-            wait_idle(page)
+            open_page(page, url, name)
             path = out / f"{name}.png"
-            page.screenshot(path=str(path), full_page=True)
+            full_height_screenshot(page, path, args.width)
             print(path)
         browser.close()
 
