@@ -1,0 +1,220 @@
+"""Clinic page (院KPI): early warnings, headline tiles for the last full month, then tabs — monthly trend,
+new-patient follow-up, retention, bookings. Every number comes from kpi.clinic."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from kpi import clinic
+from kpi.confidence import confidence
+from kpi.targets import Targets, rag
+from ui import charts_clinic as cc
+from ui.charts import PALETTE, theme
+from ui.data import require
+from ui.i18n import lang, t
+from ui.widgets import (download_table, empty_state, fmt_delta_pct_points, fmt_num, fmt_pct, is_missing, kpi_tile,
+                        mask_ids, missing_column_note)
+
+frames = require("visits")
+targets: Targets = st.session_state.get("targets", Targets())
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def compute(visits: pd.DataFrame, as_of: pd.Timestamp, _targets_json: str) -> dict:
+    monthly = clinic.monthly_table(visits, as_of)
+    return {
+        "monthly": monthly,
+        "by_clinic": clinic.monthly_table(visits, as_of, by_clinic=True) if "clinic" in visits.columns else None,
+        "warnings": clinic.early_warnings(visits, as_of, Targets.from_json(_targets_json), monthly=monthly),
+        # one clinic's thin future hides in the chain's total: warn per clinic too
+        "warnings_by_clinic": {c: clinic.early_warnings(v, as_of, Targets.from_json(_targets_json)) for c, v in visits.groupby("clinic")}
+        if "clinic" in visits.columns and visits["clinic"].nunique() > 1 else {},
+        "calls": clinic.call_list(visits, as_of),
+        "continuation": clinic.continuation(visits, as_of),
+        "churn": clinic.churn(visits, as_of),
+        "cohorts": clinic.cohort_grid(visits, as_of),
+        "backlog": clinic.booking_backlog(visits, as_of),
+        "trend": clinic.backlog_trend(visits, as_of),
+        "net": clinic.net_bookings(visits, as_of),
+    }
+
+
+# ---- filters (rows), as_of from the whole file so a filter never moves the date
+visits = frames["visits"]
+as_of = clinic.default_as_of(visits)
+st.title(t("clinic.title"))
+cols = st.columns(2)
+if "clinic" in visits.columns:
+    clinics = sorted(visits["clinic"].dropna().unique())
+    chosen = cols[0].multiselect(t("clinic.filter_clinic"), clinics, default=clinics, key="clinic.clinics")
+    visits = visits[visits["clinic"].isin(chosen)]
+if "staff" in visits.columns:
+    everyone = t("clinic.all_staff")
+    staff = cols[1].selectbox(t("clinic.filter_staff"), [everyone] + sorted(visits["staff"].dropna().unique()), key="clinic.staff")
+    if staff != everyone:
+        visits = visits[visits["staff"] == staff]
+if visits.empty or as_of is None:
+    empty_state()
+    st.stop()
+r = compute(visits, as_of, targets.to_json())
+monthly: pd.DataFrame = r["monthly"]
+month = clinic.latest_full_month(as_of)
+if month not in set(monthly["month"]):
+    st.caption(t("clinic.no_full_month"))
+    month = monthly["month"].iloc[-1]
+st.caption(t("clinic.caption", as_of=f"{as_of:%Y-%m-%d}", month=month, as_of_month=f"{as_of:%Y-%m}") + "　" + t("clinic.filter_note"))
+
+# ---- early warnings
+fired = [("", w) for w in r["warnings"] if w.triggered]
+fired += [(f"{name}: ", w) for name, ws in r["warnings_by_clinic"].items() for w in ws if w.triggered and w.key != "price_under_guide"]
+for where, w in fired:
+    n = w.numbers
+    if w.key == "thin_backlog":
+        st.warning(where + t("clinic.warn.thin_backlog", w1=n["w1"], inc=" / ".join(f"{i:,}" for i in n["increments"]), threshold=n["threshold"]), icon=":material/event_busy:")
+    elif w.key == "second_visit_falling":
+        st.warning(where + t("clinic.warn.second_visit_falling", month=n["month"], rate=fmt_pct(n["rate"]), mean=fmt_pct(n["mean_3_before"])), icon=":material/trending_down:")
+    else:
+        st.warning(where + t("clinic.warn.price_under_guide", month=n["month"], price=n["price_per_10min"], guide=n["guide"]), icon=":material/payments:")
+if not fired:
+    st.success(t("clinic.warn.none"), icon=":material/check_circle:")
+
+# ---- headline tiles: the last full month vs the month before
+rows = monthly.set_index("month")
+cur = rows.loc[month]
+prev = rows.iloc[rows.index.get_loc(month) - 1] if rows.index.get_loc(month) > 0 else None
+in_month = visits[visits["visit_on"].dt.strftime("%Y-%m") == month]
+attended = in_month[in_month["status"] == "attended"]
+
+
+def conf(frame: pd.DataFrame, columns: list[str]):
+    return confidence(frame, columns, as_of, lang=lang())
+
+
+def delta(key: str, fmt) -> str | None:
+    return None if prev is None or is_missing(prev[key]) or is_missing(cur[key]) else fmt(cur[key] - prev[key])
+
+
+def pct_delta(key: str) -> str | None:
+    return None if prev is None else fmt_delta_pct_points(cur[key], prev[key])
+
+
+tiles = st.columns(3) + st.columns(3)
+with tiles[0]:
+    kpi_tile(t("clinic.tile.visits"), fmt_num(cur["visits"]), delta("visits", lambda d: f"{d:+,.0f}"),
+             confidence=conf(attended, ["patient_id", "visit_on"]), help=t("clinic.help.visits", month=month))
+with tiles[1]:
+    kpi_tile(t("clinic.tile.patients"), fmt_num(cur["patients"]), delta("patients", lambda d: f"{d:+,.0f}"),
+             confidence=conf(attended, ["patient_id"]),
+             help=t("clinic.help.patients", month=month, new=cur["new"], carry=cur["carryover"], ret=cur["returning"]))
+with tiles[2]:
+    kpi_tile(t("clinic.tile.frequency", target=targets.frequency_min), fmt_num(cur["frequency"], 2), delta("frequency", lambda d: f"{d:+.2f}"),
+             rag=rag(cur["frequency"], targets.frequency_min), confidence=conf(attended, ["patient_id"]),
+             help=t("clinic.help.frequency", month=month, target=targets.frequency_min))
+with tiles[3]:
+    pending = t("clinic.pending_suffix", n=int(cur["new_pending"])) if cur["new_pending"] else ""
+    kpi_tile(t("clinic.tile.second_visit_rate") + pending, fmt_pct(cur["second_visit_rate"]), pct_delta("second_visit_rate"),
+             rag=rag(cur["second_visit_rate"], targets.second_visit_rate_min),
+             confidence=conf(attended[attended["first_visit"]] if "first_visit" in attended.columns else attended, ["patient_id", "first_visit"]),
+             help=t("clinic.help.second_visit_rate", month=month, eligible=int(cur["new_eligible"]), pending=int(cur["new_pending"])))
+with tiles[4]:
+    kpi_tile(t("clinic.tile.cancel_rate", target=targets.cancel_rate_max), fmt_pct(cur["cancel_rate"]), pct_delta("cancel_rate"),
+             rag=rag(cur["cancel_rate"], targets.cancel_rate_max, higher_is_better=False), delta_color="inverse",
+             confidence=conf(in_month[in_month["status"] != "booked"], ["status"]), help=t("clinic.help.cancel_rate", month=month))
+with tiles[5]:
+    kpi_tile(t("clinic.tile.price_per_10min", target=targets.price_per_10min_min),
+             "n/a" if is_missing(cur["price_per_10min"]) else f"¥{cur['price_per_10min']:,.0f}", delta("price_per_10min", lambda d: f"{d:+,.0f}"),
+             rag=rag(cur["price_per_10min"], targets.price_per_10min_min),
+             confidence=conf(attended, ["amount_yen", "treatment_minutes"]), help=t("clinic.help.price_per_10min", month=month))
+    for column in ("amount_yen", "treatment_minutes"):
+        if column not in visits.columns:
+            missing_column_note(column)
+incomplete = monthly[monthly["history_incomplete"]]
+if len(incomplete):
+    st.info(t("clinic.history_note", month=incomplete["month"].iloc[0]), icon=":material/history:")
+
+tab_monthly, tab_new, tab_retention, tab_backlog = st.tabs([t("clinic.tab.monthly"), t("clinic.tab.new"), t("clinic.tab.retention"), t("clinic.tab.backlog")])
+m_title = t("clinic.month")
+with tab_monthly:
+    mix = monthly.assign(undetermined=monthly["new"].where(monthly["history_incomplete"], 0), new=monthly["new"].where(~monthly["history_incomplete"], 0))
+    parts = {"carryover": t("clinic.mix.carryover"), "new": t("clinic.mix.new"), "returning": t("clinic.mix.returning")}
+    if len(incomplete):
+        parts["undetermined"] = t("clinic.mix.undetermined")
+    colors = {"carryover": PALETTE[0], "new": PALETTE[2], "returning": PALETTE[3], "undetermined": cc.UNDETERMINED_COLOR}
+    st.altair_chart(theme(cc.patient_mix_bars(mix, "month", parts, colors, t("clinic.mix.title"), m_title, t("clinic.patients_axis"))), width="stretch")
+    left, right = st.columns(2)
+    left.altair_chart(theme(cc.line_with_guide(monthly, "month", "frequency", targets.frequency_min, t("clinic.frequency.title"), m_title, t("clinic.frequency.axis"), ",.1f")), width="stretch")
+    with right:
+        if monthly["price_per_10min"].notna().any():
+            st.altair_chart(theme(cc.line_with_guide(monthly, "month", "price_per_10min", targets.price_per_10min_min, t("clinic.price.title"), m_title, t("clinic.price.axis"), ",.0f")), width="stretch")
+        else:
+            st.caption(t("clinic.price.title"))
+            missing_column_note("treatment_minutes" if "amount_yen" in visits.columns else "amount_yen")
+    st.subheader(t("clinic.clinics.title"))
+    by_clinic = r["by_clinic"]
+    if by_clinic is None or by_clinic["clinic"].nunique() < 2:
+        if by_clinic is None:
+            missing_column_note("clinic")
+        else:
+            st.caption(t("clinic.clinics.one"))
+    else:
+        options = {"visits": (t("clinic.tile.visits"), ",.0f", None), "frequency": (t("clinic.frequency.axis"), ",.1f", targets.frequency_min),
+                   "second_visit_rate": (t("clinic.second.axis"), ".0%", targets.second_visit_rate_min),
+                   "cancel_rate": (t("clinic.tile.cancel_rate", target=targets.cancel_rate_max), ".0%", targets.cancel_rate_max),
+                   "price_per_10min": (t("clinic.price.axis"), ",.0f", targets.price_per_10min_min)}
+        metric = st.segmented_control(t("clinic.clinics.metric"), list(options), default="visits", format_func=lambda k: options[k][0], key="clinic.compare")
+        label, fmt, guide = options[metric or "visits"]
+        st.altair_chart(theme(cc.clinic_bars(by_clinic, "clinic", "month", metric or "visits", label, m_title, label, fmt, guide)), width="stretch")
+    st.subheader(t("clinic.monthly_table"))
+    shown = clinic.labelled(monthly.drop(columns=["history_incomplete"]), lang())
+    headers = clinic.MONTHLY_HEADERS.get(lang(), clinic.MONTHLY_HEADERS["en"])
+    formats = {**{k: "percent" for k in ("second_visit_rate", "cancel_rate", "self_pay_ratio")}, "frequency": "%.2f",
+               **{k: "¥%,.0f" for k in ("revenue", "avg_price", "price_per_10min")}}
+    st.dataframe(shown, hide_index=True, width="stretch", column_config={headers[k]: st.column_config.NumberColumn(format=f) for k, f in formats.items()})
+    download_table(shown, "clinic_monthly", key="clinic.dl.monthly")
+
+with tab_new:
+    cohorts = monthly[~monthly["history_incomplete"]]
+    chart = cc.second_visit_bars(cohorts, "month", "second_visit_rate", "new_eligible", "new_pending", targets.second_visit_rate_min,
+                                 t("clinic.second.pending"), t("clinic.second.title"), m_title, t("clinic.second.axis"))
+    st.altair_chart(theme(chart), width="stretch")
+    st.caption(t("clinic.second.caption"))
+    st.subheader(t("clinic.calls.title"))
+    st.caption(t("clinic.calls.caption"))
+    calls = r["calls"].assign(patient_id=lambda f: mask_ids(f["patient_id"]), first_visit_on=lambda f: f["first_visit_on"].dt.date)
+    calls = calls.rename(columns={c: t(f"clinic.col.{c}") for c in calls.columns})
+    if calls.empty:
+        st.success(t("clinic.calls.empty"))
+    else:
+        st.dataframe(calls, hide_index=True, width="stretch")
+        download_table(calls, "clinic_call_list", key="clinic.dl.calls")
+
+with tab_retention:
+    cont = r["continuation"].assign(label=lambda f: [t("clinic.continuation.visit", n=n) for n in f["visit_no"]])
+    ch = r["churn"]
+    left, right = st.columns([3, 1])
+    left.altair_chart(theme(cc.continuation_bars(cont, "label", "share", t("clinic.continuation.title"), t("clinic.continuation.axis"))), width="stretch")
+    left.caption(t("clinic.continuation.caption", n=int(cont["new_patients"].iloc[0])))
+    with right:
+        kpi_tile(t("clinic.churn.tile"), t("clinic.churn.value", n=ch.churned, rate=fmt_pct(ch.rate)),
+                 confidence=confidence(visits, ["patient_id", "visit_on"], as_of, lang=lang()),
+                 help=t("clinic.churn.help", base=ch.base, days=ch.days, window=ch.days + ch.window_days))
+    if not r["cohorts"].empty:
+        st.altair_chart(theme(cc.cohort_heatmap(r["cohorts"], "cohort", "months_since", "share", t("clinic.cohort.title"), t("clinic.cohort.x"),
+                                                t("clinic.cohort.y"), t("clinic.cohort.share"))), width="stretch")
+
+with tab_backlog:
+    b = r["backlog"]
+    week_labels = {f"w{w}": t("clinic.backlog.week", w=w) for w in clinic.BACKLOG_WEEKS}
+    ahead = visits[visits["visit_on"].dt.normalize() > as_of]
+    cols = st.columns(4)
+    for i, (key, label) in enumerate(week_labels.items()):
+        with cols[i]:
+            kpi_tile(label, f"{b[key]:,}", confidence=conf(ahead, ["booked_on"]), help=t("clinic.backlog.help", w=i + 1))
+    if "booked_on" not in visits.columns:
+        missing_column_note("booked_on")
+    st.altair_chart(theme(cc.backlog_trend_lines(r["trend"], "date", week_labels, t("clinic.backlog.trend"), t("clinic.date"), t("clinic.backlog.axis"), t("clinic.backlog.series"))), width="stretch")
+    if r["net"]["net"].notna().any():
+        st.altair_chart(theme(cc.net_bookings_bars(r["net"], "date", "net", t("clinic.net.up"), t("clinic.net.down"), t("clinic.net.title"), t("clinic.date"), t("clinic.net.axis"))), width="stretch")
+    else:
+        st.caption(t("clinic.net.title"))
+        missing_column_note("booked_on" if "booked_on" not in visits.columns else "cancelled_on")

@@ -1,0 +1,146 @@
+"""The clinic page (pages/clinic.py) as a user meets it, and its chart builders (ui/charts_clinic.py)."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from kpi import clinic
+
+PAGE = "pages/clinic.py"
+
+
+def metric(at, label_start: str):
+    return next(m for m in at.metric if m.label.startswith(label_start))
+
+
+def expected_month(visits: pd.DataFrame, as_of: pd.Timestamp | None = None) -> tuple[pd.Series, pd.Series]:
+    as_of = as_of or clinic.default_as_of(visits)
+    table = clinic.monthly_table(visits, as_of).set_index("month")
+    month = clinic.latest_full_month(as_of)
+    pos = table.index.get_loc(month)
+    return table.iloc[pos], table.iloc[pos - 1]
+
+
+def test_clinic_page_on_demo_data_shows_the_kpi_numbers(app):
+    app.switch_page(PAGE).run()
+    assert not app.exception
+    visits = app.session_state["frames"]["visits"]
+    cur, prev = expected_month(visits)
+    assert metric(app, "来院数").value == f"{cur['visits']:,}"
+    assert metric(app, "来院数").delta == f"{cur['visits'] - prev['visits']:+,}"
+    assert metric(app, "実患者数").value == f"{cur['patients']:,}"
+    assert metric(app, "来院頻度").value == f"{cur['frequency']:.2f}"
+    assert metric(app, "2回目リピート率").value == f"{cur['second_visit_rate'] * 100:.1f}%"
+    assert metric(app, "キャンセル率").value == f"{cur['cancel_rate'] * 100:.1f}%"
+    assert metric(app, "10分単価").value == f"¥{cur['price_per_10min']:,.0f}"
+    backlog = clinic.booking_backlog(visits)
+    assert [metric(app, f"{w}週以内").value for w in (1, 2, 3, 4)] == [f"{backlog[f'w{w}']:,}" for w in (1, 2, 3, 4)]
+    # the monthly table (one row per month) and the call list (masked IDs)
+    monthly = app.dataframe[0].value
+    assert list(monthly["月"]) == list(clinic.monthly_table(visits)["month"])
+    assert monthly["来院数"].sum() == clinic.monthly_table(visits)["visits"].sum()
+    calls = app.dataframe[1].value
+    assert len(calls) == len(clinic.call_list(visits))
+    assert calls["患者ID"].str.contains("＊").all()
+
+
+def test_clinic_page_in_english(app):
+    app.session_state["lang"] = "en"
+    app.switch_page(PAGE).run()
+    assert not app.exception
+    cur, _ = expected_month(app.session_state["frames"]["visits"])
+    assert metric(app, "Visits").value == f"{cur['visits']:,}"
+    assert any(m.label.startswith("Frequency") for m in app.metric)
+    assert "Month" in app.dataframe[0].value.columns
+
+
+def test_clinic_filter_gives_that_clinics_numbers(app):
+    app.switch_page(PAGE).run()
+    visits = app.session_state["frames"]["visits"]
+    one = sorted(visits["clinic"].dropna().unique())[0]
+    app.multiselect(key="clinic.clinics").set_value([one]).run()
+    assert not app.exception
+    # as_of stays the whole file's date: a filter never moves the date
+    cur, _ = expected_month(visits[visits["clinic"] == one].reset_index(drop=True), clinic.default_as_of(visits))
+    assert metric(app, "来院数").value == f"{cur['visits']:,}"
+
+
+def test_staff_filter_runs(app):
+    app.switch_page(PAGE).run()
+    box = app.selectbox(key="clinic.staff")
+    box.set_value(box.options[1]).run()
+    assert not app.exception
+    assert metric(app, "来院数").value != ""
+
+
+def test_without_first_visit_column_the_first_month_is_a_note_not_a_split(app):
+    rows = ["患者ID,来院日,ステータス"]
+    for month in (9, 10, 11):
+        rows += [f"P{i},2026/{month}/{i + 1},来院" for i in range(12)]
+    app.sidebar.file_uploader[0].set_value(("visits.csv", "\n".join(rows).encode("cp932"), "text/csv")).run()
+    app.switch_page(PAGE).run()
+    assert not app.exception
+    notes = " ".join(str(i.value) for i in app.info)
+    assert "2026-09" in notes and "区別できません" in notes
+    # the money columns are absent: n/a, and the page says which column enables it
+    assert metric(app, "10分単価").value == "n/a"
+    assert any("amount_yen" in str(c.value) for c in app.caption)
+
+
+# ---------------------------------------------------------------- chart builders
+MONTHLY = pd.DataFrame({"month": ["2026-01", "2026-02", "2026-03"], "carryover": [0, 5, 6], "new": [4, 2, 3],
+                        "returning": [0, 1, 0], "second_visit_rate": [0.5, 0.75, None], "new_eligible": [4, 2, 0],
+                        "new_pending": [0, 0, 3], "frequency": [3.0, 4.5, 4.1]})
+
+
+def test_patient_mix_is_stacked_in_the_given_order():
+    from ui import charts_clinic as cc
+
+    spec = cc.patient_mix_bars(MONTHLY, "month", {"carryover": "継続", "new": "新患", "returning": "再来"},
+                               {"carryover": "#1", "new": "#2", "returning": "#3"}, "内訳", "月", "人").to_dict()
+    assert spec["mark"]["type"] == "bar" and spec["encoding"]["y"]["stack"] == "zero"
+    assert spec["encoding"]["color"]["scale"]["domain"] == ["継続", "新患", "再来"]
+    assert spec["title"] == "内訳"
+
+
+def test_second_visit_bars_show_pending_months_as_pending_not_zero():
+    from ui import charts_clinic as cc
+
+    chart = cc.second_visit_bars(MONTHLY, "month", "second_visit_rate", "new_eligible", "new_pending", 0.7,
+                                 "判定待ち {n}人", "2回目", "月", "率")
+    data = chart.data if isinstance(chart.data, pd.DataFrame) else chart.layer[0].data
+    march = data.set_index("month").loc["2026-03"]
+    assert bool(march["is_pending"]) and march["text"] == "判定待ち 3人"
+    assert data.set_index("month").loc["2026-02", "text"] == "75%"
+    spec = chart.to_dict()
+    assert any(layer.get("encoding", {}).get("y", {}).get("field") == "target" for layer in spec["layer"])
+
+
+def test_cohort_heatmap_sequential_scale_and_percent_labels():
+    from ui import charts_clinic as cc
+
+    grid = pd.DataFrame({"cohort": ["2026-01", "2026-01"], "months_since": [0, 1], "cohort_size": [4, 4], "active": [4, 2], "share": [1.0, 0.5]})
+    spec = cc.cohort_heatmap(grid, "cohort", "months_since", "share", "コホート", "経過月", "初診月", "割合").to_dict()
+    rect, text = spec["layer"]
+    assert rect["encoding"]["color"]["scale"] == {"scheme": "blues", "domain": [0, 1]}
+    assert text["encoding"]["text"]["format"] == ".0%"
+
+
+def test_net_bookings_green_up_red_down():
+    from ui import charts_clinic as cc
+    from ui.charts import RAG_COLORS
+
+    frame = pd.DataFrame({"date": pd.date_range("2026-03-01", periods=3), "net": [2.0, -1.0, None]})
+    chart = cc.net_bookings_bars(frame, "date", "net", "増加", "減少", "純増", "日付", "件")
+    assert chart.data["direction"].tolist() == ["増加", "減少"]  # the n/a day is not drawn as 0
+    scale = chart.to_dict()["encoding"]["color"]["scale"]
+    assert scale == {"domain": ["増加", "減少"], "range": [RAG_COLORS["green"], RAG_COLORS["red"]]}
+
+
+@pytest.mark.parametrize("guide", [4.0, None])
+def test_line_with_guide_draws_the_dashed_guide(guide):
+    from ui import charts_clinic as cc
+
+    spec = cc.line_with_guide(MONTHLY, "month", "frequency", guide, "頻度", "月", "回").to_dict()
+    dashed = [layer for layer in spec["layer"] if layer["mark"].get("strokeDash")]
+    assert len(dashed) == (1 if guide else 0)
