@@ -550,6 +550,30 @@ def early_warnings(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = 
     return tuple(out)
 
 
+def page_results(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, targets: Targets | None = None) -> dict[str, Any]:
+    """Everything the clinic page shows, in one call (the page caches it; the benchmark times it).
+
+    Warnings are given for the rows as a whole and per clinic: one clinic's thin future hides in a chain's total.
+    """
+    targets = targets or Targets()
+    as_of = resolve_as_of(visits, as_of)
+    monthly = monthly_table(visits, as_of)
+    by_clinic = "clinic" in visits.columns and visits["clinic"].nunique() > 1
+    return {
+        "monthly": monthly,
+        "by_clinic": monthly_table(visits, as_of, by_clinic=True) if "clinic" in visits.columns else None,
+        "warnings": early_warnings(visits, as_of, targets, monthly=monthly),
+        "warnings_by_clinic": {c: early_warnings(v, as_of, targets) for c, v in visits.groupby("clinic")} if by_clinic else {},
+        "calls": call_list(visits, as_of),
+        "continuation": continuation(visits, as_of),
+        "churn": churn(visits, as_of),
+        "cohorts": cohort_grid(visits, as_of),
+        "backlog": booking_backlog(visits, as_of),
+        "trend": backlog_trend(visits, as_of),
+        "net": net_bookings(visits, as_of),
+    }
+
+
 # ------------------------------------------------------------------ CLI and workbook
 def visits_section(visits: pd.DataFrame, as_of: dt.date | None = None) -> dict[str, Any]:
     """SPEC section 3 ``visits`` JSON: as_of, monthly rows (the SPEC keys only), backlog w1–w4 as of as_of.

@@ -21,22 +21,7 @@ targets: Targets = st.session_state.get("targets", Targets())
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def compute(visits: pd.DataFrame, as_of: pd.Timestamp, _targets_json: str) -> dict:
-    monthly = clinic.monthly_table(visits, as_of)
-    return {
-        "monthly": monthly,
-        "by_clinic": clinic.monthly_table(visits, as_of, by_clinic=True) if "clinic" in visits.columns else None,
-        "warnings": clinic.early_warnings(visits, as_of, Targets.from_json(_targets_json), monthly=monthly),
-        # one clinic's thin future hides in the chain's total: warn per clinic too
-        "warnings_by_clinic": {c: clinic.early_warnings(v, as_of, Targets.from_json(_targets_json)) for c, v in visits.groupby("clinic")}
-        if "clinic" in visits.columns and visits["clinic"].nunique() > 1 else {},
-        "calls": clinic.call_list(visits, as_of),
-        "continuation": clinic.continuation(visits, as_of),
-        "churn": clinic.churn(visits, as_of),
-        "cohorts": clinic.cohort_grid(visits, as_of),
-        "backlog": clinic.booking_backlog(visits, as_of),
-        "trend": clinic.backlog_trend(visits, as_of),
-        "net": clinic.net_bookings(visits, as_of),
-    }
+    return clinic.page_results(visits, as_of, Targets.from_json(_targets_json))
 
 
 # ---- filters (rows), as_of from the whole file so a filter never moves the date

@@ -51,36 +51,49 @@ def fmt_delta_pct_points(now: float | None, before: float | None) -> str | None:
 
 
 # ------------------------------------------------------------------ badges and tiles
+def _badge_md(color: str, text: str) -> str:
+    return f":{color}-badge[{text}]"
+
+
+def rag_badge_md(rag: str | None) -> str:
+    if rag not in RAG_BADGE:
+        return ""
+    color, icon = RAG_BADGE[rag]
+    return _badge_md(color, f"{icon} {t(f'rag.{rag}')}")
+
+
+def confidence_parts(confidence: Any | None) -> tuple[str, str | None]:
+    """信頼度 badge markdown and its hover text (the reasons and who can fix the rows)."""
+    level = getattr(confidence, "level", None)
+    if level is None:
+        return "", None
+    reasons = getattr(confidence, "reasons", ()) or ()
+    owner = getattr(confidence, "owner_hint", None)
+    help_text = "  \n".join(str(r) for r in reasons) + (f"  \n→ {owner}" if owner else "")
+    return _badge_md(CONFIDENCE_COLOR.get(level, "gray"), f"{t('app.confidence')}: {t(f'confidence.{level}')}"), help_text or None
+
+
 def rag_badge(rag: str | None) -> None:
     if rag in RAG_BADGE:
-        color, icon = RAG_BADGE[rag]
-        st.badge(t(f"rag.{rag}"), icon=None, color=color)
+        st.markdown(rag_badge_md(rag))
 
 
 def confidence_badge(confidence: Any | None) -> None:
     """信頼度 high / medium / low with its reasons on hover (confidence from kpi.confidence)."""
-    if confidence is None:
-        return
-    level = getattr(confidence, "level", None)
-    if level is None:
-        return
-    reasons = getattr(confidence, "reasons", ()) or ()
-    owner = getattr(confidence, "owner_hint", None)
-    help_text = "\n".join(str(r) for r in reasons) + (f"\n→ {owner}" if owner else "")
-    st.badge(f"{t('app.confidence')}: {t(f'confidence.{level}')}", color=CONFIDENCE_COLOR.get(level, "gray"), help=help_text or None)
+    badge, help_text = confidence_parts(confidence)
+    if badge:
+        st.markdown(badge, help=help_text)
 
 
 def kpi_tile(label: str, value: str, delta: str | None = None, rag: str | None = None, confidence: Any | None = None,
              help: str | None = None, delta_color: str = "normal", border: bool = True) -> None:
-    """One headline number: st.metric, then its RAG badge and confidence badge underneath."""
+    """One headline number: st.metric, then its RAG and confidence badges on one line (reasons on hover)."""
     with st.container(border=border):
         st.metric(label, value, delta=delta, help=help, delta_color=delta_color)
-        if rag or confidence is not None:
-            cols = st.columns(2)
-            with cols[0]:
-                rag_badge(rag)
-            with cols[1]:
-                confidence_badge(confidence)
+        badge, help_text = confidence_parts(confidence)
+        line = " ".join(p for p in (rag_badge_md(rag), badge) if p)
+        if line:
+            st.markdown(line, help=help_text)
 
 
 def missing_column_note(column: str) -> None:
