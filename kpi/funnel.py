@@ -1,0 +1,601 @@
+"""Sales funnel KPIs of the leads dataset (SPEC section 2 "Sales funnel", section 4 "Funnel").
+
+Pure computation: frames + ``as_of`` / ``targets`` in, DataFrames or frozen dataclasses out. Every number the
+funnel page, the regions page, the weekly review, the CRM adoption score and the CLI show comes from here.
+
+Readings of the SPEC chosen here (where two were possible):
+
+* Stage dates are compared as calendar dates: ``created_at`` with a time of day counts as its day.
+* A stage's *implied date* is its own date, or — when it was skipped — the date of the next later stage that
+  has one. ``reached(k)`` in cohort mode is "implied date present"; in period mode it is "implied date inside
+  [start, end]" (so period-mode conversions are flow ratios and can exceed 1).
+* Previous-period comparison: the period of the same length just before [start, end], computed as of
+  ``as_of`` shifted back by that length, so both periods had the same time to convert.
+* Days in stage / time to convert ignore negative intervals (out-of-order dates); those are counted in
+  :func:`data_warnings` instead.
+* 期末: the Japanese fiscal year runs April–March; fiscal quarters end on 6/30, 9/30, 12/31 and 3/31.
+  A PoC-stage deal is "near 期末" when the quarter end on or after ``as_of`` is within
+  ``FISCAL_END_WINDOW_DAYS`` (30) days.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .targets import STAGE_DATE_COLUMNS, STAGES, Targets
+
+Mode = Literal["cohort", "period"]
+BREAKDOWNS: tuple[str, ...] = ("region", "segment", "owner_role", "owner", "source", "week", "month", "fiscal_year", "fiscal_quarter")
+REGIONS: tuple[str, ...] = ("osaka", "kyoto", "kobe", "nara", "other")
+REVIEW_COLUMNS: tuple[str, ...] = ("ethics_review_on", "it_review_on", "purchasing_review_on", "board_on")
+FISCAL_END_WINDOW_DAYS = 30
+TABLE_COLUMNS = ["stage", "reached", "conversion", "target", "rag", "lost", "amount_yen"]
+STALLED_COLUMNS = ["lead_id", "account", "region", "segment", "owner", "owner_role", "stage", "stage_date",
+                   "days_in_stage", "limit_days", "amount_yen"]
+
+
+# ------------------------------------------------------------------ dates
+def _as_ts(value) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    ts = pd.Timestamp(value)
+    return None if pd.isna(ts) else ts.normalize()
+
+
+def default_as_of(leads: pd.DataFrame) -> pd.Timestamp | None:
+    """Latest date in the leads data (any stage date or created_at), at midnight; None without dates.
+
+    >>> default_as_of(pd.DataFrame({"created_at": pd.to_datetime(["2026-01-05 10:00"]), "meeting_on": pd.to_datetime(["2026-02-01"])}))
+    Timestamp('2026-02-01 00:00:00')
+    """
+    cols = [c for c in STAGE_DATE_COLUMNS.values() if c in leads.columns]
+    if not cols or leads.empty:
+        return None
+    latest = pd.to_datetime(leads[cols].stack(), errors="coerce").max() if len(cols) > 1 else leads[cols[0]].max()
+    return _as_ts(latest)
+
+
+def _resolve_as_of(leads: pd.DataFrame, as_of) -> pd.Timestamp | None:
+    return _as_ts(as_of) if as_of is not None else default_as_of(leads)
+
+
+def stage_dates(leads: pd.DataFrame, as_of=None) -> pd.DataFrame:
+    """One datetime column per stage (calendar dates); absent columns and dates after ``as_of`` are NaT."""
+    as_of = _resolve_as_of(leads, as_of)
+    out = {}
+    for stage, col in STAGE_DATE_COLUMNS.items():
+        if col in leads.columns:
+            d = pd.to_datetime(leads[col], errors="coerce").dt.normalize()
+            out[stage] = d.where(d <= as_of) if as_of is not None else d
+        else:
+            out[stage] = pd.Series(pd.NaT, index=leads.index, dtype="datetime64[ns]")
+    return pd.DataFrame(out, index=leads.index)
+
+
+def implied_dates(leads: pd.DataFrame, as_of=None) -> pd.DataFrame:
+    """Stage dates with a skipped stage taking the date of the next later stage that has one (SPEC: a
+    skipped date still counts as passed)."""
+    dates = stage_dates(leads, as_of)
+    for i in range(len(STAGES) - 2, -1, -1):
+        dates[STAGES[i]] = dates[STAGES[i]].fillna(dates[STAGES[i + 1]])
+    return dates
+
+
+def reached_flags(leads: pd.DataFrame, as_of=None) -> pd.DataFrame:
+    """Bool column per stage: the lead has the date of that stage or of any later stage (≤ as_of).
+    Index aligned with ``leads``."""
+    return implied_dates(leads, as_of).notna()
+
+
+def current_stage(leads: pd.DataFrame, as_of=None) -> pd.Series:
+    """Furthest stage with a date ≤ as_of (SPEC section 4 "Stalled"); NA when no date."""
+    dates = stage_dates(leads, as_of)
+    stage = pd.Series(pd.NA, index=leads.index, dtype="object")
+    for s in STAGES:
+        stage = stage.mask(dates[s].notna(), s)
+    return stage
+
+
+# ------------------------------------------------------------------ fiscal calendar (年度 April–March)
+def fiscal_year(dates: pd.Series) -> pd.Series:
+    """年度: April–March, named by the year it starts (2027-03-31 → 2026)."""
+    d = pd.to_datetime(dates)
+    return (d.dt.year - (d.dt.month < 4).astype(int)).astype("Int64").where(d.notna())
+
+
+def fiscal_quarter(dates: pd.Series) -> pd.Series:
+    """Fiscal quarter 1–4 (Q1 = Apr–Jun … Q4 = Jan–Mar)."""
+    d = pd.to_datetime(dates)
+    return (((d.dt.month - 4) % 12) // 3 + 1).astype("Int64").where(d.notna())
+
+
+def fiscal_quarter_end(day) -> pd.Timestamp:
+    """Last day of the fiscal quarter containing ``day`` (6/30, 9/30, 12/31 or 3/31)."""
+    ts = pd.Timestamp(day).normalize()
+    return (ts + pd.offsets.QuarterEnd(0, startingMonth=3)).normalize()
+
+
+def fiscal_year_start(day) -> pd.Timestamp:
+    ts = pd.Timestamp(day).normalize()
+    return pd.Timestamp(ts.year - (ts.month < 4), 4, 1)
+
+
+def period_bounds(preset: str, as_of, start=None, end=None) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """Page period presets → [start, end] (inclusive days), ending at ``as_of``.
+
+    ``fiscal_year`` (this 年度 so far), ``fiscal_quarter``, ``month``, ``last_12_weeks`` (84 days),
+    ``all`` (None, None), ``custom`` (the given start / end).
+
+    >>> period_bounds("fiscal_quarter", "2026-11-25")
+    (Timestamp('2026-10-01 00:00:00'), Timestamp('2026-11-25 00:00:00'))
+    """
+    as_of = pd.Timestamp(as_of).normalize()
+    if preset == "all":
+        return None, None
+    if preset == "custom":
+        return _as_ts(start), _as_ts(end)
+    if preset == "fiscal_year":
+        return fiscal_year_start(as_of), as_of
+    if preset == "fiscal_quarter":
+        return (fiscal_quarter_end(as_of) - pd.offsets.QuarterBegin(1, startingMonth=1)).normalize(), as_of
+    if preset == "month":
+        return as_of.replace(day=1), as_of
+    if preset == "last_12_weeks":
+        return as_of - pd.Timedelta(days=83), as_of
+    raise ValueError(f"unknown period preset {preset!r}")
+
+
+def previous_period(start, end) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The period of the same length (in days) ending the day before ``start``."""
+    start, end = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    length = end - start + pd.Timedelta(days=1)
+    return start - length, start - pd.Timedelta(days=1)
+
+
+# ------------------------------------------------------------------ filters
+def filter_leads(leads: pd.DataFrame, **selected: Iterable[str] | None) -> pd.DataFrame:
+    """Rows whose column values are in the selected lists (None / empty list = no filter; an absent column
+    with a non-empty selection keeps nothing)."""
+    mask = pd.Series(True, index=leads.index)
+    for column, values in selected.items():
+        values = list(values or [])
+        if not values:
+            continue
+        mask &= leads[column].isin(values) if column in leads.columns else False
+    return leads[mask]
+
+
+def _window_mask(dates: pd.Series, start, end) -> pd.Series:
+    mask = dates.notna()
+    if start is not None:
+        mask &= dates >= _as_ts(start)
+    if end is not None:
+        mask &= dates <= _as_ts(end)
+    return mask
+
+
+# ------------------------------------------------------------------ the funnel table
+def _flags_for(leads, as_of, mode: Mode, start, end) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(flags, rows) — the reached flags and the leads they refer to, for a mode and window."""
+    implied = implied_dates(leads, as_of)
+    if mode == "cohort":
+        keep = _window_mask(implied["lead"], start, end)
+        return implied[keep].notna(), leads[keep]
+    if mode == "period":
+        flags = pd.DataFrame({s: _window_mask(implied[s], start, end) for s in STAGES}, index=leads.index)
+        keep = flags.any(axis=1)
+        return flags[keep], leads[keep]
+    raise ValueError(f"unknown mode {mode!r}")
+
+
+def leads_in_scope(leads: pd.DataFrame, as_of=None, mode: Mode = "cohort", start=None, end=None) -> pd.DataFrame:
+    """The leads that feed :func:`funnel_table` for the same arguments (for confidence and drill-downs)."""
+    return _flags_for(leads, _resolve_as_of(leads, as_of), mode, start, end)[1]
+
+
+def _rag_vector(conversion: pd.Series, target: pd.Series) -> pd.Series:
+    """kpi.targets.rag, vectorised, with a 1e-9 tolerance so that exactly 0.8 × target is yellow
+    (0.16 < 0.8 * 0.2 == 0.16000000000000003 in floating point)."""
+    valid = conversion.notna() & target.notna()
+    eps = 1e-9
+    out = np.select([valid & (conversion >= target - eps), valid & (conversion >= 0.8 * target - eps), valid], ["green", "yellow", "red"], default="")
+    return pd.Series(out, index=conversion.index, dtype="object").replace("", None)
+
+
+def _long_table(reached: pd.DataFrame, amount: pd.DataFrame | None, targets: Targets) -> pd.DataFrame:
+    """reached (groups x stages) → long table, rows grouped then in stage order."""
+    prev = reached.shift(1, axis=1)
+    conversion = (reached / prev.where(prev > 0)).astype(float)
+    lost = (prev - reached).fillna(0).clip(lower=0)  # period-mode flows can exceed the step before
+    long = pd.DataFrame({
+        "stage": np.tile(np.array(STAGES, dtype=object), len(reached)),
+        "reached": reached.to_numpy().ravel().astype(int),
+        "conversion": conversion.to_numpy().ravel(),
+        "lost": lost.to_numpy().ravel().astype(int),
+        "amount_yen": amount.to_numpy().ravel().astype(float) if amount is not None else np.nan,
+    })
+    long["target"] = long["stage"].map(targets.step_conversion).astype(float)
+    long.loc[long["stage"] == "lead", ["conversion", "target"]] = np.nan
+    long["rag"] = _rag_vector(long["conversion"], long["target"])
+    return long, reached.index
+
+
+def funnel_table(leads: pd.DataFrame, as_of=None, targets: Targets | None = None, mode: Mode = "cohort",
+                 start=None, end=None) -> pd.DataFrame:
+    """One row per stage (lead … collected): reached, conversion, target, rag, lost, amount_yen.
+
+    * reached(k): leads with the date of stage k or of any later stage (≤ as_of).
+    * conversion(k) = reached(k) / reached(k−1) (NaN for lead, NaN when reached(k−1) = 0).
+    * lost(k) = reached(k−1) − reached(k) (0 for lead; floored at 0 in period mode, where flows can rise).
+    * amount_yen: Σ amount_yen of the leads that reached k (NaN when the column is absent).
+    * Cohort mode: leads created in [start, end] (default all created ≤ as_of). Period mode: stage events
+      (implied dates) in [start, end].
+
+    >>> df = pd.DataFrame({"lead_id": ["a", "b"], "created_at": pd.to_datetime(["2026-01-01", "2026-01-02"]),
+    ...                    "meeting_on": pd.to_datetime(["2026-01-10", None])})
+    >>> funnel_table(df)[["stage", "reached"]].values.tolist()[:3]
+    [['lead', 2], ['contact', 1], ['meeting', 1]]
+    """
+    return funnel_by(leads, None, as_of, targets, mode, start, end)
+
+
+def _group_keys(rows: pd.DataFrame, by: str | None) -> pd.Series | None:
+    if by is None:
+        return pd.Series("all", index=rows.index)
+    created = pd.to_datetime(rows["created_at"]).dt.normalize() if "created_at" in rows.columns else None
+    if by == "week":
+        return created - pd.to_timedelta(created.dt.weekday, unit="D")  # Monday of the week
+    if by == "month":
+        return created.dt.to_period("M").dt.start_time
+    if by == "fiscal_year":
+        return fiscal_year(created)
+    if by == "fiscal_quarter":
+        return fiscal_year(created).astype(str) + "Q" + fiscal_quarter(created).astype(str)
+    if by not in rows.columns:
+        return None
+    return rows[by]
+
+
+def funnel_by(leads: pd.DataFrame, by: str | None, as_of=None, targets: Targets | None = None, mode: Mode = "cohort",
+              start=None, end=None) -> pd.DataFrame | None:
+    """:func:`funnel_table` per group: region / segment / owner_role / owner / source of the lead, or the
+    week (Monday) / month / fiscal_year (年度) / fiscal_quarter ("2026Q3") of created_at.
+
+    Long frame with a first column named ``by`` then the funnel_table columns; groups without a lead are
+    omitted; groups sorted by key. None when the column is absent (n/a). ``by=None`` is the whole table.
+    """
+    targets = targets or Targets()
+    as_of = _resolve_as_of(leads, as_of)
+    flags, rows = _flags_for(leads, as_of, mode, start, end)
+    keys = _group_keys(rows, by)
+    if keys is None:
+        return None
+    keys = keys.rename("_key")
+    present = keys.notna()
+    flags, rows, keys = flags[present], rows[present], keys[present]
+    reached = flags.astype(int).groupby(keys, sort=True).sum().reindex(columns=list(STAGES))
+    if by is None and reached.empty:
+        reached = pd.DataFrame([[0] * len(STAGES)], columns=list(STAGES), index=pd.Index(["all"], name="_key"))
+    amount = None
+    if "amount_yen" in rows.columns:
+        yen = pd.to_numeric(rows["amount_yen"], errors="coerce").fillna(0.0)
+        amount = flags.mul(yen, axis=0).groupby(keys, sort=True).sum().reindex(index=reached.index, columns=list(STAGES))
+    long, index = _long_table(reached, amount, targets)
+    if by is None:
+        return long[TABLE_COLUMNS]
+    long.insert(0, by, np.repeat(index.to_numpy(), len(STAGES)))
+    return long[[by] + TABLE_COLUMNS]
+
+
+def overall_conversion(table: pd.DataFrame) -> float | None:
+    """reached(collected) / reached(lead); None without leads."""
+    lead = table.loc[table["stage"] == "lead", "reached"].iloc[0]
+    return None if lead == 0 else float(table.loc[table["stage"] == "collected", "reached"].iloc[0] / lead)
+
+
+def bottleneck(table: pd.DataFrame) -> str | None:
+    """The step with the lowest conversion / target (its target stage's name); ties → more leads lost at the
+    step; still tied → the earlier step. None when no step has a conversion and a positive target."""
+    steps = table[(table["stage"] != "lead") & table["conversion"].notna() & (table["target"] > 0)].copy()
+    if steps.empty:
+        return None
+    steps["ratio"] = (steps["conversion"] / steps["target"]).round(12)  # float noise must not break a tie
+    steps["order"] = steps["stage"].map({s: i for i, s in enumerate(STAGES)})
+    steps = steps.sort_values(["ratio", "lost", "order"], ascending=[True, False, True])
+    return str(steps["stage"].iloc[0])
+
+
+def step_label(stage: str) -> tuple[str, str]:
+    """(from, to) stage codes of the step whose target stage is ``stage``."""
+    i = STAGES.index(stage)
+    return STAGES[i - 1], stage
+
+
+# ------------------------------------------------------------------ lost, stalled
+def lost_at_step(leads: pd.DataFrame, stage: str, as_of=None, mode: Mode = "cohort", start=None, end=None) -> pd.DataFrame:
+    """The leads counted in lost(stage): they reached the stage before ``stage`` and not ``stage``
+    (open leads still working on the step included; see their status)."""
+    as_of = _resolve_as_of(leads, as_of)
+    i = STAGES.index(stage)
+    if i == 0:
+        return leads.iloc[0:0]
+    flags, rows = _flags_for(leads, as_of, mode, start, end)
+    return rows[flags[STAGES[i - 1]] & ~flags[stage]]
+
+
+def stalled_leads(leads: pd.DataFrame, as_of=None, targets: Targets | None = None) -> pd.DataFrame:
+    """Open leads whose stage (furthest stage with a date ≤ as_of) is older than the stage's limit:
+    as_of − stage_date > limit_days. Sorted by days over the limit, most overdue first. Collected has no limit.
+    Columns absent from the file are NA."""
+    targets = targets or Targets()
+    as_of = _resolve_as_of(leads, as_of)
+    if as_of is None or leads.empty:
+        return pd.DataFrame(columns=STALLED_COLUMNS)
+    dates = stage_dates(leads, as_of)
+    stage = current_stage(leads, as_of)
+    stage_date = pd.Series(pd.NaT, index=leads.index, dtype="datetime64[ns]")
+    for s in STAGES:
+        stage_date = stage_date.mask(stage == s, dates[s])
+    days = (as_of - stage_date).dt.days
+    limit = stage.map(targets.stall_days).astype(float)
+    open_ = leads["status"].eq("open") if "status" in leads.columns else pd.Series(True, index=leads.index)
+    mask = open_ & limit.notna() & (days > limit)
+    out = pd.DataFrame(index=leads.index[mask])
+    for c in STALLED_COLUMNS:
+        if c == "stage":
+            out[c] = stage[mask]
+        elif c == "stage_date":
+            out[c] = stage_date[mask]
+        elif c == "days_in_stage":
+            out[c] = days[mask].astype(int)
+        elif c == "limit_days":
+            out[c] = limit[mask].astype(int)
+        else:
+            out[c] = leads.loc[mask, c] if c in leads.columns else pd.NA
+    over = out["days_in_stage"] - out["limit_days"]
+    return out.assign(_over=over).sort_values(["_over", "stage_date"], ascending=[False, True], kind="stable").drop(columns="_over").reset_index(drop=True)
+
+
+def lost_reasons(leads: pd.DataFrame, as_of=None) -> pd.DataFrame | None:
+    """Lost leads (status lost, created ≤ as_of) per lost_reason, most frequent first: reason (NA = blank),
+    leads, share, amount_yen. None when lost_reason is absent."""
+    if "lost_reason" not in leads.columns:
+        return None
+    as_of = _resolve_as_of(leads, as_of)
+    created = pd.to_datetime(leads["created_at"]).dt.normalize()
+    lost = leads[leads["status"].eq("lost") & (created <= as_of)]
+    yen = pd.to_numeric(lost["amount_yen"], errors="coerce") if "amount_yen" in lost.columns else pd.Series(np.nan, index=lost.index)
+    grouped = pd.DataFrame({"reason": lost["lost_reason"], "yen": yen}).groupby("reason", dropna=False)
+    out = pd.DataFrame({"leads": grouped.size(), "amount_yen": grouped["yen"].sum(min_count=1)}).reset_index()
+    out["share"] = out["leads"] / out["leads"].sum() if len(out) else []
+    out = out.sort_values(["leads", "reason"], ascending=[False, True], na_position="last", kind="stable").reset_index(drop=True)
+    return out[["reason", "leads", "share", "amount_yen"]]
+
+
+# ------------------------------------------------------------------ durations
+def time_in_stage(leads: pd.DataFrame, as_of=None) -> pd.DataFrame:
+    """Long frame of days between consecutive stage dates where both exist (and are in order):
+    lead_id, stage (the step's target stage), days."""
+    dates = stage_dates(leads, as_of)
+    parts = []
+    for prev, cur in pairwise(STAGES):
+        days = (dates[cur] - dates[prev]).dt.days
+        ok = days.notna() & (days >= 0)
+        parts.append(pd.DataFrame({"lead_id": leads.loc[ok, "lead_id"], "stage": cur, "days": days[ok].astype(int)}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def time_to_convert(leads: pd.DataFrame, as_of=None) -> pd.DataFrame:
+    """Long frame of days from created_at to each later stage's own date: lead_id, stage, days."""
+    dates = stage_dates(leads, as_of)
+    parts = []
+    for cur in STAGES[1:]:
+        days = (dates[cur] - dates["lead"]).dt.days
+        ok = days.notna() & (days >= 0)
+        parts.append(pd.DataFrame({"lead_id": leads.loc[ok, "lead_id"], "stage": cur, "days": days[ok].astype(int)}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def days_in_stage(leads: pd.DataFrame, as_of=None) -> pd.DataFrame:
+    """Per step (stage = the step's target stage): n, median_days, p25, p75 of :func:`time_in_stage`
+    (SPEC: median days between consecutive stage dates where both exist). Steps without data: n 0, NaN."""
+    durations = time_in_stage(leads, as_of)
+    g = durations.groupby("stage")["days"]
+    out = pd.DataFrame({"n": g.size(), "median_days": g.median(), "p25": g.quantile(0.25), "p75": g.quantile(0.75)})
+    out = out.reindex(list(STAGES[1:]))
+    out["n"] = out["n"].fillna(0).astype(int)
+    return out.rename_axis("stage").reset_index()
+
+
+@dataclass(frozen=True)
+class Payback:
+    median: float | None
+    leads: int
+    within: int
+    within_rate: float | None
+    max_months: float
+
+
+def payback(leads: pd.DataFrame, targets: Targets | None = None, as_of=None) -> Payback | None:
+    """payback_months_median over leads (created ≤ as_of) with payback_months, and how many meet
+    Targets.payback_months_max (≤). None when the column is absent."""
+    targets = targets or Targets()
+    if "payback_months" not in leads.columns:
+        return None
+    as_of = _resolve_as_of(leads, as_of)
+    rows = leads[pd.to_datetime(leads["created_at"]).dt.normalize() <= as_of] if as_of is not None else leads
+    months = pd.to_numeric(rows["payback_months"], errors="coerce").dropna()
+    within = int((months <= targets.payback_months_max).sum())
+    return Payback(float(months.median()) if len(months) else None, len(months), within,
+                   within / len(months) if len(months) else None, float(targets.payback_months_max))
+
+
+# ------------------------------------------------------------------ warnings, 期末, comparison
+@dataclass(frozen=True)
+class DataWarnings:
+    skipped: int        # leads with a missing stage date before a later stage that has one
+    out_of_order: int   # leads with a stage date earlier than an earlier stage's date
+
+
+def data_warnings(leads: pd.DataFrame, as_of=None) -> DataWarnings:
+    """Counts of leads with skipped and with out-of-order stage dates (dates ≤ as_of)."""
+    dates = stage_dates(leads, as_of)
+    present = dates.notna()
+    later_present = present.iloc[:, ::-1].cummax(axis=1).iloc[:, ::-1].shift(-1, axis=1, fill_value=False)
+    skipped = (~present & later_present).any(axis=1)
+    as_num = dates.apply(lambda c: c.astype("int64").where(c.notna()))  # 6 columns, not rows
+    running_max = as_num.cummax(axis=1, skipna=True).shift(1, axis=1)
+    out_of_order = (as_num < running_max).any(axis=1)
+    return DataWarnings(int(skipped.sum()), int(out_of_order.sum()))
+
+
+def near_fiscal_end(leads: pd.DataFrame, as_of=None, days: int = FISCAL_END_WINDOW_DAYS) -> pd.DataFrame:
+    """Open deals between PoC and 稟議 (reached poc, not approval, as of as_of) with the fiscal quarter end
+    on or after as_of: lead_id, account, region, segment, owner, poc_on, amount_yen, quarter_end,
+    days_to_end, near_end (days_to_end ≤ ``days``). Sorted by amount desc."""
+    as_of = _resolve_as_of(leads, as_of)
+    cols = ["lead_id", "account", "region", "segment", "owner", "poc_on", "amount_yen", "quarter_end", "days_to_end", "near_end"]
+    if as_of is None:
+        return pd.DataFrame(columns=cols)
+    flags = reached_flags(leads, as_of)
+    open_ = leads["status"].eq("open") if "status" in leads.columns else True
+    rows = leads[flags["poc"] & ~flags["approval"] & open_]
+    end = fiscal_quarter_end(as_of)
+    left = int((end - as_of).days)
+    out = pd.DataFrame({c: rows[c] if c in rows.columns else pd.NA for c in cols[:7]}, index=rows.index)
+    out["quarter_end"] = end
+    out["days_to_end"] = left
+    out["near_end"] = left <= days
+    if "amount_yen" in rows.columns:
+        out = out.sort_values("amount_yen", ascending=False, na_position="last", kind="stable")
+    return out.reset_index(drop=True)
+
+
+def previous_table(leads: pd.DataFrame, as_of, targets: Targets | None = None, mode: Mode = "cohort",
+                   start=None, end=None) -> pd.DataFrame | None:
+    """funnel_table of the previous period of the same length, as of ``as_of`` shifted back by that length
+    (same time to convert). None without a bounded [start, end]."""
+    if start is None or end is None:
+        return None
+    p_start, p_end = previous_period(start, end)
+    length = pd.Timestamp(end).normalize() - pd.Timestamp(start).normalize() + pd.Timedelta(days=1)
+    as_of = _resolve_as_of(leads, as_of)
+    return funnel_table(leads, as_of - length, targets, mode, p_start, p_end)
+
+
+# ------------------------------------------------------------------ regions page: accounts, timeline, activity
+def accounts_summary(leads: pd.DataFrame, as_of=None) -> pd.DataFrame | None:
+    """Per account (leads created ≤ as_of): leads, open, won, lost, amount_yen, furthest_stage (furthest
+    stage reached by any of its leads), last_date. Sorted by furthest stage then amount. None without account."""
+    if "account" not in leads.columns:
+        return None
+    as_of = _resolve_as_of(leads, as_of)
+    flags = reached_flags(leads, as_of)
+    keep = flags["lead"] & leads["account"].notna()
+    rows, flags = leads[keep], flags[keep]
+    depth = flags.sum(axis=1)
+    dates = stage_dates(rows, as_of).max(axis=1)
+    yen = pd.to_numeric(rows["amount_yen"], errors="coerce") if "amount_yen" in rows.columns else pd.Series(np.nan, index=rows.index)
+    frame = pd.DataFrame({"account": rows["account"], "depth": depth, "yen": yen, "last": dates,
+                          **{s: rows["status"].eq(s).astype(int) for s in ("open", "won", "lost")}})
+    g = frame.groupby("account")
+    out = pd.DataFrame({
+        "leads": g.size(),
+        "open": g["open"].sum(),
+        "won": g["won"].sum(),
+        "lost": g["lost"].sum(),
+        "amount_yen": g["yen"].sum(min_count=1),
+        "depth": g["depth"].max(),
+        "last_date": g["last"].max(),
+    }).reset_index()
+    out["furthest_stage"] = out["depth"].map(lambda d: STAGES[int(d) - 1])
+    out = out.sort_values(["depth", "amount_yen", "account"], ascending=[False, False, True], na_position="last").drop(columns="depth")
+    return out.reset_index(drop=True)
+
+
+def lead_timeline(leads: pd.DataFrame, lead_id: str, activities: pd.DataFrame | None = None, as_of=None) -> pd.DataFrame:
+    """One lead's dated events in order: date, kind (stage / review / activity), code (stage name, review
+    column, activity type), detail (activity note / rep), minutes (travel). Dates after as_of are left out."""
+    as_of = _resolve_as_of(leads, as_of)
+    lead = leads[leads["lead_id"] == lead_id]
+    events = []
+    if len(lead):
+        dates = stage_dates(lead, as_of).iloc[0]
+        for s in STAGES:
+            if pd.notna(dates[s]):
+                events.append({"date": dates[s], "kind": "stage", "code": s, "detail": None, "minutes": np.nan})
+        row = lead.iloc[0]
+        for c in REVIEW_COLUMNS:
+            if c in lead.columns and pd.notna(row[c]) and (as_of is None or row[c] <= as_of):
+                events.append({"date": pd.Timestamp(row[c]).normalize(), "kind": "review", "code": c, "detail": None, "minutes": np.nan})
+    frame = pd.DataFrame(events, columns=["date", "kind", "code", "detail", "minutes"])
+    if activities is not None and "lead_id" in activities.columns:
+        acts = activities[activities["lead_id"] == lead_id]
+        if as_of is not None:
+            acts = acts[pd.to_datetime(acts["activity_at"]).dt.normalize() <= as_of]
+        note = acts["note"] if "note" in acts.columns else pd.Series(pd.NA, index=acts.index)
+        rep = acts["rep"].astype("object")
+        detail = note.astype("object").where(note.notna(), None)
+        detail = (rep + "：" + detail.fillna("")).str.rstrip("：")
+        frame = pd.concat([frame.astype({"minutes": float}) if len(frame) else frame, pd.DataFrame({
+            "date": pd.to_datetime(acts["activity_at"]), "kind": "activity", "code": acts["type"],
+            "detail": detail, "minutes": pd.to_numeric(acts["travel_minutes"], errors="coerce") if "travel_minutes" in acts.columns else np.nan,
+        })], ignore_index=True) if len(acts) else frame
+    order = frame["kind"].map({"stage": 0, "review": 1, "activity": 2})
+    return frame.assign(_o=order).sort_values(["date", "_o"], kind="stable").drop(columns="_o").reset_index(drop=True)
+
+
+def activity_by_region(activities: pd.DataFrame, as_of=None) -> pd.DataFrame:
+    """Per region, over visits (type visit) up to as_of, the habit definitions of SPEC section 2 applied to
+    the region's rows: visits_per_day = visits / distinct (rep, day) with a visit; travel_minutes_per_day =
+    Σ travel_minutes (blank = 0) / the same days. travel is NaN when the column is absent."""
+    acts = activities[activities["type"].eq("visit")]
+    day = pd.to_datetime(acts["activity_at"]).dt.normalize()
+    if as_of is not None:
+        keep = day <= _as_ts(as_of)
+        acts, day = acts[keep], day[keep]
+    travel = pd.to_numeric(acts["travel_minutes"], errors="coerce").fillna(0) if "travel_minutes" in acts.columns else pd.Series(np.nan, index=acts.index)
+    frame = pd.DataFrame({"region": acts["region"].fillna("other"), "rep": acts["rep"], "day": day, "travel": travel})
+    g = frame.groupby("region")
+    out = pd.DataFrame({
+        "visits": g.size(),
+        "rep_days": frame[["region", "rep", "day"]].drop_duplicates().groupby("region").size(),
+        "travel_minutes": g["travel"].sum(min_count=1),
+    })
+    out["visits_per_day"] = out["visits"] / out["rep_days"]
+    out["travel_minutes_per_day"] = out["travel_minutes"] / out["rep_days"]
+    return out.rename_axis("region").reset_index()
+
+
+# ------------------------------------------------------------------ CLI section
+def leads_section(leads: pd.DataFrame, as_of=None, targets: Targets | None = None) -> dict:
+    """SPEC section 3 ``leads``: rows, funnel, by_region (regions without a lead omitted), bottleneck,
+    payback_months_median. The cohort is every lead created ≤ as_of; stage dates after as_of are ignored."""
+    targets = targets or Targets()
+    as_of = _resolve_as_of(leads, as_of)
+    table = funnel_table(leads, as_of, targets)
+    rows = int(table.loc[table["stage"] == "lead", "reached"].iloc[0])
+
+    def as_list(t: pd.DataFrame) -> list[dict]:
+        return [{"stage": s, "reached": int(r), "conversion": None if pd.isna(c) else float(c)}
+                for s, r, c in zip(t["stage"], t["reached"], t["conversion"])]
+
+    by_region = {}
+    regional = funnel_by(leads, "region", as_of, targets)
+    if regional is not None:
+        for region, part in regional.groupby("region", sort=False):
+            if part["reached"].iloc[0] > 0:
+                by_region[str(region)] = as_list(part)
+    pay = payback(leads, targets, as_of)
+    return {
+        "rows": rows,
+        "funnel": as_list(table),
+        "by_region": by_region,
+        "bottleneck": bottleneck(table),
+        "payback_months_median": None if pay is None else pay.median,
+    }

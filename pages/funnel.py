@@ -1,0 +1,271 @@
+"""Sales funnel page (営業ファネル): filters → kpi.funnel → headline tiles, the six stages, tabs of detail."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from kpi import funnel
+from kpi.confidence import confidence
+from kpi.targets import STAGE_DATE_COLUMNS, STAGES, Targets, rag
+from ui.charts import bar_ranked, theme
+from ui.charts_funnel import conversion_heatmap, conversion_trend, days_box, funnel_bars, payback_histogram
+from ui.data import require
+from ui.i18n import label_of, lang, t
+from ui.widgets import download_table, empty_state, fmt_delta_pct_points, fmt_pct, fmt_yen, kpi_tile, missing_column_note
+
+P = "funnel"
+PRESETS = ("fiscal_year", "fiscal_quarter", "month", "last_12_weeks", "all", "custom")
+FILTERS = ("region", "segment", "owner_role", "owner", "source")
+ENUMS = ("region", "segment", "owner_role", "status")
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def compute(leads: pd.DataFrame, as_of: pd.Timestamp, targets_json: str, mode: str, start, end) -> dict:
+    targets = Targets.from_json(targets_json)
+    table = funnel.funnel_table(leads, as_of, targets, mode, start, end)
+    scope = funnel.leads_in_scope(leads, as_of, mode, start, end)
+    out = {"table": table, "scope": scope, "bottleneck": funnel.bottleneck(table), "previous": None, "prev_scope": None,
+           "stalled": funnel.stalled_leads(scope if mode == "cohort" else leads, as_of, targets),
+           "payback": funnel.payback(scope, targets, as_of), "warnings": funnel.data_warnings(scope, as_of)}
+    if start is not None and end is not None:
+        length = end - start + pd.Timedelta(days=1)
+        p_start, p_end = out["prev_range"] = funnel.previous_period(start, end)
+        prev_scope = funnel.leads_in_scope(leads, as_of - length, mode, p_start, p_end)
+        if len(prev_scope):  # no comparison against a period without data (it would show +100%)
+            out |= {"previous": funnel.previous_table(leads, as_of, targets, mode, start, end), "prev_scope": prev_scope,
+                    "prev_stalled": funnel.stalled_leads(prev_scope if mode == "cohort" else leads, as_of - length, targets),
+                    "prev_payback": funnel.payback(prev_scope, targets, as_of - length)}
+    return out
+
+
+def labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    """Enum codes → labels, stage codes → stage names, headers → the user's language (for tables shown)."""
+    out = frame.copy()
+    for c in ENUMS + ("stage", "furthest_stage"):
+        if c in out.columns:
+            out[c] = out[c].map(lambda v, g=("stage" if "stage" in c else c): label_of(g, v) if isinstance(v, str) else v)
+    if "rag" in out.columns:
+        out["rag"] = out["rag"].map(lambda v: t(f"rag.{v}") if isinstance(v, str) else "")
+    text = [c for c in out.columns if out[c].dtype == object or pd.api.types.is_string_dtype(out[c])]
+    out[text] = out[text].fillna("")  # blank, not "None", in the Japanese table
+    return out.rename(columns={c: t(f"{P}.col.{c}") for c in out.columns if f"{P}.col.{c}" != t(f"{P}.col.{c}")})
+
+
+def show_table(frame: pd.DataFrame, name: str, key: str) -> None:
+    shown = labelled(frame)
+    config = {t(f"{P}.col.{c}"): st.column_config.NumberColumn(format="percent") for c in ("conversion", "target", "share") if c in frame.columns}
+    config |= {t(f"{P}.col.amount_yen"): st.column_config.NumberColumn(format="¥%,.0f")} if "amount_yen" in frame.columns else {}
+    config |= {t(f"{P}.col.{c}"): st.column_config.DateColumn(format="YYYY/MM/DD") for c in frame.columns if str(frame[c].dtype).startswith("datetime")}
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key=f"{P}.df.{key}")
+    download_table(shown, name, key=f"{P}.dl.{key}")
+
+
+frames = require("leads")
+leads = frames["leads"]
+targets: Targets = st.session_state.get("targets") or Targets()
+as_of = funnel.default_as_of(leads)
+stage_names = [label_of("stage", s) for s in STAGES]
+
+st.title(t(f"{P}.title"))
+st.caption(t(f"{P}.intro"))
+
+# ---------------------------------------------------------------- filters (one row)
+cols = st.columns([1.4, 1.3] + [1] * len(FILTERS))
+mode = cols[0].selectbox(t(f"{P}.mode"), ("cohort", "period"), format_func=lambda m: t(f"{P}.mode.{m}"), key=f"{P}.mode", help=t(f"{P}.mode_help"))
+preset = cols[1].selectbox(t(f"{P}.period"), PRESETS, format_func=lambda p: t(f"{P}.preset.{p}"), key=f"{P}.preset")
+selected = {}
+for col, name in zip(cols[2:], FILTERS):
+    options = sorted(leads[name].dropna().unique().tolist()) if name in leads.columns else []
+    fmt = (lambda v, g=name: label_of(g, v)) if name in ENUMS else str
+    selected[name] = col.multiselect(t(f"{P}.filter.{name}"), options, format_func=fmt, key=f"{P}.{name}", placeholder=t(f"{P}.filter.all"))
+start = end = None
+if preset == "custom":
+    picked = st.date_input(t(f"{P}.dates"), value=(funnel.period_bounds("fiscal_quarter", as_of)[0].date(), as_of.date()), key=f"{P}.dates")
+    if isinstance(picked, (tuple, list)) and len(picked) == 2:
+        start, end = pd.Timestamp(picked[0]), pd.Timestamp(picked[1])
+else:
+    start, end = funnel.period_bounds(preset, as_of)
+
+filtered = funnel.filter_leads(leads, **selected)
+res = compute(filtered, as_of, targets.to_json(), mode, start, end)
+table, scope, prev = res["table"], res["scope"], res["previous"]
+if start is not None and end is not None:
+    ps, pe = res["prev_range"]
+    period_text = t(f"{P}.period_range", start=f"{start:%Y/%m/%d}", end=f"{end:%Y/%m/%d}", pstart=f"{ps:%Y/%m/%d}", pend=f"{pe:%Y/%m/%d}") if prev is not None \
+        else t(f"{P}.period_only", start=f"{start:%Y/%m/%d}", end=f"{end:%Y/%m/%d}")
+    st.caption(t("funnel.as_of", date=f"{as_of:%Y/%m/%d}") + "　" + period_text)
+else:
+    st.caption(t("funnel.as_of", date=f"{as_of:%Y/%m/%d}") + "　" + t(f"{P}.period_all"))
+if scope.empty:
+    empty_state()
+    st.stop()
+warn = res["warnings"]
+if warn.skipped or warn.out_of_order:
+    st.caption(":material/warning: " + t(f"{P}.warnings", skipped=warn.skipped, disorder=warn.out_of_order))
+
+# ---------------------------------------------------------------- headline tiles (Targets.headline_kpis)
+# Confidence reads the columns every row of the denominator must have (a later stage's empty date is an
+# outcome, not a gap), plus the freshness of updated_on.
+row = table.set_index("stage")
+prow = prev.set_index("stage") if prev is not None else None
+date_cols = list(STAGE_DATE_COLUMNS.values())
+conf = lambda frame, columns: confidence(frame, columns, as_of, updated_column="updated_on", lang=lang())
+tiles = [k for k in targets.headline_kpis if k in ("overall", "stalled", "payback", "bottleneck") or k in STAGES[1:]]
+per_row = 3 if len(tiles) > 4 else max(1, len(tiles))  # six narrow tiles cut their labels and badges
+tile_cols = [c for i in range(0, len(tiles), per_row) for c in st.columns(per_row)]
+for col, key in zip(tile_cols, tiles):
+    with col:
+        if key == "overall":
+            value = funnel.overall_conversion(table)
+            target = pd.Series([targets.step_conversion[s] for s in STAGES[1:]]).prod()
+            before = funnel.overall_conversion(prev) if prev is not None else None
+            kpi_tile(t(f"{P}.kpi.overall"), fmt_pct(value), fmt_delta_pct_points(value, before), rag=rag(value, target),
+                     confidence=conf(scope, ["created_at", "status"]), help=t(f"{P}.kpi.overall_help") + f" ({t(f'{P}.col.target')} {target:.1%})")
+        elif key in STAGES:
+            i = STAGES.index(key)
+            value = row.loc[key, "conversion"]
+            before = prow.loc[key, "conversion"] if prow is not None else None
+            kpi_tile(t(f"{P}.kpi.step", stage=stage_names[i]), fmt_pct(value), fmt_delta_pct_points(value, before), rag=row.loc[key, "rag"],
+                     confidence=conf(scope[funnel.reached_flags(scope, as_of)[STAGES[i - 1]]], [date_cols[i - 1], "status"]),
+                     help=t(f"{P}.kpi.step_help", stage=stage_names[i], prev=stage_names[i - 1], target=f"{targets.step_conversion[key]:.0%}"))
+        elif key == "stalled":
+            n = len(res["stalled"])
+            delta = t(f"{P}.delta_count", value=n - len(res["prev_stalled"])) if prev is not None else None
+            kpi_tile(t(f"{P}.kpi.stalled"), t(f"{P}.count", value=n), delta, delta_color="inverse",
+                     confidence=conf(scope[scope["status"].eq("open")], ["status", "next_action_on"]), help=t(f"{P}.kpi.stalled_help"))
+        elif key == "payback":
+            pay, before = res["payback"], res.get("prev_payback")
+            if pay is None:
+                kpi_tile(t(f"{P}.kpi.payback"), "n/a", help=t(f"{P}.kpi.payback_help", max=targets.payback_months_max))
+                missing_column_note("回収期間(月) / payback_months")
+                continue
+            delta = t(f"{P}.delta_months", value=pay.median - before.median) if before and before.median is not None and pay.median is not None else None
+            kpi_tile(t(f"{P}.kpi.payback"), "n/a" if pay.median is None else t(f"{P}.months", value=pay.median), delta, delta_color="inverse",
+                     rag=rag(pay.median, targets.payback_months_max, higher_is_better=False),
+                     confidence=conf(scope, ["payback_months"]), help=t(f"{P}.kpi.payback_help", max=targets.payback_months_max))
+        elif key == "bottleneck":
+            kpi_tile(t(f"{P}.kpi.bottleneck"), label_of("stage", res["bottleneck"]) if res["bottleneck"] else "—")
+
+# ---------------------------------------------------------------- the six stages in one row
+neck = res["bottleneck"]
+for col, (stage, r) in zip(st.columns(len(STAGES)), row.iterrows()):
+    with col.container(border=True):
+        st.metric(label_of("stage", stage), f"{int(r['reached']):,}", help=t(f"{P}.stage_help", stage=label_of("stage", stage)))
+        amount = fmt_yen(r["amount_yen"])
+        st.caption(t(f"{P}.stage_caption_lead", amount=amount) if stage == "lead" else t(f"{P}.stage_caption", conv=fmt_pct(r["conversion"]), amount=amount))
+        if stage == neck:
+            st.markdown(f":red-badge[:material/block: {t(f'{P}.kpi.bottleneck')}]")
+if neck:
+    i = STAGES.index(neck)
+    st.warning(t(f"{P}.bottleneck_note", prev=stage_names[i - 1], stage=stage_names[i], conv=fmt_pct(row.loc[neck, "conversion"]),
+                 target=fmt_pct(row.loc[neck, "target"], 0), lost=int(row.loc[neck, "lost"])), icon=":material/block:")
+if "amount_yen" not in leads.columns:
+    missing_column_note("金額 / amount_yen")
+
+rag_labels = {k: t(f"rag.{k}") for k in ("green", "yellow", "red")} | {"none": t(f"{P}.chart.no_target")}
+titles = {k: t(f"{P}.chart.{k}") for k in ("reached", "stage", "conversion", "rag", "amount", "step")} | {"step": t(f"{P}.col.step")}
+
+
+def funnel_frame(tab: pd.DataFrame, neck: str | None) -> pd.DataFrame:
+    out = tab.assign(stage_label=tab["stage"].map(lambda s: label_of("stage", s)), is_bottleneck=tab["stage"].eq(neck))
+    out["label"] = [f"{r:,} · {fmt_pct(c)}" if pd.notna(c) else f"{r:,}" for r, c in zip(out["reached"], out["conversion"])]
+    out.loc[out["is_bottleneck"], "label"] += "  " + t(f"{P}.bottleneck_label")
+    return out
+
+
+tabs = st.tabs([t(f"{P}.tab.{k}") for k in ("funnel", "lost", "stalled", "speed", "payback", "trend", "breakdown", "fiscal")])
+with tabs[0]:
+    if st.toggle(t(f"{P}.split_segment"), key=f"{P}.split"):
+        seg = funnel.funnel_by(filtered, "segment", as_of, targets, mode, start, end)
+        seg = pd.concat([funnel_frame(g, funnel.bottleneck(g)) for _, g in seg.groupby("segment")])
+        seg["segment_label"] = seg["segment"].map(lambda v: label_of("segment", v))
+        order = [label_of("segment", s) for s in ("hospital", "medical", "healthcare", "general", "other")]
+        st.altair_chart(theme(funnel_bars(seg, stage_names, rag_labels, titles, facet="segment_label", facet_order=order, columns=2, width=330, height=200)))
+    else:
+        st.altair_chart(theme(funnel_bars(funnel_frame(table, neck), stage_names, rag_labels, titles | {"title": t(f"{P}.chart.funnel")})), width="stretch")
+    show_table(table, "funnel", "table")
+
+with tabs[1]:
+    steps = list(STAGES[1:])
+    step = st.selectbox(t(f"{P}.lost_step"), steps, index=steps.index(neck) if neck else 0, key=f"{P}.lost_step",
+                        format_func=lambda s: t(f"{P}.lost_step_option", prev=stage_names[STAGES.index(s) - 1], stage=label_of("stage", s), lost=int(row.loc[s, "lost"])))
+    lost = funnel.lost_at_step(filtered, step, as_of, mode, start, end)
+    st.caption(t(f"{P}.lost_leads", prev=stage_names[STAGES.index(step) - 1], stage=label_of("stage", step), n=len(lost)))
+    keep = [c for c in ("lead_id", "account", "region", "segment", "owner", "status", "created_at", "lost_reason", "amount_yen", "next_action_on") if c in lost.columns]
+    show_table(lost[keep], f"lost_{step}", "lost")
+    reasons = funnel.lost_reasons(scope, as_of)
+    if reasons is None:
+        missing_column_note("失注理由 / lost_reason")
+    elif len(reasons):
+        reasons["reason"] = reasons["reason"].fillna(t(f"{P}.unset"))
+        st.altair_chart(theme(bar_ranked(reasons, "reason", "leads", t(f"{P}.chart.leads"), t(f"{P}.chart.reason")).properties(title=t(f"{P}.chart.lost_reasons"))), width="stretch")
+        show_table(reasons, "lost_reasons", "reasons")
+
+with tabs[2]:
+    st.caption(t(f"{P}.stalled_intro"))
+    stalled = res["stalled"]
+    if stalled.empty:
+        st.success(t(f"{P}.none_stalled"))
+    else:
+        show_table(stalled.assign(over_days=stalled["days_in_stage"] - stalled["limit_days"]), "stalled", "stalled")
+
+with tabs[3]:
+    st.caption(t(f"{P}.speed_intro"))
+    dis = funnel.days_in_stage(scope, as_of)
+    left, right = st.columns(2)
+    for col, data, title in ((left, funnel.time_in_stage(scope, as_of), "days_in_stage"), (right, funnel.time_to_convert(scope, as_of), "time_to_convert")):
+        if len(data):
+            data = data.assign(stage_label=data["stage"].map(lambda s: label_of("stage", s)))
+            col.altair_chart(theme(days_box(data, stage_names[1:], t(f"{P}.chart.{title}"), t(f"{P}.chart.days"), None)), width="stretch")
+    show_table(dis, "days_in_stage", "speed")
+
+with tabs[4]:
+    pay = res["payback"]
+    if pay is None:
+        missing_column_note("回収期間(月) / payback_months")
+    elif pay.leads:
+        st.caption(t(f"{P}.payback_summary", n=pay.leads, within=pay.within, rate=fmt_pct(pay.within_rate), max=pay.max_months))
+        st.altair_chart(theme(payback_histogram(scope, pay.max_months, t(f"{P}.chart.payback", max=pay.max_months), t(f"{P}.chart.payback_x"),
+                                                t(f"{P}.chart.leads"), t("rag.green"), t("rag.red"))), width="stretch")
+
+with tabs[5]:
+    grain = st.segmented_control(t(f"{P}.grain"), ("week", "month"), format_func=lambda g: t(f"{P}.grain.{g}"), default="month", key=f"{P}.grain") or "month"
+    trend = funnel.funnel_by(filtered, grain, as_of, targets, "cohort", start, end)
+    trend = trend[trend["stage"].ne("lead") & trend["conversion"].notna()].rename(columns={grain: "period"})
+    trend["step_label"] = trend["stage"].map(lambda s: label_of("stage", s))
+    st.altair_chart(theme(conversion_trend(trend, t(f"{P}.chart.{grain}"), t(f"{P}.chart.conversion"), stage_names[1:],
+                                           t(f"{P}.chart.trend", grain=t(f"{P}.grain.{grain}")), "%m/%d" if grain == "week" else "%Y/%m")), width="stretch")
+
+with tabs[6]:
+    by = st.selectbox(t(f"{P}.breakdown_by"), FILTERS, format_func=lambda b: t(f"{P}.breakdown.{b}"), key=f"{P}.by")
+    part = funnel.funnel_by(filtered, by, as_of, targets, mode, start, end)
+    if part is None:
+        missing_column_note(by)
+    else:
+        part["group"] = part[by].map(lambda v: label_of(by, v)) if by in ENUMS else part[by].astype(str)
+        sizes = part[part["stage"].eq("lead")].set_index("group")["reached"]
+        order = [label_of("region", r) for r in funnel.REGIONS] if by == "region" else sizes.sort_values(ascending=False, kind="stable").index.tolist()
+        cells = part[part["stage"].ne("lead")].assign(step_label=lambda f: f["stage"].map(lambda s: label_of("stage", s)))
+        st.altair_chart(theme(conversion_heatmap(cells, "group", t(f"{P}.breakdown.{by}"), stage_names[1:], order, rag_labels,
+                                                 titles | {"title": t(f"{P}.breakdown_chart", by=t(f"{P}.breakdown.{by}"))})), width="stretch")
+        wide = part.pivot_table(index="group", columns="stage", values="reached", sort=False)[list(STAGES)]
+        wide.columns = stage_names
+        show_table(wide.reset_index().rename(columns={"group": t(f"{P}.breakdown.{by}")}), f"funnel_by_{by}", "by")
+
+with tabs[7]:
+    st.caption(t(f"{P}.fiscal_intro", days=funnel.FISCAL_END_WINDOW_DAYS))
+    fq = funnel.funnel_by(filtered, "fiscal_quarter", as_of, targets, "cohort", None, None)
+    wide = fq.pivot_table(index="fiscal_quarter", columns="stage", values="reached")[list(STAGES)]
+    wide.columns = stage_names
+    wide.index = [t(f"{P}.fy_label", year=k[:4], q=k[-1]) for k in wide.index]
+    st.markdown(f"**{t(f'{P}.fiscal_table')}**")
+    show_table(wide.rename_axis(t(f"{P}.col.period")).reset_index(), "fiscal_quarters", "fy")
+    deals = funnel.near_fiscal_end(filtered, as_of)
+    end_day, left_days = funnel.fiscal_quarter_end(as_of), int((funnel.fiscal_quarter_end(as_of) - as_of).days)
+    st.markdown(f"**{t(f'{P}.fiscal_deals', end=f'{end_day:%Y/%m/%d}', left=left_days)}**")
+    if deals.empty:
+        st.info(t(f"{P}.fiscal_none"))
+    else:
+        if deals["near_end"].any():
+            st.error(t(f"{P}.fiscal_flag", left=left_days, n=len(deals)), icon=":material/alarm:")
+        show_table(deals, "poc_before_approval", "fiscal")

@@ -1,0 +1,150 @@
+"""Altair builders of the funnel and regions pages (no ``st``, no cache: tests call ``chart.to_dict()``).
+
+Builders take already-labelled frames (the page translates codes to Japanese labels) plus the titles.
+Heights include room for title, axes and legend: with ``width="stretch"`` Streamlit fits the whole chart
+(padding included) into the height, so a bare plot height would squash the marks.
+"""
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import pandas as pd
+
+from ui.charts import PALETTE, RAG_COLORS
+
+RAG_ORDER = ("green", "yellow", "red", "none")
+
+
+def _rag_color(rag_labels: dict[str, str], title: str) -> alt.Color:
+    """Colour by the 'rag' code column, legend in the user's language."""
+    domain = [rag_labels[k] for k in RAG_ORDER]
+    colors = [RAG_COLORS["green"], RAG_COLORS["yellow"], RAG_COLORS["red"], RAG_COLORS[None]]
+    return alt.Color("rag_label:N", title=title, scale=alt.Scale(domain=domain, range=colors),
+                     legend=alt.Legend(orient="bottom"))
+
+
+def funnel_bars(frame: pd.DataFrame, stage_order: list[str], rag_labels: dict[str, str], titles: dict[str, str],
+                facet: str | None = None, facet_order: list[str] | None = None, columns: int = 4,
+                width: int | None = None, height: int = 220) -> alt.Chart:
+    """Horizontal funnel: a bar per stage (top to bottom in stage order), coloured by the step's RAG, with
+    a label "reached · conversion" at the end of each bar; the bottleneck row's label is red and bold.
+
+    ``frame`` columns: stage_label, reached, rag (green/yellow/red/None), label (text), is_bottleneck (bool),
+    conversion, amount_yen, and ``facet`` when given (small multiples, e.g. by region or segment group).
+    """
+    data = frame.copy()
+    data["rag_label"] = data["rag"].fillna("none").map(rag_labels)
+    top = max(float(data["reached"].max() or 0), 1.0)
+    x = alt.X("reached:Q", title=titles["reached"], scale=alt.Scale(domain=[0, top * (1.9 if facet else 1.6)]),
+              axis=alt.Axis(format=",d", tickMinStep=1))
+    y = alt.Y("stage_label:N", sort=stage_order, title=None)
+    tooltip = [alt.Tooltip("stage_label:N", title=titles["stage"]), alt.Tooltip("reached:Q", title=titles["reached"], format=","),
+               alt.Tooltip("conversion:Q", title=titles["conversion"], format=".1%"),
+               alt.Tooltip("amount_yen:Q", title=titles["amount"], format=",.0f")]
+    base = alt.Chart(data)
+    bars = base.mark_bar(cornerRadiusEnd=3).encode(x=x, y=y, color=_rag_color(rag_labels, titles["rag"]), tooltip=tooltip)
+    text = base.mark_text(align="left", dx=4, fontSize=12, color="#24292F").encode(x=x, y=y, text="label:N").transform_filter("!datum.is_bottleneck")
+    neck = base.mark_text(align="left", dx=4, fontSize=13, fontWeight="bold", color=RAG_COLORS["red"]).encode(
+        x=x, y=y, text="label:N").transform_filter("datum.is_bottleneck")
+    layer = alt.layer(bars, text, neck).properties(height=height if facet else height + 120, **({"width": width} if width else {}))
+    if facet:
+        return layer.facet(facet=alt.Facet(f"{facet}:N", title=None, sort=facet_order, header=alt.Header(labelFontSize=13, labelFontWeight="bold")),
+                           columns=columns).resolve_scale(x="shared")
+    return layer.properties(title=titles.get("title", ""))
+
+
+def conversion_heatmap(frame: pd.DataFrame, row: str, row_title: str, step_order: list[str], row_order: list[str] | None,
+                       rag_labels: dict[str, str], titles: dict[str, str]) -> alt.Chart:
+    """Cells = step × group, coloured by RAG, text = conversion %. ``frame`` columns: ``row``, step_label,
+    conversion, rag, reached."""
+    data = frame.copy()
+    data["rag_label"] = data["rag"].fillna("none").map(rag_labels)
+    data["text"] = data["conversion"].map(lambda v: "–" if pd.isna(v) else f"{v:.0%}")
+    base = alt.Chart(data).encode(
+        x=alt.X("step_label:N", sort=step_order, title=titles["step"], axis=alt.Axis(labelAngle=0, orient="top")),
+        y=alt.Y(f"{row}:N", sort=row_order, title=None),  # row labels speak for themselves; a rotated CJK title is unreadable
+    )
+    cells = base.mark_rect(stroke="white", strokeWidth=2, opacity=0.85).encode(
+        color=_rag_color(rag_labels, titles["rag"]),
+        tooltip=[alt.Tooltip(f"{row}:N", title=row_title), alt.Tooltip("step_label:N", title=titles["step"]),
+                 alt.Tooltip("conversion:Q", title=titles["conversion"], format=".1%"),
+                 alt.Tooltip("reached:Q", title=titles["reached"], format=",")],
+    )
+    text = base.mark_text(fontSize=12, color="white", fontWeight="bold").encode(text="text:N")
+    n_rows = data[row].nunique()
+    return alt.layer(cells, text).properties(height=40 * n_rows + 170, title=titles.get("title", ""))
+
+
+def days_box(frame: pd.DataFrame, stage_order: list[str], title: str, x_title: str, y_title: str) -> alt.Chart:
+    """Box plot of days per step (``frame``: stage_label, days)."""
+    return alt.Chart(frame).mark_boxplot(extent="min-max", size=18, color=PALETTE[0], median=alt.MarkConfig(color="white")).encode(
+        y=alt.Y("stage_label:N", sort=stage_order, title=y_title),
+        x=alt.X("days:Q", title=x_title),
+    ).properties(title=title, height=44 * max(1, len(stage_order)) + 90)
+
+
+def payback_histogram(frame: pd.DataFrame, max_months: float, title: str, x_title: str, y_title: str,
+                      within_label: str, over_label: str) -> alt.LayerChart:
+    """Payback months in 1-month bins, bars within the rule in green and beyond in red, with a dashed rule."""
+    data = frame[["payback_months"]].dropna().copy()
+    # bins (k−1, k]: a bar lies wholly on one side of an integer rule (12.0 is within 12 months)
+    data["bin_end"] = data["payback_months"].clip(lower=0).apply(math.ceil).clip(lower=1)
+    data["bin"] = data["bin_end"] - 1
+    data["band"] = data["bin_end"].le(max_months).map({True: within_label, False: over_label})
+    counts = data.groupby(["bin", "bin_end", "band"]).size().rename("leads").reset_index()
+    bars = alt.Chart(counts).mark_bar(binSpacing=1).encode(
+        x=alt.X("bin:Q", bin=alt.Bin(binned=True, step=1), title=x_title), x2="bin_end:Q",
+        y=alt.Y("leads:Q", title=y_title, axis=alt.Axis(tickMinStep=1)),
+        color=alt.Color("band:N", title=None, scale=alt.Scale(domain=[within_label, over_label], range=[RAG_COLORS["green"], RAG_COLORS["red"]]),
+                        legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("bin:Q", title=x_title), alt.Tooltip("bin_end:Q", title=x_title), alt.Tooltip("leads:Q", title=y_title)],
+    )
+    rule = alt.Chart(pd.DataFrame({"x": [max_months]})).mark_rule(strokeDash=[6, 4], color=RAG_COLORS["red"], size=2).encode(x="x:Q")
+    return alt.layer(bars, rule).properties(title=title, height=340)
+
+
+def conversion_trend(frame: pd.DataFrame, x_title: str, y_title: str, step_order: list[str], title: str,
+                     date_format: str = "%Y/%m") -> alt.Chart:
+    """Conversion per creation week/month, a line per step (``frame``: period, step_label, conversion, reached).
+    Dates are formatted numerically (no English month names in the Japanese UI)."""
+    return alt.Chart(frame).mark_line(point=True).encode(
+        x=alt.X("period:T", title=x_title, axis=alt.Axis(format=date_format, labelAngle=0)),
+        y=alt.Y("conversion:Q", title=y_title, axis=alt.Axis(format=".0%")),
+        color=alt.Color("step_label:N", title=None, sort=step_order, scale=alt.Scale(range=PALETTE), legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("period:T", title=x_title, format="%Y/%m/%d"), alt.Tooltip("step_label:N"), alt.Tooltip("conversion:Q", title=y_title, format=".1%"),
+                 alt.Tooltip("reached:Q", format=",")],
+    ).properties(title=title, height=400)
+
+
+def region_bars(frame: pd.DataFrame, value: str, region_order: list[str], title: str, value_title: str,
+                guide: tuple[float | None, float | None], colors: list[str], fmt: str = ",.1f") -> alt.LayerChart:
+    """One bar per region (``frame``: region_label, ``value``) with the guide band/line drawn as dashed rules."""
+    bars = alt.Chart(frame).mark_bar(size=28).encode(
+        x=alt.X("region_label:N", sort=region_order, title=None, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y(f"{value}:Q", title=value_title),
+        color=alt.Color("region_label:N", sort=region_order, scale=alt.Scale(domain=region_order, range=colors), legend=None),
+        tooltip=[alt.Tooltip("region_label:N", title=None), alt.Tooltip(f"{value}:Q", title=value_title, format=fmt)],
+    )
+    labels = bars.mark_text(dy=-8, fontSize=12).encode(text=alt.Text(f"{value}:Q", format=fmt), color=alt.value("#24292F"))
+    rules = [alt.Chart(pd.DataFrame({"y": [g]})).mark_rule(strokeDash=[6, 4], color=RAG_COLORS["red"]).encode(y="y:Q")
+             for g in guide if g is not None]
+    return alt.layer(bars, labels, *rules).properties(title=title, height=320)
+
+
+def timeline(frame: pd.DataFrame, kind_order: list[str], title: str, date_title: str) -> alt.Chart:
+    """One deal's events on a time axis: a row per kind, a labelled point per event
+    (``frame``: date, kind (stage / review / activity), kind_label, event, detail)."""
+    base = alt.Chart(frame).encode(
+        x=alt.X("date:T", title=date_title, axis=alt.Axis(format="%Y/%m/%d", labelAngle=0)),
+        y=alt.Y("kind_label:N", sort=kind_order, title=None),
+    )
+    points = base.mark_point(filled=True, size=140).encode(
+        color=alt.Color("kind_label:N", sort=kind_order, scale=alt.Scale(range=PALETTE), legend=None),
+        shape=alt.Shape("kind_label:N", sort=kind_order, legend=None),
+        tooltip=[alt.Tooltip("date:T", title=date_title, format="%Y/%m/%d"), alt.Tooltip("event:N"), alt.Tooltip("detail:N")],
+    )
+    # stage and review points are few and get a label; activities are many and keep theirs in the tooltip
+    text = base.mark_text(align="left", dx=8, dy=-10, fontSize=11, angle=0).encode(text="event:N").transform_filter(
+        alt.datum.kind != "activity")
+    return alt.layer(points, text).properties(title=title, height=70 * max(1, len(kind_order)) + 40)
