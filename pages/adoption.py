@@ -1,0 +1,162 @@
+"""CRM adoption score page (CRM定着スコア): three layers and overall, sub-scores, weekly trend, owners, fix lists."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from kpi import adoption as kpi
+from kpi.confidence import confidence
+from kpi.schemas import field_specs
+from kpi.targets import Targets
+from ui.charts import theme
+from ui.charts_adoption import owner_heatmap, trend_chart
+from ui.data import require
+from ui.i18n import label_of, lang, t
+from ui.widgets import download_table, fmt_pct, kpi_tile, missing_column_note
+
+# confidence badge per layer: (rows it reads: open leads or all in-scope leads, columns, graded on freshness)
+LAYER_INPUTS = {
+    "usage": (True, ["owner", "updated_on", "next_action_on"], True),
+    "data": (False, ["account", "owner", "contact"], False),
+    "outcomes": (False, ["status", "first_response_at"], False),
+}
+
+frames = require("leads")
+leads, activities = frames["leads"], frames.get("activities")
+targets: Targets = st.session_state.get("targets", Targets())
+default_as_of = kpi.resolve_as_of(leads)
+
+st.title(t("adoption.title"))
+as_of = pd.Timestamp(st.date_input(t("adoption.as_of"), value=default_as_of.date() if default_as_of is not None else None,
+                                   key="adoption.as_of", help=t("adoption.as_of_help"), width=200) or default_as_of)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def compute(leads: pd.DataFrame, activities: pd.DataFrame | None, as_of: pd.Timestamp, targets_json: str):
+    targets = Targets.from_json(targets_json)
+    return (kpi.adoption_score(leads, activities, as_of, targets), kpi.weekly_trend(leads, activities, as_of, targets),
+            kpi.owner_scores(leads, activities, as_of, targets),
+            {"duplicates": kpi.duplicate_groups(leads, as_of), "next_action": kpi.missing_next_action(leads, as_of),
+             "stale": kpi.stale_leads(leads, as_of), "lost_reason": kpi.lost_without_reason(leads, as_of)})
+
+
+score, trend, owners, fix_lists = compute(leads, activities, as_of, targets.to_json())
+st.caption(t("adoption.intro", as_of=as_of.strftime("%Y-%m-%d")))
+if activities is None:
+    st.info(t("adoption.no_activities"))
+
+
+def column_label(column: str) -> str:
+    if "." in column:
+        return t(f"adoption.column.{column}")
+    spec = next((s for s in field_specs("leads") if s.name == column), None)
+    return f"{spec.aliases[0]}（{column}）" if spec is not None and lang() == "ja" else column
+
+
+def sub_value(s: kpi.SubScore) -> str:
+    return fmt_pct(s.value, 0)
+
+
+def sub_help(s: kpi.SubScore) -> str:
+    parts = [t(s.definition)]
+    if s.enabling_column:
+        parts.append(t("app.column_enables", column=column_label(s.enabling_column)))
+    elif s.denominator:
+        parts.append(t("adoption.fraction", num=s.numerator, den=s.denominator))
+        if s.raw is not None:
+            parts.append(t("adoption.raw_vs_ref", raw=fmt_pct(s.raw), ref=fmt_pct(s.reference, 0)))
+    else:
+        parts.append(t("adoption.no_denominator"))
+    return "\n\n".join(parts)
+
+
+# ---- headline tiles: overall and the three layers, with the week-on-week change
+scope = kpi.leads_in_scope(leads, as_of)
+badges = {layer: confidence(scope[scope["status"].eq("open")] if open_only else scope, columns, as_of,
+                            updated_column="updated_on" if fresh else None, lang=lang())
+          for layer, (open_only, columns, fresh) in LAYER_INPUTS.items()}
+badges["overall"] = min(badges.values(), key=lambda c: ("low", "medium", "high").index(c.level))  # the weakest layer
+before = trend.iloc[-2] if len(trend) >= 2 else None
+tiles = st.columns(4)
+for col, layer in zip(tiles, ("overall", *kpi.LAYERS)):
+    value = score.overall if layer == "overall" else score.layers[layer]
+    prev = None if before is None else before[layer]
+    delta = None if value is None or prev is None or pd.isna(prev) else t("adoption.delta_week", delta=value - prev)
+    if layer == "overall":
+        help_text = t("adoption.overall_help")
+    else:
+        items = "\n".join(f"- {t(f'adoption.sub.{s.key}')}: {sub_value(s)}" for s in score.layer_subscores(layer))
+        help_text = t("adoption.layer_help", layer=t(f"adoption.layer.{layer}"), items=items)
+    with col:
+        kpi_tile(t(f"adoption.layer.{layer}"), "n/a" if value is None else f"{value:.0f}", delta,
+                 rag=kpi.score_band(value), help=help_text,
+                 confidence=badges[layer])
+
+# ---- sub-scores per layer (definition and numerator / denominator on hover)
+layer_cols = st.columns(3)
+for col, layer in zip(layer_cols, kpi.LAYERS):
+    with col, st.expander(f"{t(f'adoption.layer.{layer}')}: {t('adoption.subscores')}", expanded=True):
+        for s in score.layer_subscores(layer):
+            st.metric(t(f"adoption.sub.{s.key}"), sub_value(s), help=sub_help(s))
+            if s.enabling_column:
+                missing_column_note(column_label(s.enabling_column))
+
+subs = kpi.subscores_table(score)
+sub_table = pd.DataFrame({
+    t("adoption.col.layer"): subs["layer"].map(lambda k: t(f"adoption.layer.{k}")),
+    t("adoption.col.subscore"): subs["key"].map(lambda k: t(f"adoption.sub.{k}")),
+    t("adoption.col.value"): subs["value"] * 100,
+    t("adoption.col.numerator"): subs["numerator"],
+    t("adoption.col.denominator"): subs["denominator"],
+    t("adoption.col.enabling"): subs["enabling_column"].map(lambda c: column_label(c) if isinstance(c, str) else None),
+    t("adoption.col.definition"): subs["key"].map(lambda k: t(f"adoption.def.{k}")),
+})
+with st.expander(t("adoption.subscores_table")):
+    st.dataframe(sub_table, hide_index=True, column_config={t("adoption.col.value"): st.column_config.NumberColumn(format="%.1f")})
+    download_table(sub_table, t("adoption.file.subscores"), key="adoption.dl.subscores")
+
+# ---- weekly trend per layer
+st.subheader(t("adoption.trend"))
+layer_order = [t(f"adoption.layer.{k}") for k in (*kpi.LAYERS, "overall")]
+long = trend.melt(id_vars="week_end", value_vars=[*kpi.LAYERS, "overall"], var_name="layer", value_name="score").dropna(subset=["score"])
+long["layer"] = long["layer"].map(lambda k: t(f"adoption.layer.{k}"))
+st.altair_chart(theme(trend_chart(long, "week_end", "score", "layer", layer_order, t("adoption.chart.week"),
+                                  t("adoption.chart.score"), t("adoption.chart.layer"))), width="stretch")
+st.caption(t("adoption.trend_note"))
+
+# ---- per-owner heat table, worst first
+st.subheader(t("adoption.owners"))
+st.caption(t("adoption.owners_note"))
+value_cols = [*kpi.OWNER_SUBSCORES, "usage", "data"]
+names = {k: t(f"adoption.sub.{k}") for k in kpi.OWNER_SUBSCORES} | {k: t(f"adoption.layer.{k}") for k in ("usage", "data")}
+heat = owners.assign(**{k: owners[k] * 100 for k in kpi.OWNER_SUBSCORES})
+heat_long = heat.melt(id_vars="user", value_vars=value_cols, var_name="metric", value_name="value").dropna(subset=["value"])
+heat_long["metric"] = heat_long["metric"].map(names)
+st.altair_chart(theme(owner_heatmap(heat_long, "user", "metric", "value", heat["user"].tolist(), [names[k] for k in value_cols],
+                                    t("adoption.col.user"), t("adoption.col.subscore"), t("adoption.col.value"))), width="stretch")
+owner_table = heat.rename(columns={"user": t("adoption.col.user"), "leads": t("adoption.col.leads"), "open_leads": t("adoption.col.open_leads"),
+                                   "score": t("adoption.col.score"), **names})
+with st.expander(t("adoption.owners_table")):
+    st.dataframe(owner_table, hide_index=True, column_config={c: st.column_config.NumberColumn(format="%.0f") for c in [*names.values(), t("adoption.col.score")]})
+    download_table(owner_table, t("adoption.file.owners"), key="adoption.dl.owners")
+
+# ---- data-quality fix lists, each downloadable
+st.subheader(t("adoption.quality"))
+st.caption(t("adoption.quality_note"))
+enabling = {"duplicates": "account", "next_action": "next_action_on", "stale": "updated_on", "lost_reason": "lost_reason"}
+tabs = st.tabs([t(f"adoption.tab.{k}", n=0 if fix_lists[k] is None else len(fix_lists[k])) for k in enabling])
+for tab, (name, column) in zip(tabs, enabling.items()):
+    with tab:
+        frame = fix_lists[name]
+        if frame is None:
+            missing_column_note(column_label(column))
+            continue
+        st.caption(t(f"adoption.tab.{name}_note"))
+        if frame.empty:
+            st.success(t("adoption.none_found"))
+            continue
+        shown = frame.assign(status=frame["status"].map(lambda s: label_of("status", s)))
+        shown = shown.rename(columns={c: t(f"adoption.col.{c}") for c in shown.columns})
+        dates = [t(f"adoption.col.{c}") for c in ("created_at", "updated_on", "next_action_on")]
+        st.dataframe(shown, hide_index=True, column_config={c: st.column_config.DateColumn(format="YYYY-MM-DD") for c in dates})
+        download_table(shown, t(f"adoption.file.{name}"), key=f"adoption.dl.{name}")
