@@ -85,6 +85,8 @@ def rag(value: float | None, target: float, higher_is_better: bool = True) -> Ra
 
     >>> rag(0.6, 0.6), rag(0.5, 0.6), rag(0.4, 0.6)
     ('green', 'yellow', 'red')
+    >>> rag(0.16, 0.2)
+    'yellow'
     >>> rag(11, 12, higher_is_better=False), rag(14, 12, higher_is_better=False)
     ('green', 'yellow')
 
@@ -92,10 +94,11 @@ def rag(value: float | None, target: float, higher_is_better: bool = True) -> Ra
     """
     if value is None or value != value:  # None or NaN
         return None
+    eps = 1e-9  # 0.16 must read as exactly 0.8 x 0.2 (floating point says 0.16000000000000003)
     if higher_is_better:
-        if value >= target:
+        if value >= target - eps:
             return "green"
-        return "yellow" if value >= 0.8 * target else "red"
-    if value <= target:
+        return "yellow" if value >= 0.8 * target - eps else "red"
+    if value <= target + eps:
         return "green"
-    return "yellow" if value * 0.8 <= target else "red"
+    return "yellow" if value * 0.8 <= target + eps else "red"

@@ -1,0 +1,173 @@
+"""Habit KPIs page (習慣KPI): five headline habits vs their guides, daily trend, per-rep bars, reps off the guide."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from kpi import habits
+from kpi.confidence import confidence
+from kpi.funnel import default_as_of as leads_default_as_of
+from kpi.targets import Targets
+from ui.charts import theme
+from ui.charts_habits import committee_bars, rep_bars_with_guide, trend_with_band
+from ui.data import require
+from ui.i18n import label_of, lang, t  # widget keys with translated labels carry the language (labels change)
+from ui.widgets import download_table, fmt_delta_pct_points, fmt_num, fmt_pct, is_missing, kpi_tile, missing_column_note
+
+frames = require("activities")
+activities, leads = frames["activities"], frames.get("leads")
+targets: Targets = st.session_state.get("targets", Targets())
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def summary(acts: pd.DataFrame, lds: pd.DataFrame | None, as_of: dt.date | None, targets_json: str, days: int | None) -> habits.HabitsSummary:
+    return habits.habits_summary(acts, lds, as_of, Targets.from_json(targets_json), trend_days=days)
+
+
+st.title(t("habits.title"))
+st.caption(t("habits.intro"))
+default = summary(activities, leads, None, targets.to_json(), None).as_of
+f1, f2, f3 = st.columns([1, 2, 1])
+as_of = f1.date_input(t("app.as_of"), value=default.date(), key="habits.as_of")
+regions = f2.multiselect(t("habits.filter_region"), sorted(activities["region"].dropna().unique()), format_func=lambda r: label_of("region", r), placeholder=t("habits.region_all"), key=f"habits.region.{lang()}")
+days = f3.selectbox(t("habits.trend_window"), [28, 56, 91, 182], index=1, format_func=lambda n: t("habits.days", n=n), key=f"habits.days.{lang()}")
+if regions:
+    activities = activities[activities["region"].isin(regions)]
+    leads = leads[leads["region"].isin(regions)] if leads is not None else None
+now = summary(activities, leads, as_of, targets.to_json(), days)
+prev = summary(activities, leads, as_of - dt.timedelta(days=7), targets.to_json(), days)
+lead_day = "—" if leads is None else str(leads_default_as_of(frames["leads"]).date())
+st.caption(t("habits.as_of_caption", date=as_of, act=habits.default_as_of(frames["activities"]).date(), lead=lead_day))
+
+# ---- headline tiles
+GUIDE = {
+    "minutes_within_24h_rate": {"target": fmt_pct(targets.minutes_within_24h_rate, 0)},
+    "key_person_rate": {"target": fmt_pct(targets.key_person_rate, 0)},
+    "review_capture_rate": {"target": fmt_pct(targets.review_capture_rate, 0)},
+    "visits_per_day": {"low": fmt_num(targets.visits_per_day_min, 1), "high": fmt_num(targets.visits_per_day_max, 1)},
+    "travel_minutes_per_day": {"high": fmt_num(targets.travel_minutes_per_day_max)},
+}
+NEEDS = {"minutes_within_24h_rate": "minutes_sent_at", "key_person_rate": "key_person", "review_capture_rate": "ethics_review_on / it_review_on / purchasing_review_on / board_on",
+         "travel_minutes_per_day": "travel_minutes"}
+
+
+def shown(key: str, value: float | None) -> str:
+    if key == "visits_per_day":
+        return fmt_num(value, 2)
+    if key == "travel_minutes_per_day":
+        return "n/a" if is_missing(value) else t("habits.minutes_unit", v=fmt_num(value))
+    return fmt_pct(value)
+
+
+def delta(key: str, a: float | None, b: float | None) -> str | None:
+    if is_missing(a) or is_missing(b):
+        return None
+    if key == "visits_per_day":
+        return f"{a - b:+.2f}"
+    if key == "travel_minutes_per_day":
+        return t("habits.minutes_unit", v=f"{a - b:+.1f}")
+    return fmt_delta_pct_points(a, b)
+
+
+for col, key in zip(st.columns(len(habits.HABIT_KPIS)), habits.HABIT_KPIS):
+    with col:
+        value = now.value(key)
+        roles = " / ".join(label_of("owner_role", r) for r in habits.KPI_OWNERS[key])
+        rows = habits.kpi_rows(key, activities, leads, now.as_of)
+        conf = None if rows is None else confidence(rows, habits.CONFIDENCE_COLUMNS[key], now.as_of, owner_hint=roles, lang=lang())
+        kpi_tile(t(f"habits.kpi.{key}"), shown(key, value), delta(key, value, prev.value(key)), rag=now.rags.get(key), confidence=conf,
+                 help=t(f"habits.def.{key}", **GUIDE[key]), delta_color="inverse" if key == "travel_minutes_per_day" else "normal")
+        st.caption(t("habits.owner", roles=roles))
+        if value is None:
+            if key in ("key_person_rate", "review_capture_rate") and leads is None:
+                st.caption("ⓘ " + t("habits.needs_leads"))
+            elif key in NEEDS:
+                missing_column_note(NEEDS[key])
+
+# ---- daily trend with the guide band
+st.subheader(t("habits.trend_title"))
+x = t("habits.axis.date")
+c1, c2, c3 = st.columns(3)
+c1.altair_chart(theme(trend_with_band(now.daily, "date", "visits_per_rep", targets.visits_per_day_min, targets.visits_per_day_max, t("habits.trend.visits"), x, t("habits.trend.visits"))), width="stretch")
+if "travel_minutes" in activities.columns:
+    c2.altair_chart(theme(trend_with_band(now.daily, "date", "travel_minutes_per_rep", None, targets.travel_minutes_per_day_max, t("habits.trend.travel"), x, t("habits.trend.travel"))), width="stretch")
+if "minutes_sent_at" in activities.columns:
+    c3.altair_chart(theme(trend_with_band(now.daily, "date", "minutes_within_24h_rate", targets.minutes_within_24h_rate, None, t("habits.trend.minutes"), x, t("habits.trend.minutes"), percent=True)), width="stretch")
+
+# ---- per rep against the guide
+st.subheader(t("habits.reps_title"))
+reps = now.reps.assign(
+    visits_status=lambda d: d["visits_per_day"].between(targets.visits_per_day_min, targets.visits_per_day_max).map({True: "ok", False: "off"}),
+    travel_status=lambda d: d["travel_minutes_per_day"].le(targets.travel_minutes_per_day_max).map({True: "ok", False: "off"}),
+    minutes_status=lambda d: d["minutes_within_24h_rate"].ge(targets.minutes_within_24h_rate).map({True: "ok", False: "off"}),
+).rename(columns={"rep": t("habits.col.rep")})
+status = {"ok": t("habits.status.ok"), "off": t("habits.status.off")}
+rep_col = t("habits.col.rep")
+b1, b2, b3 = st.columns(3)
+b1.altair_chart(theme(rep_bars_with_guide(reps, rep_col, "visits_per_day", "visits_status", status, [targets.visits_per_day_min, targets.visits_per_day_max], t("habits.reps.visits"), t("habits.reps.visits"))), width="stretch")
+if "travel_minutes" in activities.columns:
+    b2.altair_chart(theme(rep_bars_with_guide(reps, rep_col, "travel_minutes_per_day", "travel_status", status, [targets.travel_minutes_per_day_max], t("habits.reps.travel"), t("habits.reps.travel"))), width="stretch")
+if "minutes_sent_at" in activities.columns:
+    b3.altair_chart(theme(rep_bars_with_guide(reps, rep_col, "minutes_within_24h_rate", "minutes_status", status, [targets.minutes_within_24h_rate], t("habits.reps.minutes"), t("habits.reps.minutes"), percent=True)), width="stretch")
+
+# ---- who is outside the guide (a list to act on)
+st.subheader(t("habits.off_title"))
+off = now.off_guide
+if off.empty:
+    st.success(t("habits.off_none"))
+else:
+    issue_text = {
+        "visits_low": lambda r: t("habits.issue.visits_low", v=fmt_num(r.visits_per_day, 1), low=fmt_num(targets.visits_per_day_min, 1)),
+        "visits_high": lambda r: t("habits.issue.visits_high", v=fmt_num(r.visits_per_day, 1), high=fmt_num(targets.visits_per_day_max, 1)),
+        "travel_high": lambda r: t("habits.issue.travel_high", v=fmt_num(r.travel_minutes_per_day), high=fmt_num(targets.travel_minutes_per_day_max)),
+        "minutes_low": lambda r: t("habits.issue.minutes_low", v=fmt_pct(r.minutes_within_24h_rate, 0), target=fmt_pct(targets.minutes_within_24h_rate, 0)),
+    }
+    # one short sentence per rep (a handful of rows: the loop is over reps, not over data rows)
+    issues = ["、".join(f(r) for flag, f in issue_text.items() if getattr(r, flag)) for r in off.itertuples()]
+    table = pd.DataFrame({
+        t("habits.col.rep"): off["rep"], t("habits.col.region"): off["region"].map(lambda r: label_of("region", r) if isinstance(r, str) else "—"),
+        t("habits.col.visits_per_day"): off["visits_per_day"].round(2), t("habits.col.travel_per_day"): off["travel_minutes_per_day"].round(0),
+        t("habits.col.minutes_rate"): (off["minutes_within_24h_rate"] * 100).round(1), t("habits.col.issues"): issues,
+    })
+    st.dataframe(table, hide_index=True, width="stretch")
+    download_table(table, "habits_off_guide", key="habits.dl.off")
+
+# ---- each committee's capture rate, and regions
+left, right = st.columns(2)
+with left:
+    st.subheader(t("habits.kpi.review_capture_rate"))
+    if now.review is None:
+        if leads is None:
+            st.caption("ⓘ " + t("habits.needs_leads"))
+        else:
+            missing_column_note(NEEDS["review_capture_rate"])
+    else:
+        st.caption(t("habits.committee_caption", num=now.review.total.numerator, den=now.review.total.denominator))
+        committees = pd.DataFrame([
+            {t("habits.col.committee"): t(f"habits.committee.{c}"), "rate": r.value, t("habits.col.captured"): r.numerator, t("habits.col.leads"): r.denominator}
+            for c, r in now.review.committees.items() if r is not None
+        ])
+        st.altair_chart(theme(committee_bars(committees, t("habits.col.committee"), "rate", targets.review_capture_rate, t("habits.committee_title"), t("habits.col.rate"))), width="stretch")
+        shown_committees = committees.assign(rate=(committees["rate"] * 100).round(1)).rename(columns={"rate": t("habits.col.rate") + " (%)"})
+        st.dataframe(shown_committees, hide_index=True, width="stretch")
+        download_table(shown_committees, "habits_committees", key="habits.dl.committees")
+with right:
+    st.subheader(t("habits.regions_title"))
+    region_table = pd.DataFrame({
+        t("weekly.col.region"): now.regions["region"].map(lambda r: label_of("region", r)), t("habits.col.reps"): now.regions["reps"],
+        t("habits.col.visits"): now.regions["visits"], t("habits.col.rep_days"): now.regions["rep_days"],
+        t("habits.col.visits_per_day"): now.regions["visits_per_day"].round(2), t("habits.col.travel_per_day"): now.regions["travel_minutes_per_day"].round(0),
+    })
+    st.dataframe(region_table, hide_index=True, width="stretch")
+    download_table(region_table, "habits_regions", key="habits.dl.regions")
+
+with st.expander(t("habits.owners_title")):
+    owners = pd.DataFrame({
+        t("habits.owners.kpi"): [t(f"habits.kpi.{k}") for k in habits.HABIT_KPIS],
+        t("habits.owners.roles"): [" / ".join(label_of("owner_role", r) for r in habits.KPI_OWNERS[k]) for k in habits.HABIT_KPIS],
+        t("habits.owners.why"): [t(f"habits.why.{k}") for k in habits.HABIT_KPIS],
+    })
+    st.dataframe(owners, hide_index=True, width="stretch")
+    download_table(owners, "habits_owners", key="habits.dl.owners")

@@ -1,0 +1,168 @@
+"""Weekly review page (週次レビュー): the bottleneck, this week vs last, the leads behind it, the 60-minute agenda,
+a cause checklist with its habit numbers, and the actions (owner + deadline) kept in the session."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from kpi import funnel, report
+from kpi.confidence import confidence
+from kpi.targets import Targets
+from ui.charts import theme
+from ui.charts_habits import agenda_bar
+from ui.data import require
+from ui.i18n import label_of, lang, t
+from ui.widgets import XLSX_MIME, download_table, fmt_delta_pct_points, fmt_num, fmt_pct, is_missing, kpi_tile
+
+frames = require("leads")
+leads, activities = frames["leads"], frames.get("activities")
+targets: Targets = st.session_state.get("targets", Targets())
+actions: list[dict] = st.session_state.setdefault("weekly.actions", [])
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def review_of(lds: pd.DataFrame, acts: pd.DataFrame | None, as_of: dt.date, targets_json: str) -> report.WeeklyReview:
+    return report.weekly_review(lds, acts, as_of, Targets.from_json(targets_json))
+
+
+st.title(t("weekly.title"))
+st.caption(t("weekly.intro"))
+as_of = st.date_input(t("app.as_of"), value=funnel.default_as_of(leads).date(), key="weekly.as_of")
+review = review_of(leads, activities, as_of, targets.to_json())
+st.caption(t("weekly.as_of_caption", now=review.as_of.date(), prev=review.previous_as_of.date()))
+
+
+def stage(code: str) -> str:
+    return t(f"stage.{code}")
+
+
+def lead_table(rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Codes -> labels and Japanese headers, for a lead list on screen and in its download."""
+    out = rows[[c for c in columns if c in rows.columns]].copy()
+    for col, group in (("region", "region"), ("segment", "segment"), ("owner_role", "owner_role"), ("status", "status"), ("stage", "stage")):
+        if col in out.columns:
+            out[col] = out[col].map(lambda v, g=group: label_of(g, v) if isinstance(v, str) else "—")
+    return out.rename(columns={c: t(f"weekly.col.{c}") for c in out.columns})
+
+
+# ---- the one problem of the week
+if review.bottleneck is None:
+    st.warning(t("weekly.no_bottleneck"))
+    a = b = None
+else:
+    a, b = (stage(s) for s in review.step)
+    row = review.row(review.bottleneck)
+    st.header(t("weekly.bottleneck", step=t("weekly.step", a=a, b=b)))
+    st.caption(t("weekly.bottleneck_why", conv=fmt_pct(row["conversion"]), target=fmt_pct(row["target"], 0), ratio=fmt_pct(row["conversion"] / row["target"], 0)))
+    prev_lost = review.previous_table.set_index("stage").loc[review.bottleneck, "lost"]
+    # graded on the step's denominator: the leads that reached the stage before it
+    behind = leads[funnel.reached_flags(leads, review.as_of)[review.step[0]]]
+    conf = confidence(behind, ["owner", "account", "segment"], review.as_of, lang=lang())
+    c1, c2, c3, c4 = st.columns(4)
+    with c1:
+        kpi_tile(t("weekly.tile.conversion", step=t("weekly.step", a=a, b=b)), fmt_pct(row["conversion"]), fmt_delta_pct_points(row["conversion"], row["conversion_prev"]),
+                 rag=row["rag"], confidence=conf, help=t("weekly.tile.conversion_help", a=a, b=b))
+    with c2:
+        kpi_tile(t("weekly.tile.lost"), fmt_num(row["lost"]), f"{int(row['lost'] - prev_lost):+d}", delta_color="inverse", help=t("weekly.tile.lost_help", a=a, b=b))
+    with c3:
+        limit = targets.stall_days.get(review.step[0])
+        kpi_tile(t("weekly.tile.stalled", a=a), fmt_num(len(review.stalled_in_step)), help=t("weekly.tile.stalled_help", a=a, days=limit))
+    with c4:
+        overall, overall_prev = funnel.overall_conversion(review.table), funnel.overall_conversion(review.previous_table)
+        kpi_tile(t("weekly.tile.overall"), fmt_pct(overall), fmt_delta_pct_points(overall, overall_prev), help=t("weekly.tile.overall_help"))
+
+# ---- the 60-minute agenda, always visible
+st.subheader(t("weekly.agenda_title"))
+AGENDA = (("numbers", 10), ("problem", 10), ("causes", 20), ("actions", 15), ("owners", 5))
+agenda = pd.DataFrame({"step": [t(f"weekly.agenda.{k}") for k, _ in AGENDA], "minutes": [m for _, m in AGENDA]})
+st.altair_chart(theme(agenda_bar(agenda, "step", "minutes", "")), width="stretch")
+for col, (key, minutes) in zip(st.columns(len(AGENDA)), AGENDA):
+    with col.container(border=True):
+        st.markdown(f"**{t('weekly.minutes', n=minutes)}　{t(f'weekly.agenda.{key}')}**")
+        st.caption(t(f"weekly.agenda.{key}_desc"))
+
+# ---- ① numbers: this week vs last
+st.subheader(t("weekly.compare_title", prev=review.previous_as_of.date()))
+comp = review.comparison
+compare = pd.DataFrame({
+    t("weekly.col.stage"): comp["stage"].map(stage),
+    t("weekly.col.reached"): comp["reached"], t("weekly.col.reached_prev"): comp["reached_prev"], t("weekly.col.reached_delta"): comp["reached_delta"],
+    t("weekly.col.conversion"): comp["conversion"].map(fmt_pct), t("weekly.col.conversion_prev"): comp["conversion_prev"].map(fmt_pct),
+    t("weekly.col.conversion_delta"): [fmt_delta_pct_points(x, y) or "—" for x, y in zip(comp["conversion"], comp["conversion_prev"])],
+    t("weekly.col.target"): comp["target"].map(lambda v: "—" if is_missing(v) else fmt_pct(v, 0)),
+    t("weekly.col.rag"): comp["rag"].map(lambda r: t(f"rag.{r}") if isinstance(r, str) else "—"),
+})
+st.dataframe(compare, hide_index=True, width="stretch")
+download_table(compare, "weekly_compare", key="weekly.dl.compare")
+
+# ---- ② the leads behind the problem
+if review.bottleneck is not None:
+    st.subheader(t("weekly.leads_title"))
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**{t('weekly.lost_title', a=a, b=b, n=len(review.lost_leads))}**")
+        lost = lead_table(review.lost_leads, ["lead_id", "account", "owner", "owner_role", "region", "status", "amount_yen", "key_person", "lost_reason"])
+        st.dataframe(lost, hide_index=True, width="stretch", height=320)
+        download_table(lost, "weekly_lost_at_step", key="weekly.dl.lost")
+    with right:
+        st.markdown(f"**{t('weekly.stalled_title', a=a, n=len(review.stalled_in_step))}**")
+        stalled = lead_table(review.stalled_in_step, ["lead_id", "account", "owner", "owner_role", "region", "stage_date", "days_in_stage", "limit_days", "amount_yen"])
+        if stalled.empty:
+            st.info(t("weekly.none"))
+        else:
+            st.dataframe(stalled, hide_index=True, width="stretch", height=320)
+            download_table(stalled, "weekly_stalled", key="weekly.dl.stalled")
+
+# ---- ③ cause checklist with the habit numbers behind each cause
+st.subheader(t("weekly.causes_title"))
+st.caption(t("weekly.causes_intro"))
+
+
+def evidence_text(e: report.CauseEvidence) -> str:
+    name = t(f"habits.kpi.{e.kpi}")
+    if e.value is None:
+        return t("weekly.cause.na", kpi=name)
+    rate = e.kpi in report.RATE_KPIS
+    value = fmt_pct(e.value) if rate else fmt_num(e.value, 1) if e.kpi == "visits_per_day" else t("habits.minutes_unit", v=fmt_num(e.value))
+    guide = f"{fmt_num(e.low, 1)}–{fmt_num(e.high, 1)}" if e.low is not None and e.high is not None else \
+        (f"≥ {fmt_pct(e.low, 0) if rate else fmt_num(e.low, 1)}" if e.low is not None else "≤ " + t("habits.minutes_unit", v=fmt_num(e.high)))
+    badge = {"green": ":green[●]", "yellow": ":orange[▲]", "red": ":red[■]"}.get(e.rag, "")
+    return f"{badge} " + t("weekly.cause.evidence", kpi=name, value=value, target=guide)
+
+
+for cause, _ in report.CAUSES:
+    evidence = [e for e in review.causes if e.cause == cause]
+    col1, col2 = st.columns([1, 2])
+    col1.checkbox(t(f"weekly.cause.{cause}"), value=any(e.flagged for e in evidence), key=f"weekly.cause.{cause}")
+    col2.caption("　".join(evidence_text(e) for e in evidence) if evidence else t("weekly.cause.no_number"))
+
+# ---- ④ actions with owner and deadline (session only)
+st.subheader(t("weekly.actions_title"))
+with st.form("weekly.action_form", clear_on_submit=True):
+    f1, f2, f3 = st.columns([3, 1, 1])
+    action = f1.text_input(t("weekly.action"), key="weekly.action_text")
+    owner = f2.text_input(t("weekly.action_owner"), key="weekly.action_owner")
+    deadline = f3.date_input(t("weekly.action_deadline"), value=review.as_of.date() + dt.timedelta(days=7), key="weekly.action_deadline")
+    if st.form_submit_button(t("weekly.action_add"), type="primary"):
+        if action.strip() and owner.strip():
+            actions.append({"action": action.strip(), "owner": owner.strip(), "deadline": deadline})
+        else:
+            st.warning(t("weekly.action_missing"))
+st.caption(t("weekly.action_note"))
+actions_frame = pd.DataFrame(actions, columns=["action", "owner", "deadline"])
+if actions_frame.empty:
+    st.info(t("weekly.action_none"))
+else:
+    shown = actions_frame.rename(columns={"action": t("weekly.action"), "owner": t("weekly.action_owner"), "deadline": t("weekly.action_deadline")})
+    st.dataframe(shown, hide_index=True, width="stretch")
+    download_table(shown, "weekly_actions", key="weekly.dl.actions")
+    st.button(t("weekly.action_clear"), key="weekly.action_clear", on_click=actions.clear)
+
+# ---- the one download: the weekly review workbook (built when clicked)
+st.divider()
+st.download_button(t("weekly.workbook"), data=lambda: report.weekly_workbook(frames, as_of, targets, lang=lang(), actions=actions_frame),
+                   file_name=f"weekly_review_{review.as_of.date()}.xlsx", mime=XLSX_MIME, key="weekly.dl.workbook", type="primary",
+                   icon=":material/download:", on_click="ignore")
+st.caption(t("weekly.workbook_caption"))

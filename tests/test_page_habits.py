@@ -1,0 +1,171 @@
+"""The Habits, Weekly review and Targets pages on the demo data (Streamlit AppTest): real numbers, both languages."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from conftest import SAMPLE
+
+from kpi import funnel, habits, report
+from kpi.load import load
+from kpi.targets import Targets
+from ui.widgets import fmt_num, fmt_pct
+
+
+@pytest.fixture(scope="module")
+def demo() -> dict[str, pd.DataFrame]:
+    if not (SAMPLE / "leads.xlsx").exists():
+        pytest.skip("demo data not generated")
+    return {name.split(".")[0]: load((SAMPLE / name).read_bytes(), name).frame for name in ("leads.xlsx", "activities.csv")}
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def texts(at) -> str:
+    parts = []
+    for kind in ("markdown", "caption", "info", "success", "warning", "error", "title", "subheader", "header"):
+        parts += [str(getattr(e, "value", "")) for e in getattr(at, kind)]
+    return "\n".join(parts)
+
+
+# ------------------------------------------------------------------ habits
+def test_habits_page_shows_the_kpi_numbers(app, demo):
+    app.switch_page("pages/habits.py").run()
+    assert not app.exception, [e.value for e in app.exception]
+    s = habits.habits_summary(demo["activities"], demo["leads"], None, Targets())
+    shown = metrics(app)
+    assert shown["議事録24h以内率"] == fmt_pct(s.minutes.value)
+    assert shown["キーマン把握率"] == fmt_pct(s.key_person.value)
+    assert shown["審査日キャッチ率"] == fmt_pct(s.review.total.value)
+    assert shown["1日あたり訪問件数"] == fmt_num(s.visits_per_day, 2)
+    assert shown["1日あたり移動時間"] == f"{fmt_num(s.travel_minutes_per_day)}分"
+    # the same numbers as the CLI section
+    section = habits.activities_section(demo["activities"])
+    assert s.minutes.value == section["minutes_within_24h_rate"] and s.visits_per_day == section["visits_per_day"]
+    # reps outside the guide: the list is kpi.habits.reps_off_guide
+    off = app.dataframe[0].value
+    assert list(off["担当者"]) == list(s.off_guide["rep"])
+    assert "責任者: フィールドセールス / インサイドセールス" in texts(app)
+    # committee table: one row per committee with its own rate
+    committees = next(d.value for d in app.dataframe if "審査" in d.value.columns)
+    assert list(committees["把握件数"]) == [r.numerator for r in s.review.committees.values() if r is not None]
+
+
+def test_habits_page_in_english(app, demo):
+    app.session_state["lang"] = "en"
+    app.switch_page("pages/habits.py").run()
+    assert not app.exception
+    s = habits.habits_summary(demo["activities"], demo["leads"], None, Targets())
+    shown = metrics(app)
+    assert shown["Minutes within 24 h"] == fmt_pct(s.minutes.value)
+    assert shown["Travel minutes per day"] == f"{fmt_num(s.travel_minutes_per_day)} min"
+    assert "Owner: Field sales" in texts(app)
+
+
+def test_habits_page_region_filter(app, demo):
+    app.switch_page("pages/habits.py").run()
+    app.multiselect(key="habits.region.ja").set_value(["osaka"]).run()
+    assert not app.exception
+    acts = demo["activities"][demo["activities"]["region"] == "osaka"]
+    s = habits.habits_summary(acts, demo["leads"][demo["leads"]["region"] == "osaka"], None, Targets())
+    assert metrics(app)["1日あたり訪問件数"] == fmt_num(s.visits_per_day, 2)
+    assert metrics(app)["キーマン把握率"] == fmt_pct(s.key_person.value)
+
+
+# ------------------------------------------------------------------ weekly review
+def test_weekly_page_opens_on_the_bottleneck(app, demo):
+    app.switch_page("pages/weekly.py").run()
+    assert not app.exception, [e.value for e in app.exception]
+    review = report.weekly_review(demo["leads"], demo["activities"], None, Targets())
+    assert review.bottleneck == funnel.bottleneck(funnel.funnel_table(demo["leads"], funnel.default_as_of(demo["leads"])))
+    a, b = (report.label(f"stage.{s}") for s in review.step)
+    assert app.header[0].value == f"今週のボトルネック: {a} → {b}"
+    row = review.row(review.bottleneck)
+    shown = metrics(app)
+    assert shown[f"転換率 {a} → {b}"] == fmt_pct(row["conversion"])
+    assert shown["止まっている案件"] == fmt_num(row["lost"])
+    compare = app.dataframe[0].value
+    assert list(compare["到達（今週）"]) == list(review.comparison["reached"])
+    assert list(compare["到達（先週）"]) == list(review.comparison["reached_prev"])
+    assert len(app.dataframe[1].value) == len(review.lost_leads)
+    # the agenda is visible, and the causes whose number misses its guide start checked
+    assert all(f"{m}分" in texts(app) for m in (10, 20, 15, 5))
+    flagged = {e.cause for e in review.causes if e.flagged}
+    for cause, _ in report.CAUSES:
+        assert app.checkbox(key=f"weekly.cause.{cause}").value == (cause in flagged)
+
+
+def test_weekly_page_records_actions_in_the_session(app):
+    app.switch_page("pages/weekly.py").run()
+    app.text_input(key="weekly.action_text").set_value("=1+1 キーマン面談を設定")
+    app.text_input(key="weekly.action_owner").set_value("高橋")
+    submit = next(b for b in app.button if b.label == "追加")
+    submit.click().run()
+    assert not app.exception
+    assert app.session_state["weekly.actions"][0]["owner"] == "高橋"
+    table = app.dataframe[-1].value
+    assert list(table["アクション"]) == ["=1+1 キーマン面談を設定"] and list(table["担当者"]) == ["高橋"]
+    # an empty action is refused with a message
+    next(b for b in app.button if b.label == "追加").click().run()
+    assert "アクションと担当者を入力してください。" in texts(app) and len(app.session_state["weekly.actions"]) == 1
+
+
+def test_weekly_page_in_english(app):
+    app.session_state["lang"] = "en"
+    app.switch_page("pages/weekly.py").run()
+    assert not app.exception
+    assert app.header[0].value.startswith("This week's bottleneck: ")
+    assert "Reached (this week)" in app.dataframe[0].value.columns
+
+
+# ------------------------------------------------------------------ targets
+def test_targets_page_edits_targets_in_the_session(app):
+    app.switch_page("pages/targets.py").run()
+    assert not app.exception
+    app.number_input(key="targets.step.meeting").set_value(30.0).run()
+    app.number_input(key="targets.f.travel_minutes_per_day_max").set_value(45.0).run()
+    targets = app.session_state["targets"]
+    assert targets.step_conversion["meeting"] == 0.30 and targets.travel_minutes_per_day_max == 45.0
+    # the habits page now judges travel against 45 minutes
+    app.switch_page("pages/habits.py").run()
+    assert not app.exception
+    assert "目安 45分以内" in next(m.help for m in app.metric if m.label == "1日あたり移動時間")
+
+
+def test_targets_upload_good_and_bad_files(app):
+    app.switch_page("pages/targets.py").run()
+    saved = json.loads(Targets().to_json())
+    saved["step_conversion"]["poc"] = 0.5
+    saved["visits_per_day_min"] = 3.0
+    uploader = next(u for u in app.file_uploader if u.label == "保存した目標ファイルを読み込む")
+    uploader.set_value(("team.json", json.dumps(saved).encode(), "application/json")).run()
+    assert not app.exception
+    assert app.session_state["targets"].step_conversion["poc"] == 0.5 and app.session_state["targets"].visits_per_day_min == 3.0
+    assert app.number_input(key="targets.step.poc").value == 50.0  # the widgets show the loaded values
+    assert "team.json" in texts(app)
+    for bad in (b"{not json", json.dumps({"key_person_rate": "高い"}).encode(), json.dumps([1, 2]).encode()):
+        uploader = next(u for u in app.file_uploader if u.label == "保存した目標ファイルを読み込む")
+        uploader.set_value(("bad.json", bad, "application/json")).run()
+        assert not app.exception
+        assert any("目標ファイルとして読めません" in e.value for e in app.error)
+        assert app.session_state["targets"].step_conversion["poc"] == 0.5  # the good targets are kept
+
+
+def test_targets_headline_kpis_at_most_six(app):
+    app.switch_page("pages/targets.py").run()
+    picks = ["overall", "contact", "meeting", "poc", "approval", "collected", "stalled"]
+    app.multiselect(key="targets.headline.ja").set_value(picks).run()
+    assert not app.exception
+    assert any("6つまで" in w.value for w in app.warning)
+    assert app.session_state["targets"].headline_kpis == tuple(picks[:6])
+    assert app.multiselect(key="targets.headline.ja").value == picks[:6]
+
+
+def test_targets_page_in_english(app):
+    app.session_state["lang"] = "en"
+    app.switch_page("pages/targets.py").run()
+    assert not app.exception
+    assert "Step conversion targets" in texts(app)

@@ -1,0 +1,194 @@
+"""The weekly review (kpi/report.py): this week vs last, the bottleneck's leads, and the workbook (also via the CLI)."""
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import zipfile
+
+import openpyxl
+import pandas as pd
+import pytest
+from conftest import ROOT, SAMPLE
+
+from kpi import funnel, report
+from kpi.load import load
+from kpi.targets import Targets
+
+
+def ts(values):
+    return pd.to_datetime(pd.Series(values, dtype="object"), format="ISO8601").astype("datetime64[ns]")
+
+
+def six_leads() -> pd.DataFrame:
+    """As of 11-20 (last week = 11-13):
+    L1 created 11-01 → contact 11-02 → meeting 11-05 → poc 11-10 → approval 11-12 → collected 11-18 (won)
+    L2 created 10-01 → contact 10-10 → meeting 10-15 (open; 36 days in meeting > 30: stalled)
+    L3 created 11-01 → contact 11-03 → meeting 11-15 (open; not yet a meeting last week)
+    L4 created 11-01 → contact 11-03 (lost)
+    L5 created 11-01 (open; 19 days as a lead > 14: stalled)
+    L6 created 11-18 (open; not in last week's cohort)"""
+    n = None
+    return pd.DataFrame({
+        "lead_id": ["L1", "L2", "L3", "L4", "L5", "L6"],
+        "account": ["ok病院", "@SUM(A1)", "=1+1", "+81-6", "普通", "新規"],
+        "owner": ["佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺"],
+        "owner_role": ["field_sales"] * 6,
+        "region": ["osaka", "kyoto", "osaka", "nara", "kobe", "osaka"],
+        "segment": ["hospital"] * 6,
+        "created_at": ts(["2026-11-01", "2026-10-01", "2026-11-01", "2026-11-01", "2026-11-01", "2026-11-18"]),
+        "contacted_on": ts(["2026-11-02", "2026-10-10", "2026-11-03", "2026-11-03", n, n]),
+        "meeting_on": ts(["2026-11-05", "2026-10-15", "2026-11-15", n, n, n]),
+        "poc_on": ts(["2026-11-10", n, n, n, n, n]),
+        "approved_on": ts(["2026-11-12", n, n, n, n, n]),
+        "collected_on": ts(["2026-11-18", n, n, n, n, n]),
+        "status": ["won", "open", "open", "lost", "open", "open"],
+        "amount_yen": [500.0, 100.0, 300.0, 50.0, 10.0, 20.0],
+        "key_person": ["山田", None, "木村", None, None, None],
+    })
+
+
+AS_OF = pd.Timestamp("2026-11-20")
+
+
+def test_weekly_review_compares_with_last_week_and_names_the_bottleneck():
+    review = report.weekly_review(six_leads(), None, AS_OF, Targets())
+    assert review.previous_as_of == pd.Timestamp("2026-11-13")
+    comp = review.comparison.set_index("stage")
+    # reached now: lead 6, contact 4, meeting 3, poc 1, approval 1, collected 1
+    # last week (5 leads created by 11-13; L3 meeting on 11-15 and L1 collected 11-18 are later): 5, 4, 2, 1, 1, 0
+    assert list(comp["reached"]) == [6, 4, 3, 1, 1, 1]
+    assert list(comp["reached_prev"]) == [5, 4, 2, 1, 1, 0]
+    assert list(comp["reached_delta"]) == [1, 0, 1, 0, 0, 1]
+    # poc: 1/3 now vs 1/2 last week -> -1/6
+    assert comp.loc["poc", "conversion_delta"] == pytest.approx(1 / 3 - 1 / 2)
+    # conversion / target: contact 4/6 / .6 = 1.11, meeting 3/4 / .2 = 3.75, poc 1/3 / .4 = 0.83, approval 1/.7, collected 1/.9
+    assert review.bottleneck == "poc" and review.step == ("meeting", "poc")
+    # lost at meeting -> poc: L2, L3, by amount (300, 100)
+    assert list(review.lost_leads["lead_id"]) == ["L3", "L2"]
+    # stalled: L2 (36 - 30 = 6 over), L5 (19 - 14 = 5 over); in front of the step (stage meeting): L2 only
+    assert list(review.stalled["lead_id"]) == ["L2", "L5"]
+    assert list(review.stalled_in_step["lead_id"]) == ["L2"]
+
+
+def test_weekly_review_uses_the_funnel_module_numbers():
+    leads = six_leads()
+    review = report.weekly_review(leads, None, AS_OF, Targets())
+    pd.testing.assert_frame_equal(review.table, funnel.funnel_table(leads, AS_OF, Targets()))
+    assert review.bottleneck == funnel.leads_section(leads, AS_OF, Targets())["bottleneck"]
+
+
+def test_cause_evidence_flags_causes_whose_habit_number_misses_its_guide():
+    review = report.weekly_review(six_leads(), None, AS_OF, Targets())
+    by_kpi = {e.kpi: e for e in review.causes}
+    # key person: reached meeting L1, L2, L3 -> filled L1, L3 = 2/3 = 0.667 < 0.8 -> yellow (>= 0.64)
+    assert by_kpi["key_person_rate"].value == pytest.approx(2 / 3) and by_kpi["key_person_rate"].rag == "yellow"
+    assert by_kpi["key_person_rate"].flagged
+    # without activities the activity numbers are n/a, never 0, and not flagged
+    assert by_kpi["travel_minutes_per_day"].value is None and not by_kpi["travel_minutes_per_day"].flagged
+    assert [c for c, _ in report.CAUSES] == ["script", "key_person", "review", "habits", "travel"]
+
+
+def activities_frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "activity_at": ts(["2026-11-16 10:00", "2026-11-16 15:00", "2026-11-17 10:00"]),
+        "activity_at_has_time": [True, True, True],
+        "rep": ["佐藤", "佐藤", "=HYPERLINK(\"x\")"],
+        "type": ["visit", "visit", "visit"],
+        "region": ["osaka", "osaka", "kyoto"],
+        "travel_minutes": [30.0, 40.0, 90.0],
+        "minutes_sent_at": ts(["2026-11-16 18:00", "2026-11-18 10:00", "2026-11-17 11:00"]),
+    })
+
+
+def open_book(data: bytes) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(io.BytesIO(data))
+
+
+def rows_of(ws) -> list[tuple]:
+    return [r for r in ws.iter_rows(values_only=True)]
+
+
+def test_workbook_sheets_numbers_fills_and_print_setup():
+    actions = pd.DataFrame({"action": ["=1+1 キーマン確認"], "owner": ["佐藤"], "deadline": [pd.Timestamp("2026-11-27")]})
+    data = report.weekly_workbook({"leads": six_leads(), "activities": activities_frame()}, AS_OF, Targets(), actions=actions)
+    wb = open_book(data)
+    assert wb.sheetnames[:6] == ["KPI表", "ファネル", "ボトルネック", "停滞案件", "アクション", "習慣KPI"]
+    # funnel sheet = funnel_table, stage labels in Japanese
+    funnel_rows = rows_of(wb["ファネル"])
+    assert funnel_rows[0][:3] == ("段階", "到達数", "転換率")
+    assert [r[1] for r in funnel_rows[1:7]] == [6, 4, 3, 1, 1, 1]
+    assert funnel_rows[4][0] == "PoC" and funnel_rows[4][2] == pytest.approx(1 / 3)
+    # the RAG cell of poc (1/3 = 0.333: below 0.4 but >= 0.8 x 0.4 = 0.32 -> yellow) is a filled label
+    rag_cell = wb["ファネル"].cell(row=5, column=5)
+    assert rag_cell.value == "注意" and rag_cell.fill.fgColor.rgb == "FFFFEB9C"
+    assert wb["ファネル"].cell(row=3, column=5).fill.fgColor.rgb == "FFC6EFCE"  # contact 0.667 >= 0.6: green
+    # KPI table holds the same conversions and the habits
+    kpi = {r[1]: r for r in rows_of(wb["KPI表"])[3:]}
+    assert kpi["転換率 商談→PoC"][2] == pytest.approx(1 / 3) and kpi["転換率 商談→PoC"][5] == pytest.approx(1 / 2)
+    # visits/day: 佐藤 2 visits / 1 day, the other rep 1 / 1 -> mean 1.5 ; minutes within: 2 of 3
+    assert kpi["1日あたり訪問件数"][2] == 1.5 and kpi["議事録24時間以内送付率"][2] == pytest.approx(2 / 3)
+    assert kpi["1日あたり訪問件数"][4] == "未達"  # 1.5 < 0.8 x 2
+    # bottleneck sheet names the step; stalled sheet lists L2 then L5
+    assert rows_of(wb["ボトルネック"])[0][0] == "今週のボトルネック: 商談 → PoC"
+    assert [r[0] for r in rows_of(wb["停滞案件"])[1:]] == ["L2", "L5"]
+    # actions passed in are in their sheet; formula-like text stays text everywhere
+    assert rows_of(wb["アクション"])[1][:2] == ("=1+1 キーマン確認", "佐藤")
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+    lost_accounts = [r[1] for r in rows_of(wb["ボトルネック"]) if r[0] in ("L2", "L3")]
+    assert lost_accounts == ["=1+1", "@SUM(A1)"]
+    # every sheet: A4 landscape, fitted to one page wide
+    for ws in wb.worksheets:
+        assert ws.page_setup.orientation == "landscape" and str(ws.page_setup.paperSize) == "9", ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight in (0, "0"), ws.title
+    # a native bar chart of the funnel
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        charts = [n for n in zf.namelist() if n.startswith("xl/charts/chart")]
+        assert len(charts) == 1 and b'<c:barDir val="bar"/>' in zf.read(charts[0])
+
+
+def test_workbook_in_english_and_without_leads():
+    wb = open_book(report.weekly_workbook({"leads": six_leads()}, AS_OF, Targets(), lang="en"))
+    assert wb.sheetnames[:5] == ["KPI table", "Funnel", "Bottleneck", "Stalled leads", "Actions"]
+    assert rows_of(wb["Funnel"])[0][:2] == ("Stage", "Reached")
+    only_acts = open_book(report.weekly_workbook({"activities": activities_frame()}, None, Targets()))
+    assert only_acts.sheetnames[:3] == ["KPI表", "アクション", "習慣KPI"]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kpi", *args], cwd=ROOT, capture_output=True, text=True, timeout=180, check=False)
+
+
+@pytest.fixture(scope="module")
+def demo_frames() -> dict[str, pd.DataFrame]:
+    if not (SAMPLE / "leads.xlsx").exists():
+        pytest.skip("demo data not generated")
+    return {name.split(".")[0]: load((SAMPLE / name).read_bytes(), name).frame for name in ("leads.xlsx", "activities.csv")}
+
+
+def test_cli_report_on_the_demo_data(tmp_path, demo_frames):
+    out = tmp_path / "weekly.xlsx"
+    proc = run_cli("report", str(SAMPLE / "leads.xlsx"), str(SAMPLE / "activities.csv"), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    wb = openpyxl.load_workbook(out)
+    assert {"KPI表", "ファネル", "ボトルネック", "停滞案件", "アクション", "習慣KPI"} <= set(wb.sheetnames)
+    leads = demo_frames["leads"]
+    section = funnel.leads_section(leads)
+    table = funnel.funnel_table(leads, funnel.default_as_of(leads))
+    sheet = rows_of(wb["ファネル"])[1:7]
+    assert [r[1] for r in sheet] == [s["reached"] for s in section["funnel"]] == list(table["reached"])
+    assert [r[2] for r in sheet][1:] == pytest.approx([s["conversion"] for s in section["funnel"]][1:])
+    stage_label = {report.label(f"stage.{s}"): s for s in funnel.STAGES}
+    bottleneck_title = rows_of(wb["ボトルネック"])[0][0]
+    assert bottleneck_title.endswith("→ " + next(k for k, v in stage_label.items() if v == section["bottleneck"]))
+    assert len(rows_of(wb["停滞案件"])) - 1 == len(funnel.stalled_leads(leads, funnel.default_as_of(leads), Targets()))
+    # the habits sheet shows the CLI's activities numbers
+    metrics = json.loads(run_cli("metrics", str(SAMPLE / "activities.csv"), "--json").stdout)["activities"]
+    habits_rows = {r[0]: r[1] for r in rows_of(wb["習慣KPI"])[1:6]}
+    assert habits_rows["議事録24時間以内送付率"] == pytest.approx(metrics["minutes_within_24h_rate"])
+    assert habits_rows["1日あたり訪問件数"] == pytest.approx(metrics["visits_per_day"])
+    assert habits_rows["1日あたり移動時間（分）"] == pytest.approx(metrics["travel_minutes_per_day"])
