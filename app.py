@@ -19,16 +19,16 @@ st.session_state.setdefault("targets", Targets())
 # (file, title key, icon, group key). One place declares every page.
 # The first existing page opens by default (the funnel: what a manager looks at first on Monday).
 PAGES = [
-    ("pages/funnel.py", "nav.funnel", ":material/filter_alt:", "nav.group.sales"),
-    ("pages/regions.py", "nav.regions", ":material/map:", "nav.group.sales"),
-    ("pages/habits.py", "nav.habits", ":material/event_repeat:", "nav.group.sales"),
-    ("pages/weekly.py", "nav.weekly", ":material/rate_review:", "nav.group.sales"),
-    ("pages/clinic.py", "nav.clinic", ":material/local_hospital:", "nav.group.clinic"),
-    ("pages/onboarding.py", "nav.onboarding", ":material/school:", "nav.group.cs"),
-    ("pages/adoption.py", "nav.adoption", ":material/insights:", "nav.group.cs"),
-    ("pages/referrals.py", "nav.referrals", ":material/handshake:", "nav.group.cs"),
-    ("pages/data.py", "nav.data", ":material/upload_file:", "nav.group.setup"),
-    ("pages/targets.py", "nav.targets", ":material/flag:", "nav.group.setup"),
+    ("app_pages/funnel.py", "nav.funnel", ":material/filter_alt:", "nav.group.sales"),
+    ("app_pages/regions.py", "nav.regions", ":material/map:", "nav.group.sales"),
+    ("app_pages/habits.py", "nav.habits", ":material/event_repeat:", "nav.group.sales"),
+    ("app_pages/weekly.py", "nav.weekly", ":material/rate_review:", "nav.group.sales"),
+    ("app_pages/clinic.py", "nav.clinic", ":material/local_hospital:", "nav.group.clinic"),
+    ("app_pages/onboarding.py", "nav.onboarding", ":material/school:", "nav.group.cs"),
+    ("app_pages/adoption.py", "nav.adoption", ":material/insights:", "nav.group.cs"),
+    ("app_pages/referrals.py", "nav.referrals", ":material/handshake:", "nav.group.cs"),
+    ("app_pages/data.py", "nav.data", ":material/upload_file:", "nav.group.setup"),
+    ("app_pages/targets.py", "nav.targets", ":material/flag:", "nav.group.setup"),
 ]
 
 groups: dict[str, list] = {}

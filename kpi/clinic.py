@@ -179,9 +179,10 @@ def new_patients(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = No
     out.loc[~has_next, "next_day"] = pd.NaT
     out["visits_from_first"] = remaining[pos].astype("int64")
     out["group"] = groups[out["g"].to_numpy()] if len(out) else pd.Series(dtype="str")
-    out["patient_id"] = visits["patient_id"].to_numpy()[rows]
+    # take the rows first: converting a whole million-row Arrow text column to objects costs ~1 s
+    out["patient_id"] = visits["patient_id"].iloc[rows].to_numpy()
     for extra in ("clinic", "staff"):
-        out[extra] = visits[extra].to_numpy()[rows] if extra in visits.columns else pd.Series(pd.NA, index=out.index, dtype="str")
+        out[extra] = visits[extra].iloc[rows].to_numpy() if extra in visits.columns else pd.Series(pd.NA, index=out.index, dtype="str")
     out["month"] = _labels(out["mi"]) if len(out) else pd.Series(dtype="str")
     out["second_within_14"] = (out["next_day"] <= out["first_day"] + pd.Timedelta(days=SECOND_VISIT_DAYS)).fillna(False).astype(bool)
     out["eligible"] = out["first_day"] + pd.Timedelta(days=SECOND_VISIT_DAYS) <= as_of

@@ -23,24 +23,6 @@ def _clear_streamlit_caches():
     yield
 
 
-@pytest.fixture(autouse=True)
-def _apptest_navigation(monkeypatch):
-    """Work around an AppTest quirk in Streamlit 1.67: every AppTest.run() resets
-    ``PagesManager.uses_pages_directory`` to None, and because our pages live in ``pages/`` the flag
-    becomes True, so runs after the first execute the page alone (MPA v1) instead of app.py with
-    st.navigation. A real server sets the flag to False once st.navigation runs; we do the same."""
-    from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.testing.v1 import app_test
-
-    class NavigationPagesManager(PagesManager):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(app_test, "PagesManager", NavigationPagesManager)
-    yield
-
-
 @pytest.fixture
 def app():
     """A fresh AppTest of the whole app, already run once (demo data)."""

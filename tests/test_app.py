@@ -55,7 +55,7 @@ def test_every_page_renders_on_demo_data(app, page, lang):
 
 def test_english_switch_changes_the_ui(app):
     app.session_state["lang"] = "en"
-    app.switch_page("pages/data.py").run()
+    app.switch_page("app_pages/data.py").run()
     assert not app.exception
     assert "Data import & validation" in texts(app)
     assert "Demo data" in texts(app) + sidebar_texts(app)
@@ -68,7 +68,7 @@ def test_upload_through_the_real_file_uploader_gives_the_report(app):
     assert not app.exception
     assert app.session_state["source"] == "upload"
     assert set(app.session_state["frames"]) == {"leads"}
-    app.switch_page("pages/data.py").run()
+    app.switch_page("app_pages/data.py").run()
     assert not app.exception
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["読込行数"] == "3" and metrics["有効行数"] == "1" and metrics["除外行数"] == "2"
@@ -84,7 +84,7 @@ def test_missing_required_column_offers_mapping_and_mapping_applies(app):
     data = "No,来院日,ステータス\nX1,2026/11/01,来院\nX2,2026/11/02,キャンセル\n".encode("cp932")
     app.sidebar.file_uploader[0].set_value(("visits.csv", data, "text/csv")).run()
     assert not app.exception
-    app.switch_page("pages/data.py").run()
+    app.switch_page("app_pages/data.py").run()
     assert "必須の列が見つかりませんでした" in texts(app)
     box = next(s for s in app.selectbox if s.label.startswith("患者ID"))
     box.set_value("No")
@@ -97,7 +97,7 @@ def test_missing_required_column_offers_mapping_and_mapping_applies(app):
 def test_unreadable_upload_is_one_plain_sentence(app):
     app.sidebar.file_uploader[0].set_value(("broken.xlsx", b"\x89PNG\r\n\x1a\n" + bytes(200), "application/octet-stream")).run()
     assert not app.exception
-    app.switch_page("pages/data.py").run()
+    app.switch_page("app_pages/data.py").run()
     assert not app.exception
     errors = [e.value for e in app.error]
     assert len(errors) == 1 and errors[0].startswith("読み込めませんでした") and "Traceback" not in errors[0]

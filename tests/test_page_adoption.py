@@ -7,7 +7,7 @@ import pytest
 from kpi import adoption as A
 from kpi.targets import Targets
 
-PAGE = "pages/adoption.py"
+PAGE = "app_pages/adoption.py"
 
 
 def metric_values(at) -> dict[str, str]:

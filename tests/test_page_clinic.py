@@ -1,4 +1,4 @@
-"""The clinic page (pages/clinic.py) as a user meets it, and its chart builders (ui/charts_clinic.py)."""
+"""The clinic page (app_pages/clinic.py) as a user meets it, and its chart builders (ui/charts_clinic.py)."""
 from __future__ import annotations
 
 import pandas as pd
@@ -6,7 +6,7 @@ import pytest
 
 from kpi import clinic
 
-PAGE = "pages/clinic.py"
+PAGE = "app_pages/clinic.py"
 
 
 def metric(at, label_start: str):

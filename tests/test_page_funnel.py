@@ -30,7 +30,7 @@ def expected_table(leads: pd.DataFrame, preset: str = "fiscal_year") -> pd.DataF
 
 
 def test_funnel_page_metrics_equal_funnel_table(app):
-    app.switch_page("pages/funnel.py").run()
+    app.switch_page("app_pages/funnel.py").run()
     assert not app.exception
     leads = demo_leads()
     table = expected_table(leads).set_index("stage")
@@ -48,7 +48,7 @@ def test_funnel_page_metrics_equal_funnel_table(app):
 
 
 def test_funnel_page_filters_and_all_time(app):
-    app.switch_page("pages/funnel.py").run()
+    app.switch_page("app_pages/funnel.py").run()
     app.selectbox(key="funnel.preset").set_value("all").run()
     app.multiselect(key="funnel.region").set_value(["nara"]).run()
     assert not app.exception
@@ -60,7 +60,7 @@ def test_funnel_page_filters_and_all_time(app):
 
 
 def test_funnel_page_lost_step_lists_the_lost_leads(app):
-    app.switch_page("pages/funnel.py").run()
+    app.switch_page("app_pages/funnel.py").run()
     app.selectbox(key="funnel.preset").set_value("all").run()
     app.selectbox(key="funnel.lost_step").set_value("meeting").run()
     assert not app.exception
@@ -72,7 +72,7 @@ def test_funnel_page_lost_step_lists_the_lost_leads(app):
 
 
 def test_funnel_page_period_mode_segment_split_and_custom(app):
-    app.switch_page("pages/funnel.py").run()
+    app.switch_page("app_pages/funnel.py").run()
     app.selectbox(key="funnel.mode").set_value("period").run()
     app.toggle(key="funnel.split").set_value(True).run()
     assert not app.exception
@@ -82,7 +82,7 @@ def test_funnel_page_period_mode_segment_split_and_custom(app):
 
 def test_funnel_page_in_english(app):
     app.session_state["lang"] = "en"
-    app.switch_page("pages/funnel.py").run()
+    app.switch_page("app_pages/funnel.py").run()
     assert not app.exception
     assert app.title[0].value == "Sales funnel"
     table = expected_table(demo_leads()).set_index("stage")
@@ -91,7 +91,7 @@ def test_funnel_page_in_english(app):
 
 def test_regions_page_opens_from_query_params(app):
     app.query_params["region"] = "nara"
-    app.switch_page("pages/regions.py").run()
+    app.switch_page("app_pages/regions.py").run()
     assert not app.exception
     assert app.selectbox(key="regions.region").value == "nara"
     leads = demo_leads()
@@ -101,7 +101,7 @@ def test_regions_page_opens_from_query_params(app):
 
 
 def test_regions_drill_down_writes_the_url(app):
-    app.switch_page("pages/regions.py").run()
+    app.switch_page("app_pages/regions.py").run()
     app.selectbox(key="regions.region").set_value("kyoto").run()
     account = app.selectbox(key="regions.account").options[1]
     app.selectbox(key="regions.account").set_value(account).run()
@@ -119,7 +119,7 @@ def test_regions_drill_down_writes_the_url(app):
 
 def test_regions_page_in_english(app):
     app.session_state["lang"] = "en"
-    app.switch_page("pages/regions.py").run()
+    app.switch_page("app_pages/regions.py").run()
     assert not app.exception
     assert app.title[0].value == "Regions"
 

@@ -33,7 +33,7 @@ def texts(at) -> str:
 
 # ------------------------------------------------------------------ habits
 def test_habits_page_shows_the_kpi_numbers(app, demo):
-    app.switch_page("pages/habits.py").run()
+    app.switch_page("app_pages/habits.py").run()
     assert not app.exception, [e.value for e in app.exception]
     s = habits.habits_summary(demo["activities"], demo["leads"], None, Targets())
     shown = metrics(app)
@@ -56,7 +56,7 @@ def test_habits_page_shows_the_kpi_numbers(app, demo):
 
 def test_habits_page_in_english(app, demo):
     app.session_state["lang"] = "en"
-    app.switch_page("pages/habits.py").run()
+    app.switch_page("app_pages/habits.py").run()
     assert not app.exception
     s = habits.habits_summary(demo["activities"], demo["leads"], None, Targets())
     shown = metrics(app)
@@ -66,7 +66,7 @@ def test_habits_page_in_english(app, demo):
 
 
 def test_habits_page_region_filter(app, demo):
-    app.switch_page("pages/habits.py").run()
+    app.switch_page("app_pages/habits.py").run()
     app.multiselect(key="habits.region.ja").set_value(["osaka"]).run()
     assert not app.exception
     acts = demo["activities"][demo["activities"]["region"] == "osaka"]
@@ -77,7 +77,7 @@ def test_habits_page_region_filter(app, demo):
 
 # ------------------------------------------------------------------ weekly review
 def test_weekly_page_opens_on_the_bottleneck(app, demo):
-    app.switch_page("pages/weekly.py").run()
+    app.switch_page("app_pages/weekly.py").run()
     assert not app.exception, [e.value for e in app.exception]
     review = report.weekly_review(demo["leads"], demo["activities"], None, Targets())
     assert review.bottleneck == funnel.bottleneck(funnel.funnel_table(demo["leads"], funnel.default_as_of(demo["leads"])))
@@ -99,7 +99,7 @@ def test_weekly_page_opens_on_the_bottleneck(app, demo):
 
 
 def test_weekly_page_records_actions_in_the_session(app):
-    app.switch_page("pages/weekly.py").run()
+    app.switch_page("app_pages/weekly.py").run()
     app.text_input(key="weekly.action_text").set_value("=1+1 キーマン面談を設定")
     app.text_input(key="weekly.action_owner").set_value("高橋")
     submit = next(b for b in app.button if b.label == "追加")
@@ -115,7 +115,7 @@ def test_weekly_page_records_actions_in_the_session(app):
 
 def test_weekly_page_in_english(app):
     app.session_state["lang"] = "en"
-    app.switch_page("pages/weekly.py").run()
+    app.switch_page("app_pages/weekly.py").run()
     assert not app.exception
     assert app.header[0].value.startswith("This week's bottleneck: ")
     assert "Reached (this week)" in app.dataframe[0].value.columns
@@ -123,20 +123,20 @@ def test_weekly_page_in_english(app):
 
 # ------------------------------------------------------------------ targets
 def test_targets_page_edits_targets_in_the_session(app):
-    app.switch_page("pages/targets.py").run()
+    app.switch_page("app_pages/targets.py").run()
     assert not app.exception
     app.number_input(key="targets.step.meeting").set_value(30.0).run()
     app.number_input(key="targets.f.travel_minutes_per_day_max").set_value(45.0).run()
     targets = app.session_state["targets"]
     assert targets.step_conversion["meeting"] == 0.30 and targets.travel_minutes_per_day_max == 45.0
     # the habits page now judges travel against 45 minutes
-    app.switch_page("pages/habits.py").run()
+    app.switch_page("app_pages/habits.py").run()
     assert not app.exception
     assert "目安 45分以内" in next(m.help for m in app.metric if m.label == "1日あたり移動時間")
 
 
 def test_targets_upload_good_and_bad_files(app):
-    app.switch_page("pages/targets.py").run()
+    app.switch_page("app_pages/targets.py").run()
     saved = json.loads(Targets().to_json())
     saved["step_conversion"]["poc"] = 0.5
     saved["visits_per_day_min"] = 3.0
@@ -155,7 +155,7 @@ def test_targets_upload_good_and_bad_files(app):
 
 
 def test_targets_headline_kpis_at_most_six(app):
-    app.switch_page("pages/targets.py").run()
+    app.switch_page("app_pages/targets.py").run()
     picks = ["overall", "contact", "meeting", "poc", "approval", "collected", "stalled"]
     app.multiselect(key="targets.headline.ja").set_value(picks).run()
     assert not app.exception
@@ -166,6 +166,6 @@ def test_targets_headline_kpis_at_most_six(app):
 
 def test_targets_page_in_english(app):
     app.session_state["lang"] = "en"
-    app.switch_page("pages/targets.py").run()
+    app.switch_page("app_pages/targets.py").run()
     assert not app.exception
     assert "Step conversion targets" in texts(app)

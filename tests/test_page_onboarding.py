@@ -28,7 +28,7 @@ def metrics(at) -> dict[str, str]:
 
 # ------------------------------------------------------------------ onboarding page
 def test_onboarding_page_numbers_match_kpi(app):
-    app.switch_page("pages/onboarding.py").run()
+    app.switch_page("app_pages/onboarding.py").run()
     assert not app.exception, [e.value for e in app.exception]
     s = ob.summary(demo("onboarding.xlsx"))
     shown = metrics(app)
@@ -50,7 +50,7 @@ def test_onboarding_page_numbers_match_kpi(app):
 
 
 def test_onboarding_page_customer_filter(app):
-    app.switch_page("pages/onboarding.py").run()
+    app.switch_page("app_pages/onboarding.py").run()
     customer = min(demo("onboarding.xlsx")["customer"].unique())
     app.selectbox(key="onboarding.customer").set_value(customer).run()
     assert not app.exception
@@ -61,7 +61,7 @@ def test_onboarding_page_customer_filter(app):
 
 def test_onboarding_page_in_english(app):
     app.session_state["lang"] = "en"
-    app.switch_page("pages/onboarding.py").run()
+    app.switch_page("app_pages/onboarding.py").run()
     assert not app.exception
     s = ob.summary(demo("onboarding.xlsx"))
     shown = metrics(app)
@@ -71,7 +71,7 @@ def test_onboarding_page_in_english(app):
 
 # ------------------------------------------------------------------ referrals page
 def test_referrals_page_numbers_match_kpi(app):
-    app.switch_page("pages/referrals.py").run()
+    app.switch_page("app_pages/referrals.py").run()
     assert not app.exception, [e.value for e in app.exception]
     df = demo("referrals.csv")
     s = rf.summary(df)
@@ -94,7 +94,7 @@ def test_referrals_page_numbers_match_kpi(app):
 
 
 def test_referrals_page_department_filter(app):
-    app.switch_page("pages/referrals.py").run()
+    app.switch_page("app_pages/referrals.py").run()
     df = demo("referrals.csv")
     department = df["department"].value_counts().index[0]
     app.multiselect(key="referrals.department").set_value([department]).run()
@@ -106,7 +106,7 @@ def test_referrals_page_department_filter(app):
 
 def test_referrals_page_in_english(app):
     app.session_state["lang"] = "en"
-    app.switch_page("pages/referrals.py").run()
+    app.switch_page("app_pages/referrals.py").run()
     assert not app.exception
     s = rf.summary(demo("referrals.csv"))
     assert metrics(app)["Referred in"] == f"{s.in_:,}"
