@@ -195,7 +195,8 @@ def new_patients(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = No
 
 
 # ------------------------------------------------------------------ the monthly table
-def monthly_table(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, by_clinic: bool = False) -> pd.DataFrame:
+def monthly_table(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, by_clinic: bool = False,
+                  news: pd.DataFrame | None = None) -> pd.DataFrame:
     """SPEC monthly clinic KPIs per calendar month (and per clinic when ``by_clinic``), rows with visit_on ≤ as_of.
 
     Columns: [clinic], month ("YYYY-MM"), visits, patients, new, carryover, returning, frequency,
@@ -233,7 +234,7 @@ def monthly_table(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = N
     t["visits"] = attended.groupby(gm).size()
     present = attended[gm + ["pid"]].drop_duplicates()
     t["patients"] = present.groupby(gm).size()
-    news = new_patients(visits, as_of, by_clinic)
+    news = new_patients(visits, as_of, by_clinic) if news is None else news  # passed in when already computed
     t["new"] = news.groupby(gm).size()
     # carryover: attended in M and in M−1, and not new in M
     previous = present.assign(mi=present["mi"] + 1)
@@ -290,7 +291,8 @@ def monthly_table(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = N
 
 
 # ------------------------------------------------------------------ call list, continuation, churn, cohorts
-def call_list(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, lookback_days: int = 30) -> pd.DataFrame:
+def call_list(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, lookback_days: int = 30,
+              news: pd.DataFrame | None = None) -> pd.DataFrame:
     """New patients to phone: first visit in the last ``lookback_days`` up to as_of, no attended visit after it
     (to as_of) and no live booking after as_of (status booked, or cancelled/no_show whose cancelled_on is
     after as_of). Oldest first visit first. "Without a second visit within 14 days" therefore includes
@@ -302,7 +304,7 @@ def call_list(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None,
     cols = ["patient_id", "clinic", "first_visit_on", "days_since", "staff", "window_closed"]
     if as_of is None:
         return pd.DataFrame(columns=cols)
-    news = new_patients(visits, as_of)
+    news = new_patients(visits, as_of) if news is None else news
     recent = news[(news["first_day"] > as_of - pd.Timedelta(days=lookback_days)) & news["next_day"].isna()]
     upcoming = visits[(visits["visit_on"].dt.normalize() > as_of) & _live_at(visits, as_of)]
     recent = recent[~recent["patient_id"].isin(upcoming["patient_id"])]
@@ -326,13 +328,13 @@ def _live_at(visits: pd.DataFrame, d: pd.Timestamp) -> pd.Series:
 
 
 def continuation(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None,
-                 steps: tuple[int, ...] = CONTINUATION_STEPS) -> pd.DataFrame:
+                 steps: tuple[int, ...] = CONTINUATION_STEPS, news: pd.DataFrame | None = None) -> pd.DataFrame:
     """Of the new patients (history-incomplete cohorts left out), the share reaching their k-th visit.
 
     A visit is a distinct attended day from the first visit up to as_of. Columns: visit_no, new_patients,
     reached, share. Young cohorts have had less time to reach a 10th visit; the share is as of as_of.
     """
-    news = new_patients(visits, as_of)
+    news = new_patients(visits, as_of) if news is None else news
     news = news[~news["history_incomplete"]]
     n = len(news)
     reached = [int((news["visits_from_first"] >= k).sum()) for k in steps]
@@ -374,7 +376,8 @@ def churn(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, day
     return Churn(as_of, days, window_days, len(base), len(gone), len(gone) / len(base) if len(base) else None, table)
 
 
-def cohort_grid(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, max_months: int = 12) -> pd.DataFrame:
+def cohort_grid(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, max_months: int = 12,
+                news: pd.DataFrame | None = None) -> pd.DataFrame:
     """Month of first visit × months since → share of the cohort with an attended visit in that month.
 
     Long format: cohort ("YYYY-MM"), months_since (0…max_months), cohort_size, active, share. Month 0 is 100 %
@@ -385,7 +388,7 @@ def cohort_grid(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = Non
     cols = ["cohort", "months_since", "cohort_size", "active", "share"]
     if as_of is None:
         return pd.DataFrame(columns=cols)
-    news = new_patients(visits, as_of)
+    news = new_patients(visits, as_of) if news is None else news
     news = news[~news["history_incomplete"]].drop_duplicates("pid", keep="first")
     base, _ = _prepared(visits, by_clinic=False)
     present = base.loc[base["attended"] & (base["day"] <= as_of), ["pid", "mi"]].drop_duplicates()
@@ -558,17 +561,22 @@ def page_results(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = No
     """
     targets = targets or Targets()
     as_of = resolve_as_of(visits, as_of)
-    monthly = monthly_table(visits, as_of)
-    by_clinic = "clinic" in visits.columns and visits["clinic"].nunique() > 1
+    news = new_patients(visits, as_of)  # computed once, shared by every table below
+    monthly = monthly_table(visits, as_of, news=news)
+    by_clinic = monthly_table(visits, as_of, by_clinic=True) if "clinic" in visits.columns else None
+    warnings_by_clinic = {}
+    if by_clinic is not None and visits["clinic"].nunique() > 1:
+        for name, rows in visits.groupby("clinic"):
+            warnings_by_clinic[name] = early_warnings(rows, as_of, targets, monthly=by_clinic[by_clinic["clinic"] == name].reset_index(drop=True))
     return {
         "monthly": monthly,
-        "by_clinic": monthly_table(visits, as_of, by_clinic=True) if "clinic" in visits.columns else None,
+        "by_clinic": by_clinic,
         "warnings": early_warnings(visits, as_of, targets, monthly=monthly),
-        "warnings_by_clinic": {c: early_warnings(v, as_of, targets) for c, v in visits.groupby("clinic")} if by_clinic else {},
-        "calls": call_list(visits, as_of),
-        "continuation": continuation(visits, as_of),
+        "warnings_by_clinic": warnings_by_clinic,
+        "calls": call_list(visits, as_of, news=news),
+        "continuation": continuation(visits, as_of, news=news),
         "churn": churn(visits, as_of),
-        "cohorts": cohort_grid(visits, as_of),
+        "cohorts": cohort_grid(visits, as_of, news=news),
         "backlog": booking_backlog(visits, as_of),
         "trend": backlog_trend(visits, as_of),
         "net": net_bookings(visits, as_of),
