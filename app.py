@@ -6,11 +6,12 @@ from pathlib import Path
 import streamlit as st
 
 from kpi.targets import Targets
-from ui.data import demo_files, digest_of, frames_from, load_file
+from ui.data import demo_files, frames_from, load_file
 from ui.i18n import lang, t
 
 ROOT = Path(__file__).resolve().parent
-st.set_page_config(page_title="営業・院KPI", page_icon=":material/monitoring:", layout="wide")
+# The icon is an emoji: a Material icon here makes the browser fetch the favicon from a font CDN.
+st.set_page_config(page_title="営業・院KPI", page_icon="📊", layout="wide")
 
 # Shared session keys (documented in ui/data.py); page-only keys carry a page prefix.
 st.session_state.setdefault("lang", "ja")
@@ -61,17 +62,8 @@ with st.sidebar:
     st.toggle(t("app.mask_ids"), key="mask_ids")
 
     entries = []
-    shown = st.session_state.setdefault("load_shown", set())
     for name, data, _ in sources:
-        digest = digest_of(data)
-        if digest not in shown and len(data) > 2_000_000:
-            with st.status(t("app.loading", name=name), expanded=False) as status:
-                entry = load_file(data, name, digest)
-                rows = entry.result.report.rows_read if entry.result else 0
-                status.update(label=t("app.loaded_in", name=name, rows=rows, sec=entry.seconds), state="complete")
-        else:
-            entry = load_file(data, name, digest)
-        shown.add(digest)
+        entry = load_file(data, name)
         entries.append(entry)
         if entry.result is not None:
             r = entry.result.report

@@ -26,11 +26,14 @@ def neutralise_csv_cell(value):
 
 
 def to_csv_bytes(frame: pd.DataFrame, encoding: str = "utf-8-sig") -> bytes:
-    """CSV as Japanese Excel opens it (UTF-8 with BOM by default), text cells neutralised."""
+    """CSV as Japanese Excel opens it (UTF-8 with BOM by default), text cells and header names neutralised
+    (headers come from the user's file too; categorical text columns are text as well)."""
     safe = frame.copy()
     for col in safe.columns:
-        if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col].dtype):
-            safe[col] = safe[col].map(neutralise_csv_cell)
+        dtype = safe[col].dtype
+        if dtype == object or pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
+            safe[col] = safe[col].astype(object).map(neutralise_csv_cell)
+    safe.columns = [neutralise_csv_cell(str(c)) for c in safe.columns]
     return safe.to_csv(index=False).encode(encoding, errors="replace")
 
 

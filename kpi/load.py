@@ -19,7 +19,9 @@ import csv
 import io
 import json
 import re
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,6 +112,7 @@ class RawTable:
     sheets: tuple[str, ...] = ()
     notes: list[tuple[int, str, str]] = field(default_factory=list)  # (excel_row, code, value)
     skipped_blank_lines: int = 0  # empty CSV lines dropped while reading (their row numbers are kept)
+    invalid_bytes: int = 0  # bytes that were not valid text in ``encoding`` (each became U+FFFD; its row is rejected)
 
 
 def header_key(text: Any) -> str:
@@ -177,6 +180,31 @@ def decode_text(data: bytes) -> tuple[str, str]:
     raise LoadError("unknown_encoding")
 
 
+MAX_INVALID_BYTES = 100  # a few damaged bytes reject their rows; more mean the encoding is something else
+
+
+def decode_text_repairing(data: bytes) -> tuple[str, str, int]:
+    """``decode_text``, or, when a UTF-8 / cp932 file holds a few bytes that are not valid in it (a damaged
+    export), that encoding with each bad byte replaced by U+FFFD: (text, encoding, number of bad bytes).
+    The rows holding them are rejected and listed, so nothing is guessed silently and the rest loads."""
+    try:
+        text, enc = decode_text(data)
+        return text, enc, 0
+    except LoadError as exc:
+        if exc.code != "unknown_encoding" or data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+            raise
+    best = None
+    for enc in ("utf-8", "cp932"):
+        text = data.decode(enc, errors="replace")
+        bad = text.count("\ufffd")
+        if best is None or bad < best[2]:
+            best = (text, enc, bad)
+    text, enc, bad = best
+    if bad > MAX_INVALID_BYTES or _looks_binary(text):
+        raise LoadError("unknown_encoding")
+    return text, enc, bad
+
+
 def _strict(data: bytes, enc: str) -> str:
     try:
         return data.decode(enc)
@@ -195,7 +223,7 @@ _BLANK_LINE = re.compile(r"(?:\r\n|\n|\r(?!\n))[ \t]*(?:\r\n|\n|\r(?!\n))")
 
 
 def read_csv_table(data: bytes) -> RawTable:
-    text, encoding = decode_text(data)
+    text, encoding, invalid_bytes = decode_text_repairing(data)
     if not text or text.isspace():
         raise LoadError("empty_file")
     first_line = text[: text.find("\n")] if "\n" in text else text
@@ -223,7 +251,7 @@ def read_csv_table(data: bytes) -> RawTable:
     body_frame.columns = range(n_cols)
     cells = pd.concat([head.astype("str"), body_frame], ignore_index=True) if len(body_frame) else head.astype("str")
     rows = np.concatenate([np.arange(1, header_idx + 2, dtype=np.int64), body_rows])
-    return RawTable(cells=cells, excel_rows=rows, source="csv", encoding=encoding, notes=notes, skipped_blank_lines=skipped)
+    return RawTable(cells=cells, excel_rows=rows, source="csv", encoding=encoding, notes=notes, skipped_blank_lines=skipped, invalid_bytes=invalid_bytes)
 
 
 def _head_records(text: str, delimiter: str) -> tuple[list[list[str]], int]:
@@ -332,7 +360,7 @@ def check_zip(data: bytes) -> zipfile.ZipFile:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise LoadError("broken_xlsx") from None
     total = sum(i.file_size for i in infos)
     if total > MAX_UNCOMPRESSED_BYTES:
@@ -346,42 +374,159 @@ def check_zip(data: bytes) -> zipfile.ZipFile:
     return zf
 
 
-_DIMENSION = re.compile(rb'<(?:\w+:)?dimension[^>]*ref="([A-Z]+)?(\d+)?(?::([A-Z]+)(\d+))?"')
+def inflate_member(data: bytes, info: zipfile.ZipInfo, limit: int) -> bytearray:
+    """Inflate one member ourselves, never past what it declares (nor ``limit``): a member whose stream is
+    longer than its declared size (a lying bomb), truncated, or with a wrong CRC is refused. The zip's
+    declared sizes are what ``check_zip`` judged; this makes them true before calamine sees the bytes."""
+    off = info.header_offset
+    if data[off : off + 4] != b"PK\x03\x04":
+        raise LoadError("broken_xlsx")
+    name_len, extra_len = struct.unpack("<HH", data[off + 26 : off + 30])
+    start = off + 30 + name_len + extra_len
+    raw = memoryview(data)[start : start + info.compress_size]
+    if len(raw) < info.compress_size:
+        raise LoadError("broken_xlsx")
+    allowed = min(info.file_size, limit)
+    out = bytearray()
+    if info.compress_type == zipfile.ZIP_STORED:
+        out += raw[: allowed + 1]
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        inflater = zlib.decompressobj(-15)
+        try:
+            pos, step = 0, 1 << 20
+            while len(out) <= allowed:
+                if inflater.unconsumed_tail:
+                    out += inflater.decompress(inflater.unconsumed_tail, allowed + 1 - len(out))
+                elif pos < len(raw):
+                    out += inflater.decompress(raw[pos : pos + step], allowed + 1 - len(out))
+                    pos += step
+                else:
+                    break
+                if inflater.eof:
+                    break
+        except zlib.error:
+            raise LoadError("broken_xlsx") from None
+        if len(out) <= allowed and not inflater.eof:
+            raise LoadError("broken_xlsx")  # the stream stops early: a truncated or damaged member
+    else:
+        raise LoadError("broken_xlsx")  # Excel writes only stored and deflated members
+    if len(out) > allowed:
+        if allowed < info.file_size:
+            raise LoadError("too_large", what=f"> {limit / 2**20:,.0f} MB")
+        raise LoadError("too_large", what=f"{info.filename}: > {info.file_size:,} bytes declared")
+    if len(out) != info.file_size or zlib.crc32(out) != info.CRC:
+        raise LoadError("broken_xlsx")
+    return out
 
 
-def _col_number(letters: str) -> int:
+_DTD = re.compile(rb"<!(?i:doctype|entity)")
+# Cheap scans assume the plain form r="A1" (what every writer emits): each pattern starts with a literal, so
+# the regex engine skips ahead at C speed. Any other spelling (r='A1', r = "A1", prefixed tags, rows or
+# cells without r) sends the sheet to the exact walk below.
+_UNUSUAL = (re.compile(rb"r(?:\s+=|=\s|=')"), re.compile(rb":(?:c|row)[\s>/]"))
+_NO_REF_CELL = re.compile(rb"<c(?=[\s>/])(?![^>]*?\sr=\")")
+_NO_REF_ROW = re.compile(rb"<row(?=[\s>/])(?![^>]*?\sr=\")")
+_WIDE_REF = re.compile(rb'r="[A-Z]{2}')
+_REF_COLS = re.compile(rb'r="([A-Z]{2,3})\d')
+_REF_DIGITS = {n: re.compile(rb'r="[A-Z]{0,3}\d{%d}' % n) for n in range(1, 8)}
+_TOKEN = re.compile(rb"<(?:\w+:)?(row|c)(?=[\s>/])([^>]*)>")
+_REF_IN_ATTRS = re.compile(rb"""(?<![^\s])r\s*=\s*["']([A-Z]{1,3})?(\d{1,9})?""")
+MAX_SPARSE_CELLS = 2_000_000  # below this a sheet's area is never questioned
+MAX_CELLS_PER_XML_BYTE = 2  # above it, a sheet's area is mostly empty: a few far cells make a dense grid
+
+
+def _col_number(letters: str | bytes) -> int:
     n = 0
-    for ch in letters:
+    for ch in letters.decode("ascii") if isinstance(letters, bytes) else letters:
         n = n * 26 + (ord(ch) - 64)
     return n
 
 
-def check_sheet_dimensions(zf: zipfile.ZipFile) -> None:
-    """Refuse sheets whose declared area would make calamine allocate a dense grid of billions of cells
-    (calamine aborts the whole process on a lone cell at XFD1048576: issue #433)."""
+def _area_refused(area: int, xml_bytes: int) -> bool:
+    return area > MAX_SHEET_CELLS or (area > MAX_SPARSE_CELLS and area > MAX_CELLS_PER_XML_BYTE * xml_bytes)
+
+
+def sheet_area(xml: bytes | bytearray, exact: bool = False) -> tuple[int, int]:
+    """(last row, last column) of the grid python-calamine builds for this worksheet (it starts at A1 and
+    goes to the farthest cell reference; the declared <dimension> plays no part).
+
+    The cheap bound (a few C-speed scans: the widest column class present, the longest row number) is
+    enough for real files; only when it is too large to accept, or rows/cells without a reference appear,
+    are the cells walked one by one (rows and cells without ``r`` follow the previous one)."""
+    plain = not exact and not any(u.search(xml) for u in _UNUSUAL)
+    if plain and not _NO_REF_CELL.search(xml) and not _NO_REF_ROW.search(xml):
+        last_col = 26
+        if _WIDE_REF.search(xml):
+            last_col = max(_col_number(c) for c in set(_REF_COLS.findall(xml)))
+        last_row = next((10**d - 1 for d in range(7, 0, -1) if _REF_DIGITS[d].search(xml)), 0)
+        if not _area_refused(last_row * last_col, len(xml)):
+            return last_row, last_col
+    row = col = last_row = last_col = 0
+    for tag, attrs in _TOKEN.findall(xml):
+        m = _REF_IN_ATTRS.search(attrs)
+        if tag == b"row":
+            row = int(m.group(2)) if m and m.group(2) else row + 1
+            col = 0
+        else:
+            if m and m.group(1) and m.group(2):
+                col, row = _col_number(m.group(1)), int(m.group(2))
+            else:
+                col += 1
+                row = max(row, 1)
+            last_col = max(last_col, col)
+            last_row = max(last_row, row)
+    return last_row, last_col
+
+
+def check_sheet_dimensions(zf: zipfile.ZipFile, data: bytes | None = None) -> None:
+    """Inflate every member (bounded), refuse DTDs/entities (billion laughs) and sheets whose cells would
+    make calamine allocate a dense grid of billions of cells (it aborts the whole process on a lone cell at
+    XFD1048576: calamine issue #433) or of tens of millions of mostly empty cells."""
+    if data is None:
+        data = zf.fp.getvalue() if isinstance(zf.fp, io.BytesIO) else b""
+    left = MAX_UNCOMPRESSED_BYTES
     for info in zf.infolist():
-        if not re.match(r"xl/worksheets/[^/]+\.xml$", info.filename):
+        if info.is_dir():
             continue
-        with zf.open(info) as fh:
-            head = fh.read(4096)
-        m = _DIMENSION.search(head)
-        if not m:
+        blob = inflate_member(data, info, left)
+        left -= len(blob)
+        if not info.filename.lower().endswith((".xml", ".rels", ".vml")) and b"<?xml" not in blob[:100]:
             continue
-        last_col = (m.group(3) or m.group(1) or b"A").decode("ascii")
-        last_row = int(m.group(4) or m.group(2) or 1)
-        if last_row * _col_number(last_col) > MAX_SHEET_CELLS:
-            raise LoadError("too_large", what=f"{last_col}{last_row}")
+        if _DTD.search(blob):
+            raise LoadError("unsafe_xlsx")
+        if b"sheetData" not in blob:
+            continue
+        last_row, last_col = sheet_area(blob)
+        if _area_refused(last_row * last_col, len(blob)):
+            where = f"A1:{_col_letters(last_col)}{last_row}" if last_col <= 16384 else f"{last_row:,} x {last_col:,}"
+            raise LoadError("too_large", what=f"{where} = {last_row * last_col:,} cells")
+
+
+def _col_letters(n: int) -> str:
+    out = ""
+    while n > 0:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out or "A"
+
+
+def _calamine_failed(exc: BaseException) -> bool:
+    """Calamine reports damaged files as exceptions, and Rust panics as pyo3's PanicException, which derives
+    from BaseException: both mean 'this workbook cannot be read', never a reason to take the server down."""
+    return not isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError))
 
 
 def read_workbook_table(data: bytes, sheet: str | None = None) -> RawTable:
     zf = check_zip(data)
-    check_sheet_dimensions(zf)
+    check_sheet_dimensions(zf, data)
     from python_calamine import CalamineWorkbook
 
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exc:  # calamine raises its own error types for damaged files
-        raise LoadError("broken_xlsx") from exc
+    except BaseException as exc:  # calamine raises its own error types for damaged files
+        if not _calamine_failed(exc):
+            raise
+        raise LoadError("broken_xlsx") from None
     names = tuple(wb.sheet_names)
     if not names:
         raise LoadError("broken_xlsx")
@@ -392,8 +537,10 @@ def read_workbook_table(data: bytes, sheet: str | None = None) -> RawTable:
     for name in candidates:
         try:
             rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        except Exception as exc:
-            raise LoadError("broken_xlsx") from exc
+        except BaseException as exc:
+            if not _calamine_failed(exc):
+                raise
+            raise LoadError("broken_xlsx") from None
         table = _table_from_rows(rows, name, names)
         score = _best_header_row(_head_lists(table))[2] if len(table.cells) else -1
         if best is None or score > best[0]:
@@ -427,8 +574,15 @@ def read_ole(data: bytes) -> RawTable:
 
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         name = wb.sheet_names[0]
-        rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    except Exception:
+        sheet = wb.get_sheet_by_name(name)
+        if sheet.height * max(sheet.width, 1) > MAX_SHEET_CELLS:
+            raise LoadError("too_large", what=f"{sheet.height:,} x {sheet.width:,}")
+        rows = sheet.to_python(skip_empty_area=False)
+    except LoadError:
+        raise
+    except BaseException as exc:
+        if not _calamine_failed(exc):
+            raise
         raise LoadError("old_xls") from None
     return _table_from_rows(rows, name, tuple(wb.sheet_names))
 
@@ -716,6 +870,18 @@ def validate_table(table: RawTable, match: HeaderMatch, mapping: ColumnMapping |
         if spec.kind == "enum" and spec.default is not None:
             values = values.fillna(spec.default)
         out[name] = values
+
+    if table.invalid_bytes:
+        damaged = np.zeros(n, dtype=bool)
+        for col in body.columns:
+            hit = body[col].astype("str").str.contains("\ufffd", regex=False).fillna(False).to_numpy(dtype=bool) & ~damaged
+            if hit.any():
+                name = match.headers[col] if col < len(match.headers) and match.headers[col] else f"列{col + 1}"
+                pos = np.flatnonzero(hit)
+                error_parts.append(pd.DataFrame({"row": rows[pos], "column": name, "value": _cell_strings(body[col], pos), "code": "invalid_bytes",
+                                                 "field": None, "params": [{"encoding": table.encoding}] * len(pos)}))
+                damaged |= hit
+        rejected |= damaged
 
     _fill_defaults(kind, out, n)
     for dup in match.duplicates:

@@ -16,6 +16,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "out_of_range": {"ja": "「{column}」の値 {value} が範囲外です（{low}〜{high}）", "en": "'{column}' value {value} is out of range ({low}–{high})"},
     "rate_above_one": {"ja": "「{column}」の値 {value} が100%を超えています", "en": "'{column}' value {value} is above 100%"},
     "column_count": {"ja": "列の数がヘッダーと合いません（{value}列）", "en": "the number of cells does not match the header ({value} cells)"},
+    "invalid_bytes": {"ja": "この行に文字として読めないバイトがあります（{encoding}）。元のシステムから書き出し直すか、該当セルを修正してください", "en": "this row holds bytes that are not valid {encoding} text; export it again or fix the cell"},
     # ---- warnings (the row is kept)
     "invalid_optional": {"ja": "「{value}」は読めないため空として扱いました（{column}）", "en": "'{value}' could not be read and was treated as empty ({column})"},
     "unmapped_label": {"ja": "「{value}」を「その他」に分類しました（{count}行）。列の対応付けで地域・区分を指定できます", "en": "'{value}' was classed as 'other' ({count} rows); map it in the column mapping"},
@@ -32,6 +33,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "broken_xlsx": {"ja": "Excelファイルが壊れているか、途中で切れています。元のファイルをもう一度書き出してください。", "en": "The Excel file is damaged or truncated. Export it again."},
     "not_spreadsheet": {"ja": "このファイルはExcelでもCSVでもありません（{what}）。", "en": "This file is neither Excel nor CSV ({what})."},
     "too_large": {"ja": "ファイルを展開すると大きすぎます（{what}）。安全のため読み込みを中止しました。", "en": "The file expands to too much data ({what}); it was refused for safety."},
+    "unsafe_xlsx": {"ja": "Excelファイルに、Excelが書き出さないXMLの定義（DTD・エンティティ）が含まれています。安全のため読み込みを中止しました。Excelで開いて保存し直してください。", "en": "The Excel file contains XML definitions Excel never writes (DTD / entities); it was refused for safety. Open it in Excel and save it again."},
     "sheet_not_found": {"ja": "シート「{sheet}」がありません（あるシート: {sheets}）。", "en": "There is no sheet '{sheet}' (sheets: {sheets})."},
     "unknown_kind": {"ja": "どのデータか判別できません。先頭20行に次のような見出しが必要です（{expected}）。", "en": "The kind of data could not be recognised. The first 20 rows need headers such as ({expected})."},
     "missing_required": {"ja": "必須列が見つかりません（{kind}）: {columns}。列の対応付け（--mapping）で指定してください。", "en": "Required columns not found ({kind}): {columns}. Map them (--mapping)."},

@@ -66,11 +66,27 @@ def _load_cached(digest: str, _data: bytes, name: str, sheet: str | None, mappin
     return FileEntry(digest, name, len(_data), result=result, seconds=time.perf_counter() - started)
 
 
-def load_file(data: bytes, name: str, digest: str | None = None) -> FileEntry:
-    digest = digest or digest_of(data)
+def load_file(data: bytes, name: str) -> FileEntry:
+    """The parsed file from the cache, parsing it on first sight (with a progress box for big files).
+
+    The digest is always computed here from the bytes themselves: the cache trusts it as the whole key, so no
+    caller can hand in a digest that points at another session's entry.
+    """
+    from ui.i18n import t
+
+    digest = digest_of(data)
     sheet = st.session_state.setdefault("sheets", {}).get(digest)
     mapping_json = st.session_state.setdefault("mappings", {}).get(digest)
-    return _load_cached(digest, data, name, sheet, mapping_json)
+    shown = st.session_state.setdefault("load_shown", set())
+    if digest not in shown and len(data) > 2_000_000:
+        with st.status(t("app.loading", name=name), expanded=False) as status:
+            entry = _load_cached(digest, data, name, sheet, mapping_json)
+            rows = entry.result.report.rows_read if entry.result else 0
+            status.update(label=t("app.loaded_in", name=name, rows=rows, sec=entry.seconds), state="complete")
+    else:
+        entry = _load_cached(digest, data, name, sheet, mapping_json)
+    shown.add(digest)
+    return entry
 
 
 def demo_files() -> list[tuple[str, bytes]]:
