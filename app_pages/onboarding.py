@@ -121,8 +121,7 @@ with left:
     elif levels.empty:
         st.info(t("onboarding.success.none"))
     else:
-        counts = levels.groupby(["customer", "level"]).size().rename("users").reset_index()
-        counts = pd.concat([levels.groupby("level").size().rename("users").reset_index().assign(customer=t("onboarding.nps.all")), counts])
+        counts = ob.counts_by_customer(levels, "level", t("onboarding.nps.all"))
         st.altair_chart(theme(stacked_share(counts, "customer", "level", "users", LEVEL_COLORS, {k: t(f"onboarding.level.{k}") for k in LEVEL_COLORS},
                                             {"share": t("onboarding.share"), "category": t("onboarding.col.level"), "group": t("onboarding.col.customer"),
                                              "count": t("onboarding.nps.users")})), width="stretch")
@@ -139,8 +138,7 @@ with right:
     elif nps.empty:
         empty_state()
     else:
-        counts = nps.groupby(["customer", "nps_class"]).size().rename("users").reset_index()
-        counts = pd.concat([nps.groupby("nps_class").size().rename("users").reset_index().assign(customer=t("onboarding.nps.all")), counts])
+        counts = ob.counts_by_customer(nps, "nps_class", t("onboarding.nps.all"))
         labels = {k: t(f"onboarding.nps.{k}") for k in NPS_COLORS}
         short = {k: t(f"onboarding.nps.short.{k}") for k in NPS_COLORS}
         st.altair_chart(theme(stacked_share(counts, "customer", "nps_class", "users", NPS_COLORS, short,

@@ -321,3 +321,11 @@ def report_tables(frames: dict[str, pd.DataFrame], as_of, targets: Targets | Non
     if drops is not None:
         out["離脱者" if i == 0 else "Stalled users"] = drops.rename(columns={k: v[i] for k, v in _HEADERS.items()})
     return out
+
+
+def counts_by_customer(users: pd.DataFrame, column: str, total_label: str) -> pd.DataFrame:
+    """Users per value of ``column`` (success level, NPS class) for each customer, plus a first block for all
+    customers together labelled ``total_label``. Columns: customer, <column>, users."""
+    per_customer = users.groupby(["customer", column]).size().rename("users").reset_index()
+    overall = users.groupby(column).size().rename("users").reset_index().assign(customer=total_label)
+    return pd.concat([overall, per_customer], ignore_index=True)[["customer", column, "users"]]

@@ -236,3 +236,13 @@ def test_report_tables():
     assert sheets["離脱者"]["受講者"].tolist() == ["B"]
     assert list(ob.report_tables({"onboarding": df}, AS_OF, Targets(), lang="en")) == ["Onboarding", "Onboarding reach", "Stalled users"]
     assert not math.isnan(sheets["オンボーディング"].set_index("指標").loc["修了までの日数（中央値）", "値"])
+
+
+def test_counts_by_customer_puts_the_all_customers_block_first():
+    """Two customers: A has 2 promoters, B 1 promoter + 1 detractor -> all: 3 promoters, 1 detractor."""
+    from kpi.onboarding import counts_by_customer
+
+    users = pd.DataFrame({"customer": ["A", "A", "B", "B"], "nps_class": ["promoter", "promoter", "promoter", "detractor"]})
+    out = counts_by_customer(users, "nps_class", "全体")
+    assert out.values.tolist() == [["全体", "detractor", 1], ["全体", "promoter", 3], ["A", "promoter", 2],
+                                   ["B", "detractor", 1], ["B", "promoter", 1]]
