@@ -113,7 +113,7 @@ def test_second_visit_bars_show_pending_months_as_pending_not_zero():
     assert bool(march["is_pending"]) and march["text"] == "判定待ち 3人"
     assert data.set_index("month").loc["2026-02", "text"] == "75%"
     spec = chart.to_dict()
-    assert any(layer.get("encoding", {}).get("y", {}).get("field") == "target" for layer in spec["layer"])
+    assert any(layer.get("encoding", {}).get("y", {}).get("field") == "guide" for layer in spec["layer"])  # the dashed target rule (ui.charts.guide_rule)
 
 
 def test_cohort_heatmap_sequential_scale_and_percent_labels():

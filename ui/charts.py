@@ -25,27 +25,8 @@ def theme(chart: alt.Chart | alt.LayerChart) -> alt.Chart:
     )
 
 
-def rag_scale(labels: dict[str, str] | None = None) -> alt.Scale:
-    """Colour scale for a 'rag' column holding green/yellow/red."""
-    return alt.Scale(domain=["green", "yellow", "red"], range=[RAG_COLORS["green"], RAG_COLORS["yellow"], RAG_COLORS["red"]])
 
 
-def line_with_target(frame: pd.DataFrame, x: str, y: str, target: float | None, x_title: str, y_title: str,
-                     color: str | None = None, percent: bool = True, x_type: str = "T") -> alt.LayerChart:
-    """A trend line with a dashed target rule (the guide the team compares against)."""
-    fmt = ".0%" if percent else ",.0f"
-    enc_color = alt.Color(f"{color}:N", title=None) if color else alt.value(PALETTE[0])
-    base = alt.Chart(frame).mark_line(point=True).encode(
-        x=alt.X(f"{x}:{x_type}", title=x_title),
-        y=alt.Y(f"{y}:Q", title=y_title, axis=alt.Axis(format=fmt)),
-        color=enc_color,
-        tooltip=[alt.Tooltip(f"{x}:{x_type}", title=x_title), alt.Tooltip(f"{y}:Q", title=y_title, format=".1%" if percent else ",.1f")]
-        + ([alt.Tooltip(f"{color}:N")] if color else []),
-    )
-    if target is None:
-        return alt.layer(base)
-    rule = alt.Chart(pd.DataFrame({"target": [target]})).mark_rule(strokeDash=[6, 4], color=RAG_COLORS["red"]).encode(y="target:Q")
-    return alt.layer(base, rule)
 
 
 def bar_ranked(frame: pd.DataFrame, category: str, value: str, value_title: str, category_title: str | None = None,
@@ -58,3 +39,8 @@ def bar_ranked(frame: pd.DataFrame, category: str, value: str, value_title: str,
         color=alt.Color(f"{color}:N") if color else alt.value(PALETTE[0]),
         tooltip=[alt.Tooltip(f"{category}:N", title=category_title), alt.Tooltip(f"{value}:Q", title=value_title, format=".1%" if percent else ",.0f")],
     )
+
+
+def guide_rule(value: float, axis: str = "y", color: str = RAG_COLORS["red"], **mark) -> alt.Chart:
+    """The dashed line of a target or guide (¥1,000 per 10 min, 4.0 visits, 12 months …) across a chart."""
+    return alt.Chart(pd.DataFrame({"guide": [value]})).mark_rule(strokeDash=[6, 4], color=color, **mark).encode(**{axis: "guide:Q"})

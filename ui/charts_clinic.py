@@ -8,7 +8,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from ui.charts import PALETTE, RAG_COLORS
+from ui.charts import PALETTE, RAG_COLORS, guide_rule
 
 PENDING_COLOR = "#D0D7DE"
 UNDETERMINED_COLOR = "#8C959F"
@@ -46,7 +46,7 @@ def line_with_guide(frame: pd.DataFrame, x: str, y: str, guide: float | None, ti
     )
     layers: list = [line]
     if guide is not None:
-        layers.insert(0, alt.Chart(pd.DataFrame({"guide": [guide]})).mark_rule(strokeDash=[6, 4], color=RAG_COLORS["red"], strokeWidth=1.5).encode(y="guide:Q"))
+        layers.insert(0, guide_rule(guide, strokeWidth=1.5))
     return alt.layer(*layers).properties(title=title, height=height)
 
 
@@ -63,7 +63,7 @@ def clinic_bars(frame: pd.DataFrame, clinic: str, month: str, value: str, title:
     )
     layers: list = [bars]
     if guide is not None:
-        layers.append(alt.Chart(pd.DataFrame({"guide": [guide]})).mark_rule(strokeDash=[6, 4], color=RAG_COLORS["red"]).encode(y="guide:Q"))
+        layers.append(guide_rule(guide))
     return alt.layer(*layers).properties(title=title, height=height)
 
 
@@ -90,7 +90,7 @@ def second_visit_bars(frame: pd.DataFrame, month: str, rate: str, eligible: str,
     labels = base.mark_text(dy=-8, fontSize=11, color="#24292F").encode(y=alt.Y("bar:Q"), text="text:N")
     layers: list = [bars, labels]
     if target is not None:
-        layers.append(alt.Chart(pd.DataFrame({"target": [target]})).mark_rule(strokeDash=[6, 4], color=RAG_COLORS["red"]).encode(y="target:Q"))
+        layers.append(guide_rule(target))
     return alt.layer(*layers).properties(title=title, height=height)
 
 

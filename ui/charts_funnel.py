@@ -11,7 +11,7 @@ import math
 import altair as alt
 import pandas as pd
 
-from ui.charts import PALETTE, RAG_COLORS
+from ui.charts import PALETTE, RAG_COLORS, guide_rule
 
 RAG_ORDER = ("green", "yellow", "red", "none")
 
@@ -100,7 +100,7 @@ def payback_histogram(frame: pd.DataFrame, max_months: float, title: str, x_titl
                         legend=alt.Legend(orient="bottom")),
         tooltip=[alt.Tooltip("bin:Q", title=x_title), alt.Tooltip("bin_end:Q", title=x_title), alt.Tooltip("leads:Q", title=y_title)],
     )
-    rule = alt.Chart(pd.DataFrame({"x": [max_months]})).mark_rule(strokeDash=[6, 4], color=RAG_COLORS["red"], size=2).encode(x="x:Q")
+    rule = guide_rule(max_months, axis="x", size=2)
     return alt.layer(bars, rule).properties(title=title, height=340)
 
 
@@ -127,7 +127,7 @@ def region_bars(frame: pd.DataFrame, value: str, region_order: list[str], title:
         tooltip=[alt.Tooltip("region_label:N", title=None), alt.Tooltip(f"{value}:Q", title=value_title, format=fmt)],
     )
     labels = bars.mark_text(dy=-8, fontSize=12).encode(text=alt.Text(f"{value}:Q", format=fmt), color=alt.value("#24292F"))
-    rules = [alt.Chart(pd.DataFrame({"y": [g]})).mark_rule(strokeDash=[6, 4], color=RAG_COLORS["red"]).encode(y="y:Q")
+    rules = [guide_rule(g)
              for g in guide if g is not None]
     return alt.layer(bars, labels, *rules).properties(title=title, height=320)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from ui.charts import PALETTE, RAG_COLORS
+from ui.charts import PALETTE, RAG_COLORS, guide_rule
 
 BAND_COLOR = "#2DA44E"
 
@@ -31,7 +31,7 @@ def trend_with_band(frame: pd.DataFrame, x: str, y: str, low: float | None, high
         layers.append(alt.Chart(band).mark_rect(color=BAND_COLOR, opacity=0.12).encode(y="low:Q", y2="high:Q"))
     for value in (low, high):
         if value is not None:
-            layers.append(alt.Chart(pd.DataFrame({"v": [value]})).mark_rule(strokeDash=[6, 4], color=BAND_COLOR).encode(y="v:Q"))
+            layers.append(guide_rule(value, color=BAND_COLOR))
     return alt.layer(*layers, points, line).properties(title=title, height=height)
 
 
@@ -65,7 +65,7 @@ def committee_bars(frame: pd.DataFrame, label: str, rate: str, target: float, ti
         tooltip=[alt.Tooltip(f"{label}:N", title=None), alt.Tooltip(f"{rate}:Q", title=value_title, format=".1%")],
     )
     text = bars.mark_text(align="left", dx=3, fontSize=12).encode(text=alt.Text(f"{rate}:Q", format=".0%"), color=alt.value("#333"))
-    rule = alt.Chart(pd.DataFrame({"target": [target]})).mark_rule(strokeDash=[6, 4], color=RAG_COLORS["red"]).encode(x="target:Q")
+    rule = guide_rule(target, axis="x")
     return alt.layer(bars, text, rule).properties(title=title, height=90 + 40 * len(data))
 
 

@@ -1,7 +1,6 @@
 """Shared widgets: KPI tile with RAG and confidence badges, downloads, empty states, formatting, ID masking."""
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd
@@ -73,16 +72,8 @@ def confidence_parts(confidence: Any | None) -> tuple[str, str | None]:
     return _badge_md(CONFIDENCE_COLOR.get(level, "gray"), f"{t('app.confidence')}: {t(f'confidence.{level}')}"), help_text or None
 
 
-def rag_badge(rag: str | None) -> None:
-    if rag in RAG_BADGE:
-        st.markdown(rag_badge_md(rag))
 
 
-def confidence_badge(confidence: Any | None) -> None:
-    """信頼度 high / medium / low with its reasons on hover (confidence from kpi.confidence)."""
-    badge, help_text = confidence_parts(confidence)
-    if badge:
-        st.markdown(badge, help=help_text)
 
 
 def kpi_tile(label: str, value: str, delta: str | None = None, rag: str | None = None, confidence: Any | None = None,
@@ -120,11 +111,3 @@ def mask_ids(series: pd.Series) -> pd.Series:
         return series
     text = series.astype("str")
     return text.where(text.str.len() <= 3, text.str[:2] + "＊＊＊" + text.str[-1:])
-
-
-def safe_ratio(numerator: float, denominator: float) -> float | None:
-    return None if not denominator else numerator / denominator
-
-
-def nan_to_none(value: Any) -> Any:
-    return None if isinstance(value, float) and math.isnan(value) else value
