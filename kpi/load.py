@@ -422,10 +422,8 @@ def inflate_member(data: bytes, info: zipfile.ZipInfo, limit: int) -> bytearray:
 _DTD = re.compile(rb"<!(?i:doctype|entity)")
 # Cheap scans assume the plain form r="A1" (what every writer emits): each pattern starts with a literal, so
 # the regex engine skips ahead at C speed. Any other spelling (r='A1', r = "A1", prefixed tags, rows or
-# cells without r) sends the sheet to the exact walk below.
-_UNUSUAL = (re.compile(rb"r(?:\s+=|=\s|=')"), re.compile(rb":(?:c|row)[\s>/]"))
-_NO_REF_CELL = re.compile(rb"<c(?=[\s>/])(?![^>]*?\sr=\")")
-_NO_REF_ROW = re.compile(rb"<row(?=[\s>/])(?![^>]*?\sr=\")")
+# cells without r) sends the sheet to the exact walk below (see _plain_refs).
+_PREFIXED_TAG = re.compile(rb":(?:c|row)[\s>/]")
 _WIDE_REF = re.compile(rb'r="[A-Z]{2}')
 _REF_COLS = re.compile(rb'r="([A-Z]{2,3})\d')
 _REF_DIGITS = {n: re.compile(rb'r="[A-Z]{0,3}\d{%d}' % n) for n in range(1, 8)}
@@ -433,6 +431,25 @@ _TOKEN = re.compile(rb"<(?:\w+:)?(row|c)(?=[\s>/])([^>]*)>")
 _REF_IN_ATTRS = re.compile(rb"""(?<![^\s])r\s*=\s*["']([A-Z]{1,3})?(\d{1,9})?""")
 MAX_SPARSE_CELLS = 2_000_000  # below this a sheet's area is never questioned
 MAX_CELLS_PER_XML_BYTE = 2  # above it, a sheet's area is mostly empty: a few far cells make a dense grid
+
+
+_NO_REF_CELL = re.compile(rb"<c(?=[\s>/])(?![^>]*?\sr=\")")
+_NO_REF_ROW = re.compile(rb"<row(?=[\s>/])(?![^>]*?\sr=\")")
+
+
+def _plain_refs(xml: bytes | bytearray) -> bool:
+    """True when every <row> and <c> tag carries a plain ` r="` reference (the form every writer emits), so
+    the cheap bound of :func:`sheet_area` holds.
+
+    Fast path: when the number of ``<c`` and ``<row`` openings equals the number of ``<c r="`` and
+    ``<row r="`` openings, every tag starts with its reference (4 substring counts at memchr speed). Other
+    tags sharing the prefix (<col>, <cfRule>, <rowBreaks> …) or other spellings (r='A1', r = "A1", <c>) make
+    the counts differ, and two lookahead regexes decide. Prefixed tags (<x:c>) are never plain."""
+    if _PREFIXED_TAG.search(xml):
+        return False
+    if xml.count(b"<c") == xml.count(b'<c r="') and xml.count(b"<row") == xml.count(b'<row r="'):
+        return True
+    return not _NO_REF_CELL.search(xml) and not _NO_REF_ROW.search(xml)
 
 
 def _col_number(letters: str | bytes) -> int:
@@ -453,8 +470,7 @@ def sheet_area(xml: bytes | bytearray, exact: bool = False) -> tuple[int, int]:
     The cheap bound (a few C-speed scans: the widest column class present, the longest row number) is
     enough for real files; only when it is too large to accept, or rows/cells without a reference appear,
     are the cells walked one by one (rows and cells without ``r`` follow the previous one)."""
-    plain = not exact and not any(u.search(xml) for u in _UNUSUAL)
-    if plain and not _NO_REF_CELL.search(xml) and not _NO_REF_ROW.search(xml):
+    if not exact and _plain_refs(xml):
         last_col = 26
         if _WIDE_REF.search(xml):
             last_col = max(_col_number(c) for c in set(_REF_COLS.findall(xml)))
