@@ -11,7 +11,7 @@ from kpi.targets import Targets
 from ui.charts import theme
 from ui.charts_adoption import owner_heatmap, trend_chart
 from ui.data import require
-from ui.i18n import label_of, lang, t
+from ui.i18n import label_series, lang, t
 from ui.widgets import download_table, fmt_pct, kpi_tile, missing_column_note
 
 # confidence badge per layer: (rows it reads: open leads or all in-scope leads, columns, graded on freshness)
@@ -155,7 +155,7 @@ for tab, (name, column) in zip(tabs, enabling.items()):
         if frame.empty:
             st.success(t("adoption.none_found"))
             continue
-        shown = frame.assign(status=frame["status"].map(lambda s: label_of("status", s)))
+        shown = frame.assign(status=label_series("status", frame["status"]))
         shown = shown.rename(columns={c: t(f"adoption.col.{c}") for c in shown.columns})
         dates = [t(f"adoption.col.{c}") for c in ("created_at", "updated_on", "next_action_on")]
         st.dataframe(shown, hide_index=True, column_config={c: st.column_config.DateColumn(format="YYYY-MM-DD") for c in dates})

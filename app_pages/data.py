@@ -99,7 +99,7 @@ def show_entry(entry: FileEntry) -> None:
             st.dataframe(errors.rename(columns=cols), hide_index=True, width="stretch", height=min(400, 38 + 35 * len(errors)))
             st.download_button(
                 t("data.download_rejected"),
-                data=to_xlsx_bytes({"rejected": rejected_rows_table(result, lang())}),
+                data=lambda result=result, lang_now=lang(): to_xlsx_bytes({"rejected": rejected_rows_table(result, lang_now)}),  # built on click
                 file_name=f"rejected_{entry.name.rsplit('.', 1)[0]}.xlsx",
                 mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 key=f"data.rej.{entry.digest}",

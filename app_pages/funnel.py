@@ -10,7 +10,7 @@ from kpi.targets import STAGE_DATE_COLUMNS, STAGES, Targets, rag
 from ui.charts import bar_ranked, theme
 from ui.charts_funnel import conversion_heatmap, conversion_trend, days_box, funnel_bars, payback_histogram
 from ui.data import require
-from ui.i18n import label_of, lang, t
+from ui.i18n import label_of, label_series, lang, t
 from ui.widgets import download_table, empty_state, fmt_delta_pct_points, fmt_pct, fmt_yen, kpi_tile, missing_column_note
 
 P = "funnel"
@@ -43,7 +43,7 @@ def labelled(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for c in ENUMS + ("stage", "furthest_stage"):
         if c in out.columns:
-            out[c] = out[c].map(lambda v, g=("stage" if "stage" in c else c): label_of(g, v) if isinstance(v, str) else v)
+            out[c] = label_series("stage" if "stage" in c else c, out[c])
     if "rag" in out.columns:
         out["rag"] = out["rag"].map(lambda v: t(f"rag.{v}") if isinstance(v, str) else "")
     text = [c for c in out.columns if out[c].dtype == object or pd.api.types.is_string_dtype(out[c])]
@@ -167,7 +167,7 @@ titles = {k: t(f"{P}.chart.{k}") for k in ("reached", "stage", "conversion", "ra
 
 
 def funnel_frame(tab: pd.DataFrame, neck: str | None) -> pd.DataFrame:
-    out = tab.assign(stage_label=tab["stage"].map(lambda s: label_of("stage", s)), is_bottleneck=tab["stage"].eq(neck))
+    out = tab.assign(stage_label=label_series("stage", tab["stage"]), is_bottleneck=tab["stage"].eq(neck))
     out["label"] = [f"{r:,} · {fmt_pct(c)}" if pd.notna(c) else f"{r:,}" for r, c in zip(out["reached"], out["conversion"])]
     out.loc[out["is_bottleneck"], "label"] += "  " + t(f"{P}.bottleneck_label")
     return out
@@ -178,7 +178,7 @@ with tabs[0]:
     if st.toggle(t(f"{P}.split_segment"), key=f"{P}.split"):
         seg = funnel.funnel_by(filtered, "segment", as_of, targets, mode, start, end)
         seg = pd.concat([funnel_frame(g, funnel.bottleneck(g)) for _, g in seg.groupby("segment")])
-        seg["segment_label"] = seg["segment"].map(lambda v: label_of("segment", v))
+        seg["segment_label"] = label_series("segment", seg["segment"])
         order = [label_of("segment", s) for s in ("hospital", "medical", "healthcare", "general", "other")]
         st.altair_chart(theme(funnel_bars(seg, stage_names, rag_labels, titles, facet="segment_label", facet_order=order, columns=2, width=330, height=200)))
     else:
@@ -215,7 +215,7 @@ with tabs[3]:
     left, right = st.columns(2)
     for col, data, title in ((left, funnel.time_in_stage(scope, as_of), "days_in_stage"), (right, funnel.time_to_convert(scope, as_of), "time_to_convert")):
         if len(data):
-            data = data.assign(stage_label=data["stage"].map(lambda s: label_of("stage", s)))
+            data = data.assign(stage_label=label_series("stage", data["stage"]))
             col.altair_chart(theme(days_box(data, stage_names[1:], t(f"{P}.chart.{title}"), t(f"{P}.chart.days"), None)), width="stretch")
     show_table(dis, "days_in_stage", "speed")
 
@@ -232,7 +232,7 @@ with tabs[5]:
     grain = st.segmented_control(t(f"{P}.grain"), ("week", "month"), format_func=lambda g: t(f"{P}.grain.{g}"), default="month", key=f"{P}.grain") or "month"
     trend = funnel.funnel_by(filtered, grain, as_of, targets, "cohort", start, end)
     trend = trend[trend["stage"].ne("lead") & trend["conversion"].notna()].rename(columns={grain: "period"})
-    trend["step_label"] = trend["stage"].map(lambda s: label_of("stage", s))
+    trend["step_label"] = label_series("stage", trend["stage"])
     st.altair_chart(theme(conversion_trend(trend, t(f"{P}.chart.{grain}"), t(f"{P}.chart.conversion"), stage_names[1:],
                                            t(f"{P}.chart.trend", grain=t(f"{P}.grain.{grain}")), "%m/%d" if grain == "week" else "%Y/%m")), width="stretch")
 
@@ -242,10 +242,10 @@ with tabs[6]:
     if part is None:
         missing_column_note(by)
     else:
-        part["group"] = part[by].map(lambda v: label_of(by, v)) if by in ENUMS else part[by].astype(str)
+        part["group"] = label_series(by, part[by]) if by in ENUMS else part[by].astype(str)
         sizes = part[part["stage"].eq("lead")].set_index("group")["reached"]
         order = [label_of("region", r) for r in funnel.REGIONS] if by == "region" else sizes.sort_values(ascending=False, kind="stable").index.tolist()
-        cells = part[part["stage"].ne("lead")].assign(step_label=lambda f: f["stage"].map(lambda s: label_of("stage", s)))
+        cells = part[part["stage"].ne("lead")].assign(step_label=lambda f: label_series("stage", f["stage"]))
         st.altair_chart(theme(conversion_heatmap(cells, "group", t(f"{P}.breakdown.{by}"), stage_names[1:], order, rag_labels,
                                                  titles | {"title": t(f"{P}.breakdown_chart", by=t(f"{P}.breakdown.{by}"))})), width="stretch")
         wide = part.pivot_table(index="group", columns="stage", values="reached", sort=False)[list(STAGES)]

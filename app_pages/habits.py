@@ -13,7 +13,7 @@ from kpi.targets import Targets
 from ui.charts import theme
 from ui.charts_habits import committee_bars, rep_bars_with_guide, trend_with_band
 from ui.data import require
-from ui.i18n import label_of, lang, t  # widget keys with translated labels carry the language (labels change)
+from ui.i18n import label_of, label_series, lang, t  # widget keys with translated labels carry the language (labels change)
 from ui.widgets import download_table, fmt_delta_pct_points, fmt_num, fmt_pct, is_missing, kpi_tile, missing_column_note
 
 frames = require("activities")
@@ -156,7 +156,7 @@ with left:
 with right:
     st.subheader(t("habits.regions_title"))
     region_table = pd.DataFrame({
-        t("weekly.col.region"): now.regions["region"].map(lambda r: label_of("region", r)), t("habits.col.reps"): now.regions["reps"],
+        t("weekly.col.region"): label_series("region", now.regions["region"]), t("habits.col.reps"): now.regions["reps"],
         t("habits.col.visits"): now.regions["visits"], t("habits.col.rep_days"): now.regions["rep_days"],
         t("habits.col.visits_per_day"): now.regions["visits_per_day"].round(2), t("habits.col.travel_per_day"): now.regions["travel_minutes_per_day"].round(0),
     })

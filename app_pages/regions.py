@@ -13,7 +13,7 @@ from kpi.targets import STAGES, Targets
 from ui.charts import REGION_COLORS, theme
 from ui.charts_funnel import conversion_heatmap, funnel_bars, region_bars, timeline
 from ui.data import require
-from ui.i18n import label_of, t
+from ui.i18n import label_of, label_series, t
 from ui.widgets import download_table, fmt_pct, fmt_yen, missing_column_note
 
 P = "regions"
@@ -75,7 +75,7 @@ present = [r for r in MAIN_REGIONS if r in set(by_region["region"])]
 region_label = {r: label_of("region", r) for r in funnel.REGIONS}
 st.subheader(t(f"{P}.funnels"))
 bars = by_region[by_region["region"].isin(present)].copy()
-bars["stage_label"] = bars["stage"].map(lambda s: label_of("stage", s))
+bars["stage_label"] = label_series("stage", bars["stage"])
 bars["is_bottleneck"] = [res["necks"].get(r) == s for r, s in zip(bars["region"], bars["stage"])]
 bars["label"] = [f"{n:,} · {fmt_pct(c, 0)}" if pd.notna(c) else f"{n:,}" for n, c in zip(bars["reached"], bars["conversion"])]
 bars.loc[bars["is_bottleneck"], "label"] += " ◀"
@@ -85,7 +85,7 @@ st.altair_chart(theme(funnel_bars(bars, stage_names, rag_labels, titles, facet="
 st.caption("◀ " + t("funnel.kpi.bottleneck"))
 
 cells = by_region[by_region["stage"].ne("lead")].assign(
-    step_label=lambda f: f["stage"].map(lambda s: label_of("stage", s)), region_label=lambda f: f["region"].map(region_label))
+    step_label=lambda f: label_series("stage", f["stage"]), region_label=lambda f: f["region"].map(region_label))
 all_regions = [region_label[r] for r in funnel.REGIONS if r in set(by_region["region"])]
 st.altair_chart(theme(conversion_heatmap(cells, "region_label", t(f"{P}.region"), stage_names[1:], all_regions, rag_labels,
                                          titles | {"title": t(f"{P}.conversion")})), width="stretch")
@@ -135,7 +135,7 @@ lead = c3.selectbox(t(f"{P}.lead"), lead_options, key=f"{P}.lead",
 write_url(period=period, region=region, account=account, lead=lead)
 
 st.markdown(f"**{t(f'{P}.accounts_title', region=region_label[region], n=len(accounts))}**")
-shown = accounts.assign(furthest_stage=accounts["furthest_stage"].map(lambda s: label_of("stage", s)))
+shown = accounts.assign(furthest_stage=label_series("stage", accounts["furthest_stage"]))
 shown = shown.rename(columns={c: t(f"{P}.col.{c}") for c in shown.columns})
 show_table(shown, f"accounts_{region}", "accounts", {t(f"{P}.col.amount_yen"): st.column_config.NumberColumn(format="¥%,.0f"),
                                                    t(f"{P}.col.last_date"): st.column_config.DateColumn(format="YYYY/MM/DD")})
@@ -143,11 +143,11 @@ show_table(shown, f"accounts_{region}", "accounts", {t(f"{P}.col.amount_yen"): s
 if account:
     st.markdown(f"**{t(f'{P}.leads_title', account=account)}**")
     cols = [c for c in ("lead_id", "segment", "owner", "status", "created_at", "amount_yen", "lost_reason") if c in lead_rows.columns]
-    deals = lead_rows[cols].assign(stage=stage_of.map(lambda s: label_of("stage", s) if isinstance(s, str) else "—"))
+    deals = lead_rows[cols].assign(stage=label_series("stage", stage_of, "—"))
     deals = deals.astype({c: object for c in ("lost_reason",) if c in deals.columns}).fillna({"lost_reason": ""})
     for c in ("segment", "status"):
         if c in deals.columns:
-            deals[c] = deals[c].map(lambda v, g=c: label_of(g, v))
+            deals[c] = label_series(c, deals[c])
     show_table(deals.rename(columns={c: t(f"funnel.col.{c}") for c in deals.columns}), f"deals_{account}", "deals",
                {t("funnel.col.amount_yen"): st.column_config.NumberColumn(format="¥%,.0f"),
                 t("funnel.col.created_at"): st.column_config.DatetimeColumn(format="YYYY/MM/DD HH:mm")})

@@ -13,7 +13,7 @@ from kpi.targets import Targets
 from ui.charts import theme
 from ui.charts_habits import agenda_bar
 from ui.data import require
-from ui.i18n import label_of, lang, t
+from ui.i18n import label_series, lang, t
 from ui.widgets import XLSX_MIME, download_table, fmt_delta_pct_points, fmt_num, fmt_pct, is_missing, kpi_tile
 
 frames = require("leads")
@@ -43,7 +43,7 @@ def lead_table(rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     out = rows[[c for c in columns if c in rows.columns]].copy()
     for col, group in (("region", "region"), ("segment", "segment"), ("owner_role", "owner_role"), ("status", "status"), ("stage", "stage")):
         if col in out.columns:
-            out[col] = out[col].map(lambda v, g=group: label_of(g, v) if isinstance(v, str) else "—")
+            out[col] = label_series(group, out[col], "—")
     return out.rename(columns={c: t(f"weekly.col.{c}") for c in out.columns})
 
 

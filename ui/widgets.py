@@ -97,11 +97,17 @@ def empty_state() -> None:
 
 # ------------------------------------------------------------------ downloads
 def download_table(frame: pd.DataFrame, name: str, key: str, csv: bool = True) -> None:
-    """Excel (and CSV) download of exactly what the table shows; formula injection neutralised."""
+    """Excel (and CSV) download of exactly what the table shows; formula injection neutralised.
+
+    The files are built only when the button is clicked (a callable), not on every rerun: writing a
+    100,000-row workbook for each of a page's tables made every filter change take seconds.
+    """
     cols = st.columns(2 if csv else 1)
-    cols[0].download_button(t("app.download_xlsx"), data=to_xlsx_bytes({name[:31]: frame}), file_name=f"{name}.xlsx", mime=XLSX_MIME, key=f"{key}.xlsx", icon=":material/download:")
+    cols[0].download_button(t("app.download_xlsx"), data=lambda: to_xlsx_bytes({name[:31]: frame}), file_name=f"{name}.xlsx", mime=XLSX_MIME,
+                            key=f"{key}.xlsx", icon=":material/download:", on_click="ignore")
     if csv:
-        cols[1].download_button(t("app.download_csv"), data=to_csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv", key=f"{key}.csv", icon=":material/download:")
+        cols[1].download_button(t("app.download_csv"), data=lambda: to_csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv",
+                                key=f"{key}.csv", icon=":material/download:", on_click="ignore")
 
 
 # ------------------------------------------------------------------ privacy
