@@ -58,12 +58,12 @@ with st.sidebar:
         sources = [(name, data, None) for name, data in demo_files()]
     else:
         st.badge(t("app.upload_badge"), icon=":material/description:", color="green")
-        sources = [(u.name, u.getvalue(), None) for u in uploads]
+        sources = [(u.name, u.getvalue(), u.file_id) for u in uploads]
     st.toggle(t("app.mask_ids"), key="mask_ids")
 
     entries = []
-    for name, data, _ in sources:
-        entry = load_file(data, name)
+    for name, data, upload_id in sources:
+        entry = load_file(data, name, upload_id)
         entries.append(entry)
         if entry.result is not None:
             r = entry.result.report

@@ -67,7 +67,8 @@ if not fired:
 rows = monthly.set_index("month")
 cur = rows.loc[month]
 prev = rows.iloc[rows.index.get_loc(month) - 1] if rows.index.get_loc(month) > 0 else None
-in_month = visits[visits["visit_on"].dt.strftime("%Y-%m") == month]
+month_start = pd.Timestamp(f"{month}-01")  # a date-range test: formatting a million dates cost ~0.5 s per rerun
+in_month = visits[(visits["visit_on"] >= month_start) & (visits["visit_on"] < month_start + pd.offsets.MonthBegin(1))]
 attended = in_month[in_month["status"] == "attended"]
 
 

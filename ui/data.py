@@ -66,15 +66,21 @@ def _load_cached(digest: str, _data: bytes, name: str, sheet: str | None, mappin
     return FileEntry(digest, name, len(_data), result=result, seconds=time.perf_counter() - started)
 
 
-def load_file(data: bytes, name: str) -> FileEntry:
+def load_file(data: bytes, name: str, upload_id: str | None = None) -> FileEntry:
     """The parsed file from the cache, parsing it on first sight (with a progress box for big files).
 
     The digest is always computed here from the bytes themselves: the cache trusts it as the whole key, so no
-    caller can hand in a digest that points at another session's entry.
+    caller can hand in a digest that points at another session's entry. Within a session, the digest of an
+    upload is remembered by Streamlit's upload id, so a rerun does not hash a 70 MB file again.
     """
     from ui.i18n import t
 
-    digest = digest_of(data)
+    known = st.session_state.setdefault("upload_digests", {})
+    digest = known.get(upload_id) if upload_id else None
+    if digest is None:
+        digest = digest_of(data)
+        if upload_id:
+            known[upload_id] = digest
     sheet = st.session_state.setdefault("sheets", {}).get(digest)
     mapping_json = st.session_state.setdefault("mappings", {}).get(digest)
     shown = st.session_state.setdefault("load_shown", set())
