@@ -41,6 +41,38 @@ MESSAGES: dict[str, dict[str, str]] = {
     "unreadable": {"ja": "ファイルを読めませんでした: {what}", "en": "The file could not be read: {what}"},
 }
 
+# Labels of enum codes, shared by the pages (ui/strings merges them) and the workbook (kpi/report.py):
+# one table, so a stage is called the same on the screen and on paper.
+ENUM_LABELS: dict[str, dict[str, str]] = {
+    "region.osaka": {"ja": "大阪", "en": "Osaka"},
+    "region.kyoto": {"ja": "京都", "en": "Kyoto"},
+    "region.kobe": {"ja": "神戸", "en": "Kobe"},
+    "region.nara": {"ja": "奈良", "en": "Nara"},
+    "region.other": {"ja": "その他", "en": "Other"},
+    "segment.hospital": {"ja": "病院", "en": "Hospital"},
+    "segment.medical": {"ja": "医療・クリニック", "en": "Medical / clinic"},
+    "segment.healthcare": {"ja": "ヘルスケア", "en": "Healthcare"},
+    "segment.general": {"ja": "一般企業", "en": "General B2B"},
+    "segment.other": {"ja": "その他", "en": "Other"},
+    "owner_role.agency": {"ja": "代行会社", "en": "Agency"},
+    "owner_role.inside_sales": {"ja": "インサイドセールス", "en": "Inside sales"},
+    "owner_role.field_sales": {"ja": "フィールドセールス", "en": "Field sales"},
+    "owner_role.consultant": {"ja": "コンサル", "en": "Consultant"},
+    "owner_role.partner": {"ja": "支援会社", "en": "Partner"},
+    "stage.lead": {"ja": "リード", "en": "Lead"},
+    "stage.contact": {"ja": "接触", "en": "Contact"},
+    "stage.meeting": {"ja": "商談", "en": "Meeting"},
+    "stage.poc": {"ja": "PoC", "en": "PoC"},
+    "stage.approval": {"ja": "稟議", "en": "Approval"},
+    "stage.collected": {"ja": "回収", "en": "Collected"},
+    "status.open": {"ja": "進行中", "en": "Open"},
+    "status.won": {"ja": "受注", "en": "Won"},
+    "status.lost": {"ja": "失注", "en": "Lost"},
+    "rag.green": {"ja": "達成", "en": "On target"},
+    "rag.yellow": {"ja": "注意", "en": "Watch"},
+    "rag.red": {"ja": "未達", "en": "Below"},
+}
+
 KIND_LABELS = {
     "leads": {"ja": "営業案件", "en": "leads"},
     "activities": {"ja": "活動記録", "en": "activities"},

@@ -28,6 +28,7 @@ import pandas as pd
 from . import funnel, habits
 from .export import _display_width, _sheet_name, new_workbook, write_cell, write_frame
 from .targets import STAGES, Targets, rag
+from .messages import ENUM_LABELS
 
 WEEK = pd.Timedelta(days=7)
 OTHER_DOMAINS: tuple[str, ...] = ("clinic", "onboarding", "adoption", "referrals")
@@ -46,9 +47,6 @@ L: dict[str, tuple[str, str]] = {
     "sheet.kpi": ("KPI表", "KPI table"), "sheet.funnel": ("ファネル", "Funnel"), "sheet.bottleneck": ("ボトルネック", "Bottleneck"),
     "sheet.stalled": ("停滞案件", "Stalled leads"), "sheet.actions": ("アクション", "Actions"), "sheet.habits": ("習慣KPI", "Habits"),
     "title": ("週次レビュー", "Weekly review"), "as_of": ("基準日", "As of"), "prev": ("先週", "Last week"),
-    "stage.lead": ("リード", "Lead"), "stage.contact": ("接触", "Contact"), "stage.meeting": ("商談", "Meeting"),
-    "stage.poc": ("PoC", "PoC"), "stage.approval": ("稟議", "Approval"), "stage.collected": ("回収", "Collected"),
-    "rag.green": ("達成", "On target"), "rag.yellow": ("注意", "Watch"), "rag.red": ("未達", "Below"),
     "col.area": ("区分", "Area"), "col.kpi": ("KPI", "KPI"), "col.value": ("値", "Value"), "col.target": ("目標", "Target"),
     "col.rag": ("判定", "Status"), "col.prev": ("先週", "Last week"), "col.n": ("対象件数", "Rows"), "col.owner_roles": ("責任者", "Owner"),
     "col.stage": ("段階", "Stage"), "col.reached": ("到達数", "Reached"), "col.conversion": ("転換率", "Conversion"),
@@ -80,16 +78,13 @@ L: dict[str, tuple[str, str]] = {
     "cause.review": ("審査資料の不足", "Review materials missing"), "cause.habits": ("働き方KPIの弱さ", "Weak work-style KPIs"),
     "cause.travel": ("移動の非効率", "Travel inefficiency"), "causes": ("原因の候補と裏付けの数字", "Possible causes and their numbers"),
     "col.cause": ("原因", "Cause"), "no_actions": ("（アクションは未入力）", "(no actions entered)"),
-    "region.osaka": ("大阪", "Osaka"), "region.kyoto": ("京都", "Kyoto"), "region.kobe": ("神戸", "Kobe"), "region.nara": ("奈良", "Nara"), "region.other": ("その他", "Other"),
-    "segment.hospital": ("病院", "Hospital"), "segment.medical": ("医療・クリニック", "Medical / clinic"), "segment.healthcare": ("ヘルスケア", "Healthcare"),
-    "segment.general": ("一般企業", "General B2B"), "segment.other": ("その他", "Other"),
-    "owner_role.agency": ("代行会社", "Agency"), "owner_role.inside_sales": ("インサイドセールス", "Inside sales"),
-    "owner_role.field_sales": ("フィールドセールス", "Field sales"), "owner_role.consultant": ("コンサル", "Consultant"), "owner_role.partner": ("支援会社", "Partner"),
-    "status.open": ("進行中", "Open"), "status.won": ("受注", "Won"), "status.lost": ("失注", "Lost"),
-}
+    }
 
 
 def label(key: str, lang: str = "ja", **params) -> str:
+    """The workbook's words; enum labels (stage, region, …) come from the one table the pages use too."""
+    if key not in L and key in ENUM_LABELS:
+        return ENUM_LABELS[key]["en" if lang == "en" else "ja"]
     ja, en = L.get(key, (key, key))
     text = en if lang == "en" else ja
     return text.format(**params) if params else text

@@ -1,6 +1,9 @@
 """Strings shared by every page: app frame, navigation, data source, enum labels, the data page."""
 
+from kpi.messages import ENUM_LABELS
+
 STRINGS = {
+    **ENUM_LABELS,
     # ---- app frame
     "app.title": {"ja": "営業・院KPIダッシュボード", "en": "Sales & clinic KPI dashboard"},
     "app.lang": {"ja": "言語", "en": "Language"},
@@ -44,34 +47,7 @@ STRINGS = {
     "kind.visits": {"ja": "来院・予約記録", "en": "Clinic visits"},
     "kind.onboarding": {"ja": "オンボーディング", "en": "Onboarding"},
     "kind.referrals": {"ja": "紹介・逆紹介", "en": "Referrals"},
-    # ---- enum labels
-    "region.osaka": {"ja": "大阪", "en": "Osaka"},
-    "region.kyoto": {"ja": "京都", "en": "Kyoto"},
-    "region.kobe": {"ja": "神戸", "en": "Kobe"},
-    "region.nara": {"ja": "奈良", "en": "Nara"},
-    "region.other": {"ja": "その他", "en": "Other"},
-    "segment.hospital": {"ja": "病院", "en": "Hospital"},
-    "segment.medical": {"ja": "医療・クリニック", "en": "Medical / clinic"},
-    "segment.healthcare": {"ja": "ヘルスケア", "en": "Healthcare"},
-    "segment.general": {"ja": "一般企業", "en": "General B2B"},
-    "segment.other": {"ja": "その他", "en": "Other"},
-    "owner_role.agency": {"ja": "代行会社", "en": "Agency"},
-    "owner_role.inside_sales": {"ja": "インサイドセールス", "en": "Inside sales"},
-    "owner_role.field_sales": {"ja": "フィールドセールス", "en": "Field sales"},
-    "owner_role.consultant": {"ja": "コンサル", "en": "Consultant"},
-    "owner_role.partner": {"ja": "支援会社", "en": "Partner"},
-    "stage.lead": {"ja": "リード", "en": "Lead"},
-    "stage.contact": {"ja": "接触", "en": "Contact"},
-    "stage.meeting": {"ja": "商談", "en": "Meeting"},
-    "stage.poc": {"ja": "PoC", "en": "PoC"},
-    "stage.approval": {"ja": "稟議", "en": "Approval"},
-    "stage.collected": {"ja": "回収", "en": "Collected"},
-    "status.open": {"ja": "進行中", "en": "Open"},
-    "status.won": {"ja": "受注", "en": "Won"},
-    "status.lost": {"ja": "失注", "en": "Lost"},
-    "rag.green": {"ja": "達成", "en": "On target"},
-    "rag.yellow": {"ja": "注意", "en": "Watch"},
-    "rag.red": {"ja": "未達", "en": "Below"},
+    # ---- enum labels (stage, region, segment, owner role, status, RAG) come from kpi.messages.ENUM_LABELS
     "confidence.high": {"ja": "高", "en": "High"},
     "confidence.medium": {"ja": "中", "en": "Medium"},
     "confidence.low": {"ja": "低", "en": "Low"},
