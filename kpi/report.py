@@ -266,7 +266,7 @@ def _labelled(frame: pd.DataFrame, lang: str, enums: tuple[str, ...] = ("stage",
     out = frame.copy()
     for col in enums:
         if col in out.columns:
-            out[col] = out[col].map(lambda v, c=col: label(f"{c}.{v}", lang) if isinstance(v, str) and f"{c}.{v}" in L else v)
+            out[col] = out[col].map(lambda v, c=col: label(f"{c}.{v}", lang) if isinstance(v, str) and f"{c}.{v}" in ENUM_LABELS else v)
     return out.rename(columns={c: label(f"col.{c}", lang) for c in out.columns if f"col.{c}" in L})
 
 
