@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -101,24 +102,206 @@ def _labels(index: pd.Series) -> pd.Series:
     return index.map(names).astype("str")
 
 
-def _prepared(visits: pd.DataFrame, by_clinic: bool) -> tuple[pd.DataFrame, np.ndarray]:
-    """A working copy with integer keys (patient and group codes: fast to sort, group and join on a million
-    rows), calendar day, month index and status flags. Returns it with the group names (clinic or one group)."""
-    out = pd.DataFrame({"pid": pd.factorize(visits["patient_id"])[0]}, index=visits.index)
-    out["day"] = visits["visit_on"].dt.normalize()
-    out["mi"] = _month_index(out["day"])
-    out["attended"] = (visits["status"] == ATTENDED).to_numpy()
-    out["cancelled"] = visits["status"].isin(CANCELLED).to_numpy()
-    if by_clinic and "clinic" in visits.columns:
-        codes, names = pd.factorize(visits["clinic"].fillna("—").astype(str))
-        out["g"] = codes
-        return out, np.asarray(names, dtype=object)
-    out["g"] = 0
-    return out, np.asarray([ALL], dtype=object)
+class _Rows:
+    """Integer working arrays of one visits frame (patient codes, day numbers, month index, status flags, clinic
+    codes), each computed on first use and then shared: page_results builds one and hands it to every KPI, so a
+    million rows are factorised and converted once instead of once per function. Day numbers are int64 days since
+    1970-01-01 of the normalised visit_on (NaT -> the int64 minimum, excluded through ``valid``)."""
+
+    def __init__(self, visits: pd.DataFrame):
+        self.visits = visits
+        self.n = len(visits)
+        self._as_of: dict[Any, Any] = {}
+
+    @cached_property
+    def _patients(self) -> tuple[np.ndarray, Any]:
+        codes, uniques = pd.factorize(self.visits["patient_id"])
+        return codes.astype("int64", copy=False), uniques
+
+    @property
+    def pid(self) -> np.ndarray:
+        return self._patients[0]
+
+    @property
+    def patient_ids(self) -> Any:
+        return self._patients[1]
+
+    @cached_property
+    def n_pid(self) -> int:
+        return int(self.pid.max()) + 2 if self.n else 1  # codes + 1 (missing patient_id = -1) fit below this
+
+    @cached_property
+    def day_ts(self) -> np.ndarray:
+        return self.visits["visit_on"].dt.normalize().to_numpy()
+
+    @cached_property
+    def day(self) -> np.ndarray:
+        return _day_numbers(self.visits["visit_on"])
+
+    @cached_property
+    def valid(self) -> np.ndarray:
+        return self.visits["visit_on"].notna().to_numpy()
+
+    @cached_property
+    def mi(self) -> np.ndarray:
+        if not self.valid.all():
+            return _month_index(self.visits["visit_on"].dt.normalize()).to_numpy()  # raises on NaT, as always
+        if self.n == 0:
+            return np.zeros(0, dtype="int64")
+        first, last = int(self.day.min()), int(self.day.max())
+        if last - first > 4 * self.n:  # few rows over a long span: convert each row
+            return self.day.astype("datetime64[D]").astype("datetime64[M]").astype("int64") + 1970 * 12
+        # one calendar conversion per day of the span, then a table lookup per row
+        table = np.arange(first, last + 1).astype("datetime64[D]").astype("datetime64[M]").astype("int64") + 1970 * 12
+        return table[self.day - first]
+
+    @cached_property
+    def attended(self) -> np.ndarray:
+        return (self.visits["status"] == ATTENDED).to_numpy()
+
+    @cached_property
+    def cancelled(self) -> np.ndarray:
+        return self.visits["status"].isin(CANCELLED).to_numpy()
+
+    def groups(self, by_clinic: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Group code per row and the group names (clinic, missing as "—"; or one group ``ALL``)."""
+        if by_clinic and "clinic" in self.visits.columns:
+            return self._clinic_groups
+        return np.zeros(self.n, dtype="int64"), np.asarray([ALL], dtype=object)
+
+    @cached_property
+    def _clinic_groups(self) -> tuple[np.ndarray, np.ndarray]:
+        codes, names = pd.factorize(self.visits["clinic"].fillna("—").astype(str))
+        return codes.astype("int64", copy=False), np.asarray(names, dtype=object)
+
+    @cached_property
+    def clinics_sorted(self) -> tuple[np.ndarray, Any]:
+        """Clinic codes in sorted-name order, as ``visits.groupby("clinic")`` meets them (missing clinic = -1)."""
+        codes, names = pd.factorize(self.visits["clinic"], sort=True)
+        return codes.astype("int64", copy=False), names
+
+    def other_day(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """Day numbers of another date column (booked_on, cancelled_on) and where it is known."""
+        key = ("day", column)
+        if key not in self._as_of:
+            self._as_of[key] = (_day_numbers(self.visits[column]), self.visits[column].notna().to_numpy())
+        return self._as_of[key]
+
+    @cached_property
+    def backlog_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """visit, valid, booked, cancel day numbers for backlog_series (see there for the open ends)."""
+        visits = self.visits
+        lo, hi = np.iinfo("int64").min // 4, np.iinfo("int64").max // 4
+        if "booked_on" in visits.columns:
+            b_day, b_known = self.other_day("booked_on")
+            booked = np.where(b_known, b_day, lo)
+        else:
+            booked = np.full(self.n, lo)
+        if "cancelled_on" in visits.columns:
+            c_day, known = self.other_day("cancelled_on")
+            cancel = np.where(self.cancelled, np.where(known, c_day, lo), hi)
+        else:
+            cancel = np.where(self.cancelled, lo, hi)
+        return self.day, self.valid, booked, cancel
+
+    def amounts(self, column: str) -> tuple[np.ndarray | None, bool]:
+        """A float64 column as an array and whether every value is an integer with Σ|value| < 2**53 (then any
+        sum of its values is exact in float64, whatever the order). (None, False) for other dtypes."""
+        key = ("amounts", column)
+        if key not in self._as_of:
+            v = self.visits[column].to_numpy()
+            if v.dtype != np.float64:
+                self._as_of[key] = (None, False)
+            else:
+                known = v[~np.isnan(v)]
+                self._as_of[key] = (v, bool(np.all(known == np.trunc(known))) and float(np.abs(known).sum()) < 2.0**53)
+        return self._as_of[key]
+
+    def upcoming(self, as_of: pd.Timestamp) -> np.ndarray:
+        """Per patient code + 1 (slot 0: missing patient_id): a row after as_of not cancelled by as_of."""
+        key = ("upcoming", as_of)
+        if key not in self._as_of:
+            rows = self.valid & (self.day > _day_of(as_of)) & _live_at(self.visits, as_of).to_numpy()
+            flag = np.zeros(self.n_pid, dtype=bool)
+            flag[self.pid[rows] + 1] = True
+            self._as_of[key] = flag
+        return self._as_of[key]
+
+
+def _day_of(ts: pd.Timestamp) -> int:
+    """A (normalised) Timestamp as an int64 day number."""
+    return int(ts.normalize().to_datetime64().astype("datetime64[D]").astype("int64"))
+
+
+_BITMAP_MAX = 1 << 26  # code spaces up to this size are handled with a bool array instead of a sort
+
+
+class _CodeSet:
+    """A set of non-negative int codes below ``size``: ``codes`` (sorted, distinct) and membership tests.
+    A bitmap when the code space is small (no sort), else np.unique + searchsorted."""
+
+    def __init__(self, codes: np.ndarray, size: int):
+        self.bitmap = None
+        if size <= max(_BITMAP_MAX, 8 * len(codes)):
+            self.bitmap = np.zeros(size, dtype=bool)
+            self.bitmap[codes] = True
+            self._codes = None
+        else:
+            self._codes = np.unique(codes)
+
+    @property
+    def codes(self) -> np.ndarray:
+        if self._codes is None:
+            self._codes = np.flatnonzero(self.bitmap)
+        return self._codes
+
+    def contains(self, values: np.ndarray) -> np.ndarray:
+        """Membership of each value (any int; outside the code space = absent)."""
+        if self.bitmap is not None:
+            inside = (values >= 0) & (values < len(self.bitmap))
+            out = np.zeros(len(values), dtype=bool)
+            out[inside] = self.bitmap[values[inside]]
+            return out
+        if len(self._codes) == 0:
+            return np.zeros(len(values), dtype=bool)
+        pos = np.minimum(np.searchsorted(self._codes, values), len(self._codes) - 1)
+        return self._codes[pos] == values
+
+
+def _distinct(codes: np.ndarray, size: int) -> np.ndarray:
+    """The sorted distinct values of non-negative int codes below ``size``."""
+    return _CodeSet(codes, size).codes
+
+
+def _sum_by(work: _Rows, column: str, rows: np.ndarray, keys: np.ndarray, size: int, min_count: int = 0) -> np.ndarray:
+    """Per-key sum of ``column`` over ``rows`` (keys: one per row; NaN skipped; NaN where fewer than min_count
+    values), as ``groupby(keys).sum(min_count=...)`` gives it. np.bincount when the column's sums are exact (every
+    value an integer, Σ|value| < 2**53: then equal to pandas' compensated sum); otherwise pandas, same row order."""
+    v, exact = work.amounts(column)
+    if exact:
+        v = v[rows]
+        ok = ~np.isnan(v)
+        out = np.bincount(keys[ok], weights=v[ok], minlength=size)[:size].astype("float64")
+        if min_count > 0:
+            out[np.bincount(keys[ok], minlength=size)[:size] < min_count] = np.nan
+        return out
+    summed = work.visits[column].iloc[rows].groupby(keys).sum(min_count=min_count)
+    return summed.reindex(range(size)).to_numpy(dtype="float64", na_value=np.nan)
 
 
 # ------------------------------------------------------------------ new patients and their first visits
-def new_patients(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, by_clinic: bool = False) -> pd.DataFrame:
+# No new patients, with the column types every caller relies on (dates stay dates in an empty table).
+_NO_NEW_PATIENTS = pd.DataFrame({
+    "g": pd.Series(dtype="int64"), "group": pd.Series(dtype="str"), "pid": pd.Series(dtype="int64"),
+    "patient_id": pd.Series(dtype="str"), "mi": pd.Series(dtype="int64"), "month": pd.Series(dtype="str"),
+    "first_day": pd.Series(dtype="datetime64[ns]"), "clinic": pd.Series(dtype="str"), "staff": pd.Series(dtype="str"),
+    "next_day": pd.Series(dtype="datetime64[ns]"), "visits_from_first": pd.Series(dtype="int64"),
+    "second_within_14": pd.Series(dtype="bool"), "eligible": pd.Series(dtype="bool"), "history_incomplete": pd.Series(dtype="bool"),
+})
+
+
+def new_patients(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, by_clinic: bool = False,
+                 *, work: _Rows | None = None) -> pd.DataFrame:
     """One row per (group, patient, cohort month) new patient, with their first visit and what followed.
 
     Columns: g (group code), group (clinic or "__all__"), pid (patient code), patient_id, mi (month index),
@@ -132,19 +315,18 @@ def new_patients(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = No
     history-incomplete. Only rows with visit_on ≤ as_of count. Same-day visits never count as a second visit.
     """
     as_of = resolve_as_of(visits, as_of)
-    cols = ["g", "group", "pid", "patient_id", "mi", "month", "first_day", "clinic", "staff", "next_day", "visits_from_first",
-            "second_within_14", "eligible", "history_incomplete"]
     if as_of is None:
-        return pd.DataFrame(columns=cols)
-    base, groups = _prepared(visits, by_clinic)
+        return _NO_NEW_PATIENTS.copy()
+    r = _Rows(visits) if work is None else work
+    g, groups = r.groups(by_clinic)
+    pid, mi, day_num = r.pid, r.mi, r.day
     has_flag = "first_visit" in visits.columns
-    attended_rows = np.flatnonzero(base["attended"].to_numpy() & (base["day"] <= as_of).to_numpy())
+    attended_rows = np.flatnonzero(r.attended & r.valid & (day_num <= _day_of(as_of)))
     if len(attended_rows) == 0:
-        return pd.DataFrame(columns=cols)
+        return _NO_NEW_PATIENTS.copy()
     # One int64 per (group, patient, day), so a million rows sort and search as plain integers.
-    day_num = base["day"].to_numpy(dtype="datetime64[D]").astype("int64")
     d0 = int(day_num[attended_rows].min())
-    key = base["g"].to_numpy().astype("int64") * (int(base["pid"].max()) + 1) + base["pid"].to_numpy()
+    key = g * (int(pid.max()) + 1) + pid
     comp = key * _DAY_SPAN + (day_num - d0)
 
     # Distinct attended days per patient (sorted), the next one and how many remain up to as_of.
@@ -163,7 +345,6 @@ def new_patients(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = No
         candidates = attended_rows[flag[attended_rows]]
     order = candidates[np.argsort(comp[candidates], kind="stable")]
     c_sorted = comp[order]
-    mi = base["mi"].to_numpy()
     k_sorted = c_sorted // _DAY_SPAN
     new_key = np.r_[True, k_sorted[1:] != k_sorted[:-1]] if len(order) else np.zeros(0, dtype=bool)
     if has_flag and len(order):
@@ -172,8 +353,7 @@ def new_patients(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = No
     rows = order[new_key]
     pos = np.searchsorted(uniq, c_sorted[new_key])
 
-    out = pd.DataFrame({"g": base["g"].to_numpy()[rows], "pid": base["pid"].to_numpy()[rows], "mi": mi[rows],
-                        "first_day": base["day"].to_numpy()[rows]})
+    out = pd.DataFrame({"g": g[rows], "pid": pid[rows], "mi": mi[rows], "first_day": r.day_ts[rows]})
     has_next = same_patient_next[pos]
     out["next_day"] = pd.to_datetime(np.where(has_next, next_num[pos], 0).astype("datetime64[D]")).astype("datetime64[ns]")
     out.loc[~has_next, "next_day"] = pd.NaT
@@ -189,14 +369,15 @@ def new_patients(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = No
     if has_flag:
         out["history_incomplete"] = False
     else:
-        first_month = base.iloc[attended_rows].groupby("g")["mi"].min()
-        out["history_incomplete"] = out["mi"].eq(out["g"].map(first_month))
-    return out[cols].reset_index(drop=True)
+        first_month = np.full(len(groups), np.iinfo("int64").max)
+        np.minimum.at(first_month, g[attended_rows], mi[attended_rows])
+        out["history_incomplete"] = out["mi"].to_numpy() == first_month[out["g"].to_numpy()]
+    return out[list(_NO_NEW_PATIENTS.columns)].reset_index(drop=True)
 
 
 # ------------------------------------------------------------------ the monthly table
 def monthly_table(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, by_clinic: bool = False,
-                  news: pd.DataFrame | None = None) -> pd.DataFrame:
+                  news: pd.DataFrame | None = None, *, work: _Rows | None = None) -> pd.DataFrame:
     """SPEC monthly clinic KPIs per calendar month (and per clinic when ``by_clinic``), rows with visit_on ≤ as_of.
 
     Columns: [clinic], month ("YYYY-MM"), visits, patients, new, carryover, returning, frequency,
@@ -212,73 +393,97 @@ def monthly_table(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = N
       rows with both, self_pay_ratio = Σ self_pay_yen / revenue. Null when the column is absent.
     """
     as_of = resolve_as_of(visits, as_of)
-    base, groups = _prepared(visits, by_clinic)
+    r = _Rows(visits) if work is None else work
+    g_all, groups = r.groups(by_clinic)
     if as_of is None:
         return pd.DataFrame(columns=(["clinic"] if by_clinic else []) + list(MONTHLY_COLUMNS))
-    base = base[base["day"] <= as_of]
-    for col in ("amount_yen", "self_pay_yen", "treatment_minutes"):
-        if col in visits.columns:
-            base[col] = visits[col]
-    attended = base[base["attended"]]
     gm = ["g", "mi"]
+    # Every count is a bincount over one integer cell key per row: group × month offset (a rectangle of
+    # n_groups × n_months cells; the grid below picks each group's months from its first row to as_of).
+    keep = np.flatnonzero(r.valid & (r.day <= _day_of(as_of)))
+    mi_all = r.mi
+    g_k, mi_k = g_all[keep], mi_all[keep]
+    last_mi = as_of.year * 12 + as_of.month - 1
+    n_groups = len(groups)
+    mi0 = int(mi_k.min()) if len(keep) else last_mi
+    n_months = last_mi - mi0 + 1
+    size = n_groups * n_months
+    cell = g_k * n_months + (mi_k - mi0)
+    att = r.attended[keep]
+    att_cell = cell[att]
 
     # Month grid: each group from its first row's month to the month of as_of.
-    last_mi = as_of.year * 12 + as_of.month - 1
-    starts = base.groupby("g")["mi"].min()
-    grid = pd.DataFrame(
-        [(g, m) for g, start in starts.items() for m in range(int(start), last_mi + 1)], columns=gm
-    ) if len(starts) else pd.DataFrame(columns=gm)
-    grid = grid.astype({"mi": "int64"}).set_index(gm)
+    rows_per_cell = np.bincount(cell, minlength=size).reshape(n_groups, n_months)
+    present_groups = np.flatnonzero(rows_per_cell.any(axis=1))
+    if len(present_groups):
+        start = (rows_per_cell[present_groups] > 0).argmax(axis=1)
+        grid_g = np.repeat(present_groups, n_months - start)
+        grid_off = np.concatenate([np.arange(s0, n_months) for s0 in start])
+        grid = pd.MultiIndex.from_arrays([grid_g.astype("int64"), (grid_off + mi0).astype("int64")], names=gm)
+    else:
+        grid_g = grid_off = np.zeros(0, dtype="int64")
+        grid = pd.DataFrame(columns=gm).astype({"mi": "int64"}).set_index(gm).index
+    grid_cell = grid_g * n_months + grid_off
 
-    t = pd.DataFrame(index=grid.index)
-    t["visits"] = attended.groupby(gm).size()
-    present = attended[gm + ["pid"]].drop_duplicates()
-    t["patients"] = present.groupby(gm).size()
-    news = new_patients(visits, as_of, by_clinic) if news is None else news  # passed in when already computed
-    t["new"] = news.groupby(gm).size()
+    def per_cell(keys: np.ndarray) -> np.ndarray:
+        return np.bincount(keys, minlength=size)[grid_cell].astype("int64")
+
+    t = pd.DataFrame(index=grid)
+    t["visits"] = per_cell(att_cell)
+    # distinct (cell, patient) pairs among attended rows, as one sorted int code each
+    n_pid = r.n_pid
+    present_set = _CodeSet(att_cell * n_pid + (r.pid[keep][att] + 1), size * n_pid)
+    present = present_set.codes
+    present_cell = present // n_pid
+    t["patients"] = per_cell(present_cell)
+    news = new_patients(visits, as_of, by_clinic, work=r) if news is None else news  # passed in when already computed
+    n_g, n_mi = news["g"].to_numpy().astype("int64"), news["mi"].to_numpy().astype("int64")
+    inside = (n_g >= 0) & (n_g < n_groups) & (n_mi >= mi0) & (n_mi <= last_mi)
+    news_cell = n_g[inside] * n_months + (n_mi[inside] - mi0)
+    t["new"] = per_cell(news_cell)
     # carryover: attended in M and in M−1, and not new in M
-    previous = present.assign(mi=present["mi"] + 1)
-    both = present.merge(previous, on=gm + ["pid"])
-    both = both.merge(news[gm + ["pid"]].assign(_new=True), on=gm + ["pid"], how="left")
-    t["carryover"] = both[both["_new"].isna()].groupby(gm).size()
-    counts = ["visits", "patients", "new", "carryover"]
-    t[counts] = t[counts].fillna(0).astype("int64")
+    news_set = _CodeSet(news_cell * n_pid + (news["pid"].to_numpy().astype("int64")[inside] + 1), size * n_pid)
+    carried = (present_cell % n_months > 0) & present_set.contains(present - n_pid) & ~news_set.contains(present)
+    t["carryover"] = per_cell(present_cell[carried])
     t["returning"] = t["patients"] - t["new"] - t["carryover"]
     t["frequency"] = t["visits"] / t["patients"].where(t["patients"] > 0)
 
-    eligible = news[news["eligible"]]
-    t["new_eligible"] = eligible.groupby(gm).size()
-    t["second_visits"] = eligible[eligible["second_within_14"]].groupby(gm).size()
-    t[["new_eligible", "second_visits"]] = t[["new_eligible", "second_visits"]].fillna(0).astype("int64")
+    eligible = news["eligible"].to_numpy(dtype=bool)[inside]
+    second = news["second_within_14"].to_numpy(dtype=bool)[inside]
+    t["new_eligible"] = per_cell(news_cell[eligible])
+    t["second_visits"] = per_cell(news_cell[eligible & second])
     t["new_pending"] = t["new"] - t["new_eligible"]
     t["second_visit_rate"] = t["second_visits"] / t["new_eligible"].where(t["new_eligible"] > 0)
 
-    t["cancelled"] = base[base["cancelled"]].groupby(gm).size()
-    t["cancelled"] = t["cancelled"].fillna(0).astype("int64")
+    t["cancelled"] = per_cell(cell[r.cancelled[keep]])
     booked = t["visits"] + t["cancelled"]
     t["cancel_rate"] = t["cancelled"] / booked.where(booked > 0)
 
+    att_rows = keep[att]
+    money = {col for col in ("amount_yen", "self_pay_yen", "treatment_minutes") if col in visits.columns}
     nan = pd.Series(np.nan, index=t.index)
-    if "amount_yen" in attended.columns:
-        t["revenue"] = attended.groupby(gm)["amount_yen"].sum(min_count=1)
+    if "amount_yen" in money:
+        t["revenue"] = _sum_by(r, "amount_yen", att_rows, att_cell, size, min_count=1)[grid_cell]
         t["avg_price"] = t["revenue"] / t["visits"].where(t["visits"] > 0)
     else:
         t["revenue"], t["avg_price"] = nan, nan
-    if {"amount_yen", "treatment_minutes"} <= set(attended.columns):
-        both_cols = attended.dropna(subset=["amount_yen", "treatment_minutes"])
-        sums = both_cols.groupby(gm)[["amount_yen", "treatment_minutes"]].sum()
-        t["price_per_10min"] = 10 * sums["amount_yen"] / sums["treatment_minutes"].where(sums["treatment_minutes"] > 0)
+    if {"amount_yen", "treatment_minutes"} <= money:
+        both = (visits["amount_yen"].notna() & visits["treatment_minutes"].notna()).to_numpy()[att_rows]
+        amount = pd.Series(_sum_by(r, "amount_yen", att_rows[both], att_cell[both], size)[grid_cell], index=t.index)
+        minutes = pd.Series(_sum_by(r, "treatment_minutes", att_rows[both], att_cell[both], size)[grid_cell], index=t.index)
+        t["price_per_10min"] = 10 * amount / minutes.where(minutes > 0)
     else:
         t["price_per_10min"] = nan
-    if {"amount_yen", "self_pay_yen"} <= set(attended.columns):
-        self_pay = attended.groupby(gm)["self_pay_yen"].sum(min_count=1)
+    if {"amount_yen", "self_pay_yen"} <= money:
+        self_pay = pd.Series(_sum_by(r, "self_pay_yen", att_rows, att_cell, size, min_count=1)[grid_cell], index=t.index)
         t["self_pay_ratio"] = self_pay / t["revenue"].where(t["revenue"] > 0)
     else:
         t["self_pay_ratio"] = nan
 
-    first_mi = attended.groupby("g")["mi"].min()
+    attended_cells = np.bincount(att_cell, minlength=size).reshape(n_groups, n_months) > 0
+    first_mi = np.where(attended_cells.any(axis=1), attended_cells.argmax(axis=1) + mi0, -1)
     t = t.reset_index()
-    t["history_incomplete"] = ("first_visit" not in visits.columns) & t["mi"].eq(t["g"].map(first_mi))
+    t["history_incomplete"] = ("first_visit" not in visits.columns) & (t["mi"].to_numpy() == first_mi[t["g"].to_numpy().astype("int64")])
     t["month"] = _labels(t["mi"])
     t["g"] = groups[t["g"].to_numpy()] if len(t) else t["g"]
     t = t.sort_values(["g", "mi"]).reset_index(drop=True)
@@ -292,7 +497,7 @@ def monthly_table(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = N
 
 # ------------------------------------------------------------------ call list, continuation, churn, cohorts
 def call_list(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, lookback_days: int = 30,
-              news: pd.DataFrame | None = None) -> pd.DataFrame:
+              news: pd.DataFrame | None = None, *, work: _Rows | None = None) -> pd.DataFrame:
     """New patients to phone: first visit in the last ``lookback_days`` up to as_of, no attended visit after it
     (to as_of) and no live booking after as_of (status booked, or cancelled/no_show whose cancelled_on is
     after as_of). Oldest first visit first. "Without a second visit within 14 days" therefore includes
@@ -304,10 +509,13 @@ def call_list(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None,
     cols = ["patient_id", "clinic", "first_visit_on", "days_since", "staff", "window_closed"]
     if as_of is None:
         return pd.DataFrame(columns=cols)
-    news = new_patients(visits, as_of) if news is None else news
+    news = new_patients(visits, as_of, work=work) if news is None else news
     recent = news[(news["first_day"] > as_of - pd.Timedelta(days=lookback_days)) & news["next_day"].isna()]
-    upcoming = visits[(visits["visit_on"].dt.normalize() > as_of) & _live_at(visits, as_of)]
-    recent = recent[~recent["patient_id"].isin(upcoming["patient_id"])]
+    if work is not None:  # news carries the patient codes of ``work``
+        recent = recent[~work.upcoming(as_of)[recent["pid"].to_numpy().astype("int64") + 1]]
+    else:
+        upcoming = visits[(visits["visit_on"].dt.normalize() > as_of) & _live_at(visits, as_of)]
+        recent = recent[~recent["patient_id"].isin(upcoming["patient_id"])]
     out = pd.DataFrame({
         "patient_id": recent["patient_id"],
         "clinic": recent["clinic"],
@@ -357,7 +565,8 @@ class Churn:
     patients: pd.DataFrame = field(repr=False, compare=False, default_factory=pd.DataFrame)
 
 
-def churn(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, days: int = CHURN_DAYS, window_days: int = 90) -> Churn:
+def churn(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, days: int = CHURN_DAYS, window_days: int = 90,
+          *, work: _Rows | None = None) -> Churn:
     """Patients not seen for ``days`` days (default 30) among those seen in the last ``days + window_days``.
 
     A patient with a live booking after as_of is not churned (they are coming back).
@@ -365,19 +574,26 @@ def churn(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, day
     as_of = resolve_as_of(visits, as_of)
     if as_of is None:
         return Churn(None, days, window_days, 0, 0, None)
-    day = visits["visit_on"].dt.normalize()
-    attended = visits[(visits["status"] == ATTENDED) & (day <= as_of)]
-    last = attended.assign(day=day).groupby("patient_id")["day"].max()
-    base = last[last > as_of - pd.Timedelta(days=days + window_days)]
-    upcoming = set(visits.loc[(day > as_of) & _live_at(visits, as_of), "patient_id"])
-    gone = base[(base <= as_of - pd.Timedelta(days=days)) & ~base.index.isin(upcoming)]
-    table = pd.DataFrame({"patient_id": gone.index, "last_visit_on": gone.values,
-                          "days_since": (as_of - gone).dt.days.to_numpy()}).sort_values("last_visit_on").reset_index(drop=True)
-    return Churn(as_of, days, window_days, len(base), len(gone), len(gone) / len(base) if len(base) else None, table)
+    r = _Rows(visits) if work is None else work
+    a = _day_of(as_of)
+    # last attended day per patient code (+1; slot 0 = missing patient_id, which has no group here)
+    seen = r.attended & r.valid & (r.day <= a) & (r.pid >= 0)
+    none = np.iinfo("int64").min
+    last = np.full(r.n_pid, none)
+    np.maximum.at(last, r.pid[seen] + 1, r.day[seen])
+    base = (last != none) & (last > a - (days + window_days))
+    gone = np.flatnonzero(base & (last <= a - days) & ~r.upcoming(as_of))
+    ids = pd.Index(r.patient_ids.take(gone - 1))
+    by_id = ids.argsort()  # the patient_id order a groupby gives, before the sort by last visit
+    last_days = last[gone][by_id]
+    table = pd.DataFrame({"patient_id": ids[by_id], "last_visit_on": last_days.astype("datetime64[D]").astype(r.day_ts.dtype),
+                          "days_since": (a - last_days).astype("int64")}).sort_values("last_visit_on").reset_index(drop=True)
+    n_base = int(base.sum())
+    return Churn(as_of, days, window_days, n_base, len(gone), len(gone) / n_base if n_base else None, table)
 
 
 def cohort_grid(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, max_months: int = 12,
-                news: pd.DataFrame | None = None) -> pd.DataFrame:
+                news: pd.DataFrame | None = None, *, work: _Rows | None = None) -> pd.DataFrame:
     """Month of first visit × months since → share of the cohort with an attended visit in that month.
 
     Long format: cohort ("YYYY-MM"), months_since (0…max_months), cohort_size, active, share. Month 0 is 100 %
@@ -388,13 +604,19 @@ def cohort_grid(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = Non
     cols = ["cohort", "months_since", "cohort_size", "active", "share"]
     if as_of is None:
         return pd.DataFrame(columns=cols)
-    news = new_patients(visits, as_of) if news is None else news
+    r = _Rows(visits) if work is None else work
+    news = new_patients(visits, as_of, work=r) if news is None else news
     news = news[~news["history_incomplete"]].drop_duplicates("pid", keep="first")
-    base, _ = _prepared(visits, by_clinic=False)
-    present = base.loc[base["attended"] & (base["day"] <= as_of), ["pid", "mi"]].drop_duplicates()
-    joined = present.merge(news[["pid", "mi"]].rename(columns={"mi": "cohort_mi"}), on="pid")
-    joined["months_since"] = joined["mi"] - joined["cohort_mi"]
-    joined = joined[(joined["months_since"] >= 0) & (joined["months_since"] <= max_months)]
+    # each patient's cohort month (by patient code + 1), then the distinct (patient, months since) pairs
+    span = max_months + 1
+    cohort_of = np.full(r.n_pid, np.iinfo("int64").min // 2)
+    cohort_of[news["pid"].to_numpy().astype("int64") + 1] = news["mi"].to_numpy()
+    rows = np.flatnonzero(r.attended & r.valid & (r.day <= _day_of(as_of)))
+    p1 = r.pid[rows] + 1
+    since = r.mi[rows] - cohort_of[p1]
+    inside = (since >= 0) & (since <= max_months)
+    pairs = _distinct(p1[inside] * span + since[inside], r.n_pid * span)
+    joined = pd.DataFrame({"cohort_mi": cohort_of[pairs // span], "months_since": pairs % span})
     size = news.groupby("mi").size().rename("cohort_size")
     last_mi = as_of.year * 12 + as_of.month - 1
     cells = pd.MultiIndex.from_tuples(
@@ -414,7 +636,8 @@ def _day_numbers(series: pd.Series) -> np.ndarray:
     return series.dt.normalize().to_numpy(dtype="datetime64[D]").astype("int64")
 
 
-def backlog_series(visits: pd.DataFrame, days: pd.DatetimeIndex, weeks: tuple[int, ...] = BACKLOG_WEEKS) -> pd.DataFrame:
+def backlog_series(visits: pd.DataFrame, days: pd.DatetimeIndex, weeks: tuple[int, ...] = BACKLOG_WEEKS,
+                   *, work: _Rows | None = None) -> pd.DataFrame:
     """backlog(d, w) for every day d in ``days`` (SPEC 予約残数): rows with visit_on in (d, d + 7w days],
     booked_on ≤ d (missing booked_on = booked earlier), and not cancelled by d (cancelled/no_show rows count
     until their cancelled_on; without a cancelled_on they never count). Any status counts otherwise.
@@ -428,20 +651,7 @@ def backlog_series(visits: pd.DataFrame, days: pd.DatetimeIndex, weeks: tuple[in
         return out.assign(**{f"w{w}": pd.Series(dtype="int64") for w in weeks})
     g0 = int(grid[0].to_datetime64().astype("datetime64[D]").astype("int64"))
     n = int((grid[-1] - grid[0]).days) + 1
-    lo, hi = np.iinfo("int64").min // 4, np.iinfo("int64").max // 4
-    visit = _day_numbers(visits["visit_on"])
-    valid = ~visits["visit_on"].isna().to_numpy()
-    if "booked_on" in visits.columns:
-        booked = np.where(visits["booked_on"].isna().to_numpy(), lo, _day_numbers(visits["booked_on"].fillna(pd.Timestamp(0))))
-    else:
-        booked = np.full(len(visits), lo)
-    cancelled = visits["status"].isin(CANCELLED).to_numpy()
-    if "cancelled_on" in visits.columns:
-        known = ~visits["cancelled_on"].isna().to_numpy()
-        c_day = _day_numbers(visits["cancelled_on"].fillna(pd.Timestamp(0)))
-        cancel = np.where(cancelled, np.where(known, c_day, lo), hi)
-    else:
-        cancel = np.where(cancelled, lo, hi)
+    visit, valid, booked, cancel = (_Rows(visits) if work is None else work).backlog_arrays
     for w in weeks:
         start = np.maximum(booked, visit - 7 * w) - g0
         end = np.minimum(cancel, visit) - 1 - g0
@@ -454,24 +664,38 @@ def backlog_series(visits: pd.DataFrame, days: pd.DatetimeIndex, weeks: tuple[in
     return out
 
 
-def booking_backlog(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None) -> dict[str, int]:
+def booking_backlog(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, *, work: _Rows | None = None) -> dict[str, int]:
     """backlog(as_of, w) for w = 1…4 as {"w1": …, "w4": …} (cumulative: w2 includes w1)."""
     as_of = resolve_as_of(visits, as_of)
     if as_of is None:
         return {f"w{w}": 0 for w in BACKLOG_WEEKS}
-    row = backlog_series(visits, pd.DatetimeIndex([as_of])).iloc[0]
+    row = backlog_series(visits, pd.DatetimeIndex([as_of]), work=work).iloc[0]
     return {f"w{w}": int(row[f"w{w}"]) for w in BACKLOG_WEEKS}
 
 
-def backlog_trend(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, days: int = BACKLOG_TREND_DAYS) -> pd.DataFrame:
+def _backlog_by_group(work: _Rows, as_of: pd.Timestamp, codes: np.ndarray, n_groups: int) -> list[dict[str, int]]:
+    """booking_backlog(as_of) of each group's rows at once (codes per row, -1 = no group): a row counts on
+    as_of when its backlog_series interval [max(booked, visit − 7w), min(cancelled, visit) − 1] covers it."""
+    visit, valid, booked, cancel = work.backlog_arrays
+    a = _day_of(as_of)
+    open_until = np.minimum(cancel, visit) - 1 >= a
+    counted = valid & open_until & (codes >= 0)
+    per_week = {w: np.bincount(codes[counted & (np.maximum(booked, visit - 7 * w) <= a)], minlength=n_groups)
+                for w in BACKLOG_WEEKS}
+    return [{f"w{w}": int(per_week[w][i]) for w in BACKLOG_WEEKS} for i in range(n_groups)]
+
+
+def backlog_trend(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, days: int = BACKLOG_TREND_DAYS,
+                  *, work: _Rows | None = None) -> pd.DataFrame:
     """The daily backlog over the last 8 weeks to as_of (56 days, as_of included)."""
     as_of = resolve_as_of(visits, as_of)
     if as_of is None:
         return backlog_series(visits, pd.DatetimeIndex([]))
-    return backlog_series(visits, pd.date_range(end=as_of, periods=days, freq="D"))
+    return backlog_series(visits, pd.date_range(end=as_of, periods=days, freq="D"), work=work)
 
 
-def net_bookings(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, days: int = BACKLOG_TREND_DAYS) -> pd.DataFrame:
+def net_bookings(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, days: int = BACKLOG_TREND_DAYS,
+                 *, work: _Rows | None = None) -> pd.DataFrame:
     """net_bookings(d) = bookings made on d − cancellations made on d − attended visits on d, per day.
 
     bookings need booked_on (rows without it are not counted as made on any day); cancellations are
@@ -481,6 +705,28 @@ def net_bookings(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = No
     """
     as_of = resolve_as_of(visits, as_of)
     grid = pd.date_range(end=as_of, periods=days, freq="D") if as_of is not None else pd.DatetimeIndex([])
+
+    if work is not None and len(grid):
+        g0 = _day_of(grid[0])
+
+        def per_day_numbers(day_numbers: np.ndarray, rows: np.ndarray) -> np.ndarray:
+            offset = day_numbers[rows] - g0
+            return np.bincount(offset[(offset >= 0) & (offset < len(grid))], minlength=len(grid)).astype("int64")
+
+        out = pd.DataFrame({"date": grid})
+        cancelled = work.cancelled
+        out["attended"] = per_day_numbers(work.day, work.attended & work.valid)
+        if "booked_on" in visits.columns:
+            out["bookings"] = per_day_numbers(*work.other_day("booked_on"))
+        else:
+            out["bookings"] = np.nan
+        if "cancelled_on" in visits.columns:
+            c_day, known = work.other_day("cancelled_on")
+            out["cancellations"] = per_day_numbers(c_day, cancelled & known)
+        else:
+            out["cancellations"] = 0 if not cancelled.any() else np.nan
+        out["net"] = out["bookings"] - out["cancellations"] - out["attended"]
+        return out[["date", "bookings", "cancellations", "attended", "net"]]
 
     def per_day(series: pd.Series) -> pd.Series:
         return series.dt.normalize().value_counts().reindex(grid, fill_value=0).astype("int64")
@@ -509,7 +755,7 @@ class EarlyWarning:
 
 
 def early_warnings(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, targets: Targets | None = None,
-                   monthly: pd.DataFrame | None = None) -> tuple[EarlyWarning, ...]:
+                   monthly: pd.DataFrame | None = None, *, backlog: dict[str, int] | None = None) -> tuple[EarlyWarning, ...]:
     """Three warnings, each with its numbers (documented rules; SPEC names them, the thresholds are ours):
 
     * thin_backlog: week 1 is booked but weeks 2–4 are thin — backlog(as_of) w1 > 0 and each weekly
@@ -525,13 +771,16 @@ def early_warnings(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = 
         monthly = monthly_table(visits, as_of)
     out: list[EarlyWarning] = []
 
-    b = booking_backlog(visits, as_of)
+    b = booking_backlog(visits, as_of) if backlog is None else dict(backlog)  # passed in when already computed
     increments = [b["w2"] - b["w1"], b["w3"] - b["w2"], b["w4"] - b["w3"]]
     thin = b["w1"] > 0 and all(inc < THIN_BACKLOG_SHARE * b["w1"] for inc in increments)
     out.append(EarlyWarning("thin_backlog", bool(thin), {**b, "increments": increments, "threshold": THIN_BACKLOG_SHARE * b["w1"]}))
 
-    rated = monthly[monthly["second_visit_rate"].notna() & ~monthly["history_incomplete"]]
-    complete = rated[rated["new_pending"] == 0]
+    if len(monthly):
+        rated = monthly[monthly["second_visit_rate"].notna() & ~monthly["history_incomplete"]]
+        complete = rated[rated["new_pending"] == 0]
+    else:  # no month at all (no visit up to as_of): nothing to compare
+        rated = complete = monthly
     if len(complete):
         last = complete.iloc[-1]
         before = rated[rated["month"] < last["month"]].tail(3)
@@ -561,25 +810,31 @@ def page_results(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = No
     """
     targets = targets or Targets()
     as_of = resolve_as_of(visits, as_of)
-    news = new_patients(visits, as_of)  # computed once, shared by every table below
-    monthly = monthly_table(visits, as_of, news=news)
-    by_clinic = monthly_table(visits, as_of, by_clinic=True) if "clinic" in visits.columns else None
+    work = _Rows(visits)  # patient codes, day numbers, months, flags: computed once, shared by every table below
+    news = new_patients(visits, as_of, work=work)  # computed once, shared by every table below
+    monthly = monthly_table(visits, as_of, news=news, work=work)
+    by_clinic = monthly_table(visits, as_of, by_clinic=True, work=work) if "clinic" in visits.columns else None
+    backlog = booking_backlog(visits, as_of, work=work)
     warnings_by_clinic = {}
-    if by_clinic is not None and visits["clinic"].nunique() > 1:
-        for name, rows in visits.groupby("clinic"):
-            warnings_by_clinic[name] = early_warnings(rows, as_of, targets, monthly=by_clinic[by_clinic["clinic"] == name].reset_index(drop=True))
+    if by_clinic is not None and as_of is not None:
+        codes, names = work.clinics_sorted  # the clinics of visits.groupby("clinic"), in its order
+        if len(names) > 1:
+            backlogs = _backlog_by_group(work, as_of, codes, len(names))
+            for name, clinic_backlog in zip(names, backlogs):
+                warnings_by_clinic[name] = early_warnings(visits, as_of, targets, backlog=clinic_backlog,
+                                                          monthly=by_clinic[by_clinic["clinic"] == name].reset_index(drop=True))
     return {
         "monthly": monthly,
         "by_clinic": by_clinic,
-        "warnings": early_warnings(visits, as_of, targets, monthly=monthly),
+        "warnings": early_warnings(visits, as_of, targets, monthly=monthly, backlog=backlog),
         "warnings_by_clinic": warnings_by_clinic,
-        "calls": call_list(visits, as_of, news=news),
+        "calls": call_list(visits, as_of, news=news, work=work),
         "continuation": continuation(visits, as_of, news=news),
-        "churn": churn(visits, as_of),
-        "cohorts": cohort_grid(visits, as_of, news=news),
-        "backlog": booking_backlog(visits, as_of),
-        "trend": backlog_trend(visits, as_of),
-        "net": net_bookings(visits, as_of),
+        "churn": churn(visits, as_of, work=work),
+        "cohorts": cohort_grid(visits, as_of, news=news, work=work),
+        "backlog": backlog,
+        "trend": backlog_trend(visits, as_of, work=work),
+        "net": net_bookings(visits, as_of, work=work),
     }
 
 

@@ -414,3 +414,20 @@ def test_real_kaggle_appointments_section_and_identity():
     assert s["backlog"] == {"w1": 0, "w2": 0, "w3": 0, "w4": 0}
     # every "No-show = Yes" row is a no_show inside the three months
     assert clinic.monthly_table(frame)["cancelled"].sum() == 22319
+
+
+@pytest.mark.parametrize("as_of", [pd.Timestamp("2026-10-30"), pd.Timestamp("2026-11-05"), None])
+def test_page_results_without_any_attended_visit(as_of):
+    """Only a booking and a cancellation (or no row at all): the page's results are empty tables, not a crash.
+
+    As of 10-30 the booking on 11-01 is in every backlog week (w1..w4 = 1); the cancellation without a
+    cancelled_on counts as cancelled. As of 11-05 nothing lies ahead."""
+    from kpi.clinic import page_results
+
+    rows = pd.DataFrame({"patient_id": pd.Series(["P1", "P2"], dtype="str"), "visit_on": pd.to_datetime(["2026-11-01", "2026-11-02"]),
+                         "status": pd.Series(["booked", "cancelled"], dtype="str"), "clinic": pd.Series(["A", "B"], dtype="str")})
+    frame = rows if as_of is not None else rows.iloc[0:0]
+    r = page_results(frame, as_of)
+    assert len(r["calls"]) == 0 and r["monthly"]["visits"].sum() == 0
+    expected = 1 if as_of == pd.Timestamp("2026-10-30") else 0
+    assert r["backlog"] == {"w1": expected, "w2": expected, "w3": expected, "w4": expected}
