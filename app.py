@@ -6,12 +6,15 @@ from pathlib import Path
 import streamlit as st
 
 from kpi.targets import Targets
+from ui.auth import require_sign_in
 from ui.data import demo_files, frames_from, load_file
-from ui.i18n import lang, t
+from ui.i18n import t
 
 ROOT = Path(__file__).resolve().parent
 # The icon is an emoji: a Material icon here makes the browser fetch the favicon from a font CDN.
 st.set_page_config(page_title="営業・院KPI", page_icon="📊", layout="wide")
+
+require_sign_in()  # only when .streamlit/secrets.toml has an [auth] section; otherwise the app runs open
 
 # Shared session keys (documented in ui/data.py); page-only keys carry a page prefix.
 st.session_state.setdefault("lang", "ja")

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT))
 from screenshots import CHROMIUM, CHROMIUM_ARGS, serve_app  # noqa: E402
 
-PAGES = ["", "data", "funnel", "regions", "habits", "weekly", "clinic", "onboarding", "adoption", "referrals", "targets"]
+PAGES = ["", "data", "regions", "habits", "weekly", "clinic", "onboarding", "adoption", "referrals", "targets"]
 IDLE = """() => !document.querySelector('[data-testid="stStatusWidget"]')
           && document.querySelectorAll('[data-testid="stMain"] [data-testid="stElementContainer"]').length > 2"""
 

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+DEFAULT_PAGE = "funnel"  # app.py opens on it; its URL is "/", not "/funnel"
 PAGES = ["data", "funnel", "regions", "habits", "weekly", "clinic", "onboarding", "adoption", "referrals", "targets"]
 
 
@@ -69,9 +70,11 @@ def wait_idle(page, timeout_ms: int = 90_000) -> None:
 def open_page(page, url: str, name: str) -> None:
     """Navigate inside the running session (a fresh URL would start a new session and drop the uploads)."""
     link = page.locator(f"[data-testid='stSidebarNav'] a[href$='/{name}']")
+    if not link.count() and name == DEFAULT_PAGE:  # the default page's link is the app's root URL
+        link = page.locator(f"[data-testid='stSidebarNav'] a[href='{url}/'], [data-testid='stSidebarNav'] a[href='{url}']")
     if link.count():
         link.first.click()
-        page.wait_for_url(f"**/{name}", timeout=30_000)
+        page.wait_for_url(f"{url}/" if name == DEFAULT_PAGE else f"**/{name}", timeout=30_000)
     else:
         page.goto(f"{url}/{name}")
     wait_idle(page)

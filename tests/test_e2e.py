@@ -5,12 +5,14 @@ an element or a text, never a fixed sleep.
 """
 from __future__ import annotations
 
+import importlib.util
+import io
+import re
 import sys
 from pathlib import Path
 
 import pytest
-
-from conftest import ROOT
+from conftest import ROOT, SAMPLE
 
 CHROMIUM = "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
@@ -19,11 +21,14 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not ins
 expect = sync_api.expect
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from screenshots import CHROMIUM_ARGS, serve_app  # noqa: E402
+from screenshots import CHROMIUM_ARGS, serve_app
 
 pytestmark = pytest.mark.e2e
 TIMEOUT = 90_000
 UPLOAD_INPUT = "[data-testid='stFileUploaderDropzoneInput']"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Every page of the app in the order of app.PAGES (its URL path is the file stem; its title key is "<stem>.title").
+PAGES = ["funnel", "regions", "habits", "weekly", "clinic", "onboarding", "adoption", "referrals", "data", "targets"]
 
 
 def leads_csv(ids: list[str], bad: int) -> bytes:
@@ -68,8 +73,51 @@ def badge(page, text: str):
     return page.locator(".stMarkdownBadge", has_text=text)
 
 
-def upload(page, name: str, data: bytes) -> None:
-    page.set_input_files(UPLOAD_INPUT, files=[{"name": name, "mimeType": "text/csv", "buffer": data}])
+def upload(page, name: str, data: bytes, mime: str = "text/csv") -> None:
+    page.set_input_files(UPLOAD_INPUT, files=[{"name": name, "mimeType": mime, "buffer": data}])
+
+
+def wait_run_done(page) -> None:
+    """Wait until the script run has finished (Streamlit marks its state on the app root)."""
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
+
+
+def go_to(page, name: str, title: str) -> None:
+    """Navigate inside the session through the sidebar link, then wait for the page's title and the end of its run."""
+    path = "/" if name == PAGES[0] else f"/{name}"  # the first page is the default one, served at the root
+    page.locator(f"[data-testid='stSidebarNav'] a[href$='{path}']").first.click()
+    page.wait_for_url(re.compile(re.escape(path) + "$"))
+    expect(page.locator("[data-testid='stMain'] h1", has_text=title).first).to_be_visible()
+    wait_run_done(page)
+
+
+def title_of(name: str) -> str:
+    from ui.strings import STRINGS
+
+    return STRINGS[f"{name}.title"]["ja"]
+
+
+def leads_xlsx() -> bytes:
+    """A workbook as people make them: a title row, a blank row, Japanese headers, 3 leads (one with a bad date)."""
+    import datetime as dt
+
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    ws = wb.add_worksheet("リード")
+    date = wb.add_format({"num_format": "yyyy/mm/dd"})
+    ws.write_string(0, 0, "新規リード一覧（2026年11月）")
+    ws.write_row(2, 0, ["リードID", "リード日", "地域"])
+    ws.write_string(3, 0, "X1")
+    ws.write_datetime(3, 1, dt.datetime(2026, 11, 2), date)
+    ws.write_string(3, 2, "大阪")
+    ws.write_string(4, 0, "X2")
+    ws.write_datetime(4, 1, dt.datetime(2026, 11, 3), date)
+    ws.write_string(4, 2, "京都")
+    ws.write_row(5, 0, ["X3", "そのうち", "神戸"])  # a date nobody can read
+    wb.close()
+    return buf.getvalue()
 
 
 def test_opens_on_demo_data(server, page):
@@ -141,3 +189,105 @@ def test_browser_makes_no_request_beyond_loopback(server, browser):
     finally:
         context.close()
     assert outside == []
+
+
+def test_upload_xlsx_with_title_rows_shows_validation_counts(server, page):
+    open_app(page, server + "/data")
+    expect(badge(page, "デモデータ").first).to_be_visible()
+    upload(page, "新規リード11月.xlsx", leads_xlsx(), XLSX_MIME)
+    main = page.locator("[data-testid='stMain']")
+    expect(main.get_by_text("読込 3 = 有効 2 + 除外 1")).to_be_visible()
+    expect(main.get_by_text("新規リード11月.xlsx")).to_be_visible()
+    expect(main.get_by_text("見出しは3行目", exact=False).first).to_be_visible()  # the title and blank rows were skipped
+    expect(main.get_by_text("そのうち").first).to_be_attached()  # the rejected value is in the error table (a canvas grid)
+    expect(badge(page, "アップロードデータ").first).to_be_visible()
+
+
+def test_map_unrecognised_patient_id_column_on_data_page(server, page):
+    open_app(page, server + "/data")
+    expect(badge(page, "デモデータ").first).to_be_visible()
+    csv = "No,来院日,ステータス\r\nP001,2026/11/01,来院\r\nP002,2026/11/02,来院\r\nP001,2026/11/09,キャンセル\r\n".encode("cp932")
+    upload(page, "来院記録.csv", csv)
+    sidebar = page.locator("[data-testid='stSidebar']")
+    main = page.locator("[data-testid='stMain']")
+    expect(sidebar.get_by_text("来院記録.csv: 列の対応付けが必要です", exact=False)).to_be_visible()
+    expect(main.get_by_text("必須の列が見つかりませんでした", exact=False)).to_be_visible()
+    wait_run_done(page)
+    field = main.get_by_test_id("stSelectbox").filter(has_text="患者ID")  # the required field that was not recognised
+    field.get_by_role("button", name="Open").click()
+    page.get_by_role("option").filter(has_text="P001 / P002").click()  # "No　例: P001 / P002 / P001"
+    expect(field.get_by_role("combobox")).to_have_value(re.compile(r"^No\s"))
+    main.get_by_role("button", name="OK").click()
+    expect(main.get_by_text("読込 3 = 有効 3 + 除外 0")).to_be_visible()
+    expect(sidebar.get_by_text("来院記録.csv: 来院・予約記録 3行（除外 0行）")).to_be_visible()
+    expect(main.get_by_text("必須の列が見つかりませんでした", exact=False)).to_have_count(0)
+
+
+def test_every_page_opens_on_demo_data_without_an_exception(server, page):
+    open_app(page, server)
+    expect(badge(page, "デモデータ").first).to_be_visible()
+    wait_run_done(page)
+    for name in PAGES:
+        go_to(page, name, title_of(name))
+        main = page.locator("[data-testid='stMain']")
+        assert page.locator("[data-testid='stException']").count() == 0, f"/{name}: {main.inner_text()[:500]}"
+        expect(main.get_by_text("このページに必要なデータ", exact=False)).to_have_count(0)  # demo data covers every page
+
+
+def test_weekly_workbook_downloads_and_opens(server, page, tmp_path):
+    import openpyxl
+
+    from kpi import funnel
+    from kpi.load import load
+
+    open_app(page, server)
+    expect(badge(page, "デモデータ").first).to_be_visible()
+    wait_run_done(page)
+    go_to(page, "weekly", title_of("weekly"))
+    button = page.locator("[data-testid='stDownloadButton'] button", has_text="週次レビューブック")
+    with page.expect_download() as info:
+        button.click()
+    download = info.value
+    assert download.suggested_filename.startswith("weekly_review_") and download.suggested_filename.endswith(".xlsx")
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+
+    book = openpyxl.load_workbook(path, read_only=True)
+    assert {"KPI表", "ファネル", "ボトルネック", "アクション"} <= set(book.sheetnames), book.sheetnames
+    rows = list(book["ファネル"].iter_rows(values_only=True))
+    reached = {r[0]: r[1] for r in rows[1:] if r and r[0]}
+    expected = funnel.funnel_table(load((SAMPLE / "leads.xlsx").read_bytes(), "leads.xlsx").frame).set_index("stage")["reached"]
+    assert expected["lead"] == 700
+    assert reached["リード"] == expected["lead"]
+    assert [reached[label] for label in ("リード", "接触", "商談", "PoC", "稟議", "回収")] == expected.tolist()
+    book.close()
+
+
+def test_sign_in_is_required_when_secrets_configure_auth(browser, tmp_path, monkeypatch):
+    """With an [auth] section the app shows only the bilingual sign-in prompt: no data, no uploader, no pages."""
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(
+        '[auth]\nredirect_uri = "http://127.0.0.1:8501/oauth2callback"\ncookie_secret = "e2e-cookie-secret-0123456789abcdef"\n'
+        'client_id = "kpi"\nclient_secret = "not-a-secret"\nserver_metadata_url = "https://login.example.invalid/.well-known/openid-configuration"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("STREAMLIT_SECRETS_FILES", str(secrets))  # read by `streamlit run` in the served process only
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT)
+        with serve_app() as url:
+            for path in ("", "/weekly"):
+                page.goto(url + path)
+                expect(page.locator("[data-testid='stMain'] h1", has_text="ログインが必要です / Sign-in required")).to_be_visible()
+                wait_run_done(page)
+                assert page.locator(UPLOAD_INPUT).count() == 0
+                assert page.locator("[data-testid='stSidebarNav'] a").count() == 0
+                expect(badge(page, "デモデータ")).to_have_count(0)
+                expect(page.get_by_text("週次レビュー")).to_have_count(0)
+            if importlib.util.find_spec("authlib") is None:  # with Authlib the button would leave for the identity provider
+                page.get_by_role("button", name="ログイン / Sign in").click()
+                expect(page.get_by_text("Authlib", exact=False)).to_be_visible()
+                assert page.locator("[data-testid='stException']").count() == 0
+    finally:
+        context.close()

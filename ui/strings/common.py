@@ -26,6 +26,16 @@ STRINGS = {
     "app.column_enables": {"ja": "「{column}」列があると表示できます", "en": "Needs the '{column}' column"},
     "app.empty_filter": {"ja": "この条件に合うデータがありません。フィルタを広げてください。", "en": "No data matches these filters. Widen them."},
     "app.confidence": {"ja": "信頼度", "en": "Confidence"},
+    # ---- optional sign-in (only when .streamlit/secrets.toml has an [auth] section)
+    "auth.title": {"ja": "ログインが必要です", "en": "Sign-in required"},
+    "auth.prompt": {"ja": "このダッシュボードは患者IDや商談データを扱うため、組織のアカウントでログインしてください。",
+                    "en": "This dashboard handles patient IDs and deal data: sign in with your organisation's account."},
+    "auth.login": {"ja": "ログイン", "en": "Sign in"},
+    "auth.logout": {"ja": "ログアウト", "en": "Sign out"},
+    "auth.signed_in": {"ja": "ログイン中: {user}", "en": "Signed in as {user}"},
+    "auth.error": {"ja": "ログインを開始できませんでした（設定を確認してください）: {msg}", "en": "Could not start the sign-in (check the configuration): {msg}"},
+    "auth.secrets_unreadable": {"ja": "secrets.toml を読み込めないため、ログイン設定を確認できません。管理者はファイルを修正してください。",
+                                "en": "secrets.toml cannot be read, so the sign-in settings cannot be checked. An administrator must fix the file."},
     # ---- navigation
     "nav.data": {"ja": "データ取込", "en": "Data"},
     "nav.funnel": {"ja": "営業ファネル", "en": "Sales funnel"},
