@@ -10,7 +10,7 @@ from kpi.schemas import field_specs
 from kpi.targets import Targets
 from ui.charts import theme
 from ui.charts_adoption import owner_heatmap, trend_chart
-from ui.data import require
+from ui.data import cached, require
 from ui.i18n import label_series, lang, t
 from ui.widgets import download_table, fmt_pct, kpi_tile, missing_column_note
 
@@ -31,7 +31,7 @@ as_of = pd.Timestamp(st.date_input(t("adoption.as_of"), value=default_as_of.date
                                    key="adoption.as_of", help=t("adoption.as_of_help"), width=200) or default_as_of)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@cached(max_entries=16)
 def compute(leads: pd.DataFrame, activities: pd.DataFrame | None, as_of: pd.Timestamp, targets_json: str):
     targets = Targets.from_json(targets_json)
     return (kpi.adoption_score(leads, activities, as_of, targets), kpi.weekly_trend(leads, activities, as_of, targets),

@@ -10,7 +10,7 @@ from kpi.confidence import confidence
 from kpi.targets import Targets, rag
 from ui import charts_clinic as cc
 from ui.charts import PALETTE, theme
-from ui.data import require
+from ui.data import cached, require
 from ui.i18n import lang, t
 from ui.widgets import (download_table, empty_state, fmt_delta_pct_points, fmt_num, fmt_pct, is_missing, kpi_tile,
                         mask_ids, missing_column_note)
@@ -19,7 +19,7 @@ frames = require("visits")
 targets: Targets = st.session_state.get("targets", Targets())
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@cached(max_entries=16)
 def compute(visits: pd.DataFrame, as_of: pd.Timestamp, _targets_json: str) -> dict:
     return clinic.page_results(visits, as_of, Targets.from_json(_targets_json))
 

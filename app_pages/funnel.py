@@ -9,7 +9,7 @@ from kpi.confidence import confidence
 from kpi.targets import STAGE_DATE_COLUMNS, STAGES, Targets, rag
 from ui.charts import bar_ranked, theme
 from ui.charts_funnel import conversion_heatmap, conversion_trend, days_box, funnel_bars, payback_histogram
-from ui.data import require
+from ui.data import cached, require
 from ui.i18n import label_of, label_series, lang, t
 from ui.widgets import download_table, empty_state, fmt_delta_pct_points, fmt_pct, fmt_yen, kpi_tile, missing_column_note
 
@@ -19,7 +19,7 @@ FILTERS = ("region", "segment", "owner_role", "owner", "source")
 ENUMS = ("region", "segment", "owner_role", "status")
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@cached(max_entries=16)
 def compute(leads: pd.DataFrame, as_of: pd.Timestamp, targets_json: str, mode: str, start, end) -> dict:
     targets = Targets.from_json(targets_json)
     table = funnel.funnel_table(leads, as_of, targets, mode, start, end)
@@ -36,6 +36,18 @@ def compute(leads: pd.DataFrame, as_of: pd.Timestamp, targets_json: str, mode: s
                     "prev_stalled": funnel.stalled_leads(prev_scope if mode == "cohort" else leads, as_of - length, targets),
                     "prev_payback": funnel.payback(prev_scope, targets, as_of - length)}
     return out
+
+
+@cached(max_entries=32)
+def funnel_by(leads: pd.DataFrame, by: str, as_of: pd.Timestamp, targets_json: str, mode: str, start, end) -> pd.DataFrame | None:
+    """kpi.funnel.funnel_by, cached: a filter change or a tab switch reruns the page, not the breakdown."""
+    return funnel.funnel_by(leads, by, as_of, Targets.from_json(targets_json), mode, start, end)
+
+
+@cached(max_entries=16)
+def stage_times(scope: pd.DataFrame, as_of: pd.Timestamp) -> tuple:
+    """Days in stage and time to convert (kpi.funnel), cached like the rest of the page's numbers."""
+    return funnel.days_in_stage(scope, as_of), funnel.time_in_stage(scope, as_of), funnel.time_to_convert(scope, as_of)
 
 
 def labelled(frame: pd.DataFrame) -> pd.DataFrame:
@@ -176,7 +188,7 @@ def funnel_frame(tab: pd.DataFrame, neck: str | None) -> pd.DataFrame:
 tabs = st.tabs([t(f"{P}.tab.{k}") for k in ("funnel", "lost", "stalled", "speed", "payback", "trend", "breakdown", "fiscal")])
 with tabs[0]:
     if st.toggle(t(f"{P}.split_segment"), key=f"{P}.split"):
-        seg = funnel.funnel_by(filtered, "segment", as_of, targets, mode, start, end)
+        seg = funnel_by(filtered, "segment", as_of, targets.to_json(), mode, start, end)
         seg = pd.concat([funnel_frame(g, funnel.bottleneck(g)) for _, g in seg.groupby("segment")])
         seg["segment_label"] = label_series("segment", seg["segment"])
         order = [label_of("segment", s) for s in ("hospital", "medical", "healthcare", "general", "other")]
@@ -211,9 +223,9 @@ with tabs[2]:
 
 with tabs[3]:
     st.caption(t(f"{P}.speed_intro"))
-    dis = funnel.days_in_stage(scope, as_of)
+    dis, in_stage, to_convert = stage_times(scope, as_of)
     left, right = st.columns(2)
-    for col, data, title in ((left, funnel.time_in_stage(scope, as_of), "days_in_stage"), (right, funnel.time_to_convert(scope, as_of), "time_to_convert")):
+    for col, data, title in ((left, in_stage, "days_in_stage"), (right, to_convert, "time_to_convert")):
         if len(data):
             data = data.assign(stage_label=label_series("stage", data["stage"]))
             col.altair_chart(theme(days_box(data, stage_names[1:], t(f"{P}.chart.{title}"), t(f"{P}.chart.days"), None)), width="stretch")
@@ -230,7 +242,7 @@ with tabs[4]:
 
 with tabs[5]:
     grain = st.segmented_control(t(f"{P}.grain"), ("week", "month"), format_func=lambda g: t(f"{P}.grain.{g}"), default="month", key=f"{P}.grain") or "month"
-    trend = funnel.funnel_by(filtered, grain, as_of, targets, "cohort", start, end)
+    trend = funnel_by(filtered, grain, as_of, targets.to_json(), "cohort", start, end)
     trend = trend[trend["stage"].ne("lead") & trend["conversion"].notna()].rename(columns={grain: "period"})
     trend["step_label"] = label_series("stage", trend["stage"])
     st.altair_chart(theme(conversion_trend(trend, t(f"{P}.chart.{grain}"), t(f"{P}.chart.conversion"), stage_names[1:],
@@ -238,7 +250,7 @@ with tabs[5]:
 
 with tabs[6]:
     by = st.selectbox(t(f"{P}.breakdown_by"), FILTERS, format_func=lambda b: t(f"{P}.breakdown.{b}"), key=f"{P}.by")
-    part = funnel.funnel_by(filtered, by, as_of, targets, mode, start, end)
+    part = funnel_by(filtered, by, as_of, targets.to_json(), mode, start, end)
     if part is None:
         missing_column_note(by)
     else:
@@ -254,7 +266,7 @@ with tabs[6]:
 
 with tabs[7]:
     st.caption(t(f"{P}.fiscal_intro", days=funnel.FISCAL_END_WINDOW_DAYS))
-    fq = funnel.funnel_by(filtered, "fiscal_quarter", as_of, targets, "cohort", None, None)
+    fq = funnel_by(filtered, "fiscal_quarter", as_of, targets.to_json(), "cohort", None, None)
     wide = fq.pivot_table(index="fiscal_quarter", columns="stage", values="reached")[list(STAGES)]
     wide.columns = stage_names
     wide.index = [t(f"{P}.fy_label", year=k[:4], q=k[-1]) for k in wide.index]

@@ -12,7 +12,7 @@ from kpi.funnel import default_as_of as leads_default_as_of
 from kpi.targets import Targets
 from ui.charts import theme
 from ui.charts_habits import committee_bars, rep_bars_with_guide, trend_with_band
-from ui.data import require
+from ui.data import cached, require
 from ui.i18n import label_of, label_series, lang, t  # widget keys with translated labels carry the language (labels change)
 from ui.widgets import download_table, fmt_delta_pct_points, fmt_num, fmt_pct, is_missing, kpi_tile, missing_column_note
 
@@ -21,7 +21,7 @@ activities, leads = frames["activities"], frames.get("leads")
 targets: Targets = st.session_state.get("targets", Targets())
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@cached(max_entries=16)
 def summary(acts: pd.DataFrame, lds: pd.DataFrame | None, as_of: dt.date | None, targets_json: str, days: int | None) -> habits.HabitsSummary:
     return habits.habits_summary(acts, lds, as_of, Targets.from_json(targets_json), trend_days=days)
 

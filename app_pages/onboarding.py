@@ -9,7 +9,7 @@ from kpi.confidence import confidence
 from kpi.targets import Targets
 from ui.charts import theme
 from ui.charts_onboarding import LEVEL_COLORS, NPS_COLORS, progress_heatmap, reach_bars, stacked_share, workload_lines
-from ui.data import require
+from ui.data import cached, require
 from ui.i18n import lang, t
 from ui.widgets import download_table, empty_state, fmt_num, fmt_pct, kpi_tile, missing_column_note
 
@@ -28,7 +28,7 @@ if df.empty:
 as_of = ob.default_as_of(frames["onboarding"])  # one as_of for every customer: the dataset's latest session
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@cached(max_entries=16)
 def computed(frame: pd.DataFrame, as_of, targets: Targets):
     return (ob.summary(frame, as_of, targets), ob.progress_grid(frame, as_of), ob.dropped_users(frame, as_of, targets),
             ob.trainer_workload(frame, as_of), ob.success_levels(frame, as_of, targets), ob.nps_scores(frame))

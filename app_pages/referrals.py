@@ -8,7 +8,7 @@ from kpi import referrals as rf
 from kpi.confidence import confidence
 from ui.charts import theme
 from ui.charts_onboarding import monthly_in_out, trend_bars
-from ui.data import require
+from ui.data import cached, require
 from ui.i18n import lang, t
 from ui.widgets import download_table, empty_state, fmt_num, fmt_pct, kpi_tile
 
@@ -31,7 +31,7 @@ if df.empty:
     st.stop()
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@cached(max_entries=16)
 def computed(frame: pd.DataFrame, acts: pd.DataFrame | None, clinic_visits: pd.DataFrame | None, as_of):
     rates = rf.referral_rates(frame, clinic_visits, as_of) if clinic_visits is not None else None
     return (rf.summary(frame, as_of), rf.priority_list(frame, acts, as_of), rf.institution_table(frame, as_of),

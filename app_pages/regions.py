@@ -12,7 +12,7 @@ from kpi import funnel
 from kpi.targets import STAGES, Targets
 from ui.charts import REGION_COLORS, theme
 from ui.charts_funnel import conversion_heatmap, funnel_bars, region_bars, timeline
-from ui.data import require
+from ui.data import cached, require
 from ui.i18n import label_of, label_series, t
 from ui.widgets import download_table, fmt_pct, fmt_yen, missing_column_note
 
@@ -22,7 +22,7 @@ PERIODS = ("fiscal_year", "fiscal_quarter", "last_12_weeks", "all")
 NONE = ""
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@cached(max_entries=16)
 def compute(leads: pd.DataFrame, activities: pd.DataFrame | None, as_of: pd.Timestamp, targets_json: str, start, end) -> dict:
     targets = Targets.from_json(targets_json)
     by_region = funnel.funnel_by(leads, "region", as_of, targets, "cohort", start, end)

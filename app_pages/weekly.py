@@ -12,7 +12,7 @@ from kpi.confidence import confidence
 from kpi.targets import Targets
 from ui.charts import theme
 from ui.charts_habits import agenda_bar
-from ui.data import require
+from ui.data import cached, require
 from ui.i18n import label_series, lang, t
 from ui.widgets import XLSX_MIME, download_table, fmt_delta_pct_points, fmt_num, fmt_pct, is_missing, kpi_tile
 
@@ -22,7 +22,7 @@ targets: Targets = st.session_state.get("targets", Targets())
 actions: list[dict] = st.session_state.setdefault("weekly.actions", [])
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@cached(max_entries=16)
 def review_of(lds: pd.DataFrame, acts: pd.DataFrame | None, as_of: dt.date, targets_json: str) -> report.WeeklyReview:
     return report.weekly_review(lds, acts, as_of, Targets.from_json(targets_json))
 

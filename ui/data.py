@@ -58,6 +58,8 @@ def _load_cached(digest: str, _data: bytes, name: str, sheet: str | None, mappin
     started = time.perf_counter()
     try:
         result = load(_data, name, sheet=sheet, mapping=mapping)
+        # what this frame was parsed from: the page caches fingerprint frames by it instead of hashing every cell
+        result.frame.attrs["source"] = hashlib.sha256(f"{digest}|{sheet}|{mapping_json}".encode()).hexdigest()
     except MappingNeeded as exc:
         needs = NeedsMapping(exc.kind, tuple(exc.missing), tuple(exc.headers), column_samples(exc.table, exc.header_row, exc.headers), exc.header_row + 1)
         return FileEntry(digest, name, len(_data), needs=needs, seconds=time.perf_counter() - started)
@@ -109,8 +111,41 @@ def frames_from(entries: list[FileEntry]) -> tuple[dict[str, pd.DataFrame], pd.D
         leads = sorted(leads, key=lambda r: r.frame["created_at"].max())
         previous = leads[-2].frame
         leads = leads[-1:]
-    frames = combine([("leads", r.frame) for r in leads] + others)
+    parts = [("leads", r.frame) for r in leads] + others
+    frames = combine(parts)
+    for kind, frame in frames.items():  # a stacked frame is named by all of its files, in order
+        sources = [f.attrs.get("source") for k, f in parts if k == kind]
+        if all(sources) and frame.attrs.get("source") is None:
+            frame.attrs["source"] = "+".join(sources)
     return frames, previous
+
+
+def frame_fingerprint(frame: pd.DataFrame) -> str:
+    """Cache key of a frame for ``cached`` page computations, in milliseconds instead of hashing every cell.
+
+    A frame that descends from a loaded file (filters, copies and column selections keep pandas ``attrs``)
+    is identified by: the file it was parsed from (content digest, sheet, mapping), which rows in which order
+    (its index and the Excel row numbers ``_row``), which columns and dtypes, and a hash of up to 2,000 evenly
+    spaced rows, which catches a page that derived new values under the same column names. Any other frame
+    is hashed whole.
+    """
+    source = frame.attrs.get("source")
+    if source is None:
+        return hashlib.sha256(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes()).hexdigest()
+    h = hashlib.sha256(source.encode())
+    h.update(repr((list(frame.columns), [str(t) for t in frame.dtypes], len(frame))).encode())
+    index = frame.index.to_numpy()
+    h.update(index.tobytes() if index.dtype.kind in "iu" else pd.util.hash_array(index.astype(object)).tobytes())
+    if "_row" in frame.columns:  # the Excel row of every row, in order: which rows even after a reset_index
+        h.update(frame["_row"].to_numpy(dtype="int64", na_value=-1).tobytes())
+    sample = frame.iloc[:: max(1, len(frame) // 2000)]
+    h.update(pd.util.hash_pandas_object(sample, index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def cached(**options):
+    """``st.cache_data`` for page computations over loaded frames: frames keyed by :func:`frame_fingerprint`."""
+    return st.cache_data(hash_funcs={pd.DataFrame: frame_fingerprint}, show_spinner=False, **options)
 
 
 def require(*kinds: str) -> dict[str, pd.DataFrame]:
