@@ -382,7 +382,8 @@ def test_streamlit_config_keeps_everything_local():
 
 OUTBOUND = re.compile(r"\b(?:import\s+(?:requests|httpx|aiohttp|urllib3)|from\s+(?:requests|httpx|aiohttp|urllib3|urllib\.request)\b"
                       r"|urllib\.request|http\.client|smtplib|ftplib|webbrowser|st\.components\.v1\.iframe)")
-URL = re.compile(r"""["'](?:https?|wss?)://(?!127\.0\.0\.1|localhost)[^"']+["']""")
+# loopback, or the reserved .invalid domain (RFC 2606: never resolves; the sign-in test's fake provider)
+URL = re.compile(r"""["'](?:https?|wss?)://(?!127\.0\.0\.1|localhost|[\w.-]+\.invalid[/:"'])[^"']+["']""")
 
 
 def test_no_code_in_the_repo_starts_outbound_requests():
