@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import pairwise
 from typing import Literal
 
 import numpy as np
@@ -56,7 +55,14 @@ def default_as_of(leads: pd.DataFrame) -> pd.Timestamp | None:
     cols = [c for c in STAGE_DATE_COLUMNS.values() if c in leads.columns]
     if not cols or leads.empty:
         return None
-    latest = pd.to_datetime(leads[cols].stack(), errors="coerce").max() if len(cols) > 1 else leads[cols[0]].max()
+    if len(cols) == 1:
+        return _as_ts(leads[cols[0]].max())
+    dtypes = {leads[c].dtype for c in cols}
+    dtype = dtypes.pop()
+    if not dtypes and isinstance(dtype, np.dtype) and dtype.kind == "M":  # one naive datetime dtype: no stack needed
+        latest = max((m for m in (leads[c].max() for c in cols) if not pd.isna(m)), default=pd.NaT)
+    else:
+        latest = pd.to_datetime(leads[cols].stack(), errors="coerce").max()
     return _as_ts(latest)
 
 
@@ -86,19 +92,83 @@ def implied_dates(leads: pd.DataFrame, as_of=None) -> pd.DataFrame:
     return dates
 
 
+# The KPIs below work on a per-lead matrix of int64 day numbers (days since 1970-01-01, one column per
+# stage, ``_NO_DAY`` where the date is absent or after as_of): the same calendar-date reading as
+# :func:`stage_dates`, without building datetime frames. It is rebuilt per call (a few ms on 100k leads) —
+# no cache keyed on the frame, so a filtered or edited frame can never see another frame's dates.
+_NO_DAY = np.iinfo(np.int64).min  # what NaT becomes as int64, so a missing date stays missing through the casts
+
+
+def _day_number(ts: pd.Timestamp) -> int:
+    """Days since 1970-01-01 of a timestamp's calendar date (its wall-clock date when tz-aware)."""
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    return int(ts.to_datetime64().astype("datetime64[D]").astype(np.int64))
+
+
+def _column_days(values: pd.Series, as_of: pd.Timestamp | None) -> np.ndarray:
+    """One stage column → int64 day numbers, ``_NO_DAY`` where unparseable, missing or after ``as_of``
+    (stage_dates' reading: to_datetime(errors="coerce"), calendar date, ≤ as_of)."""
+    dtype = values.dtype
+    d = values if isinstance(dtype, np.dtype) and dtype.kind == "M" else pd.to_datetime(values, errors="coerce")
+    if isinstance(d.dtype, np.dtype) and d.dtype.kind == "M" and (as_of is None or as_of.tzinfo is None):
+        days = d.to_numpy().astype("datetime64[D]").view(np.int64)  # floors to the day; NaT → _NO_DAY
+        if as_of is not None:
+            days = np.where(days > _day_number(as_of), _NO_DAY, days)
+        return days
+    # tz-aware dates (or an as_of that cannot be compared with them): stage_dates' own datetime path,
+    # which raises the same errors, then the wall-clock calendar date
+    d = d.dt.normalize()
+    if as_of is not None:
+        d = d.where(d <= as_of)
+    if d.dt.tz is not None:
+        d = d.dt.tz_localize(None)
+    return d.to_numpy().astype("datetime64[D]").view(np.int64)
+
+
+def _stage_days(leads: pd.DataFrame, as_of: pd.Timestamp | None) -> np.ndarray:
+    """(len(leads), 6) int64 day numbers per stage, the values of :func:`stage_dates` (``as_of`` resolved)."""
+    out = np.full((len(leads), len(STAGES)), _NO_DAY, dtype=np.int64, order="F")  # stage columns contiguous
+    for i, col in enumerate(STAGE_DATE_COLUMNS.values()):
+        if col in leads.columns:
+            out[:, i] = _column_days(leads[col], as_of)
+    return out
+
+
+def _implied_days(days: np.ndarray) -> np.ndarray:
+    """:func:`implied_dates` on the day matrix: a missing stage takes the next later stage's day."""
+    implied = days.copy(order="F")
+    for i in range(len(STAGES) - 2, -1, -1):
+        implied[:, i] = np.where(implied[:, i] == _NO_DAY, implied[:, i + 1], implied[:, i])
+    return implied
+
+
+def _furthest(days: np.ndarray) -> np.ndarray:
+    """Index of the furthest stage with a day per lead; -1 when none."""
+    present = days != _NO_DAY
+    last = len(STAGES) - 1 - np.argmax(present[:, ::-1], axis=1)
+    return np.where(present.any(axis=1), last, -1)
+
+
+def _stage_names(codes: np.ndarray, index: pd.Index) -> pd.Series:
+    names = np.array(STAGES + (pd.NA,), dtype=object)  # code -1 → NA
+    return pd.Series(names[codes], index=index, dtype="object")
+
+
+def _flag_frame(flags: np.ndarray, index: pd.Index) -> pd.DataFrame:
+    return pd.DataFrame({s: flags[:, i] for i, s in enumerate(STAGES)}, index=index)
+
+
 def reached_flags(leads: pd.DataFrame, as_of=None) -> pd.DataFrame:
     """Bool column per stage: the lead has the date of that stage or of any later stage (≤ as_of).
     Index aligned with ``leads``."""
-    return implied_dates(leads, as_of).notna()
+    implied = _implied_days(_stage_days(leads, _resolve_as_of(leads, as_of)))
+    return _flag_frame(implied != _NO_DAY, leads.index)
 
 
 def current_stage(leads: pd.DataFrame, as_of=None) -> pd.Series:
     """Furthest stage with a date ≤ as_of (SPEC section 4 "Stalled"); NA when no date."""
-    dates = stage_dates(leads, as_of)
-    stage = pd.Series(pd.NA, index=leads.index, dtype="object")
-    for s in STAGES:
-        stage = stage.mask(dates[s].notna(), s)
-    return stage
+    return _stage_names(_furthest(_stage_days(leads, _resolve_as_of(leads, as_of))), leads.index)
 
 
 # ------------------------------------------------------------------ fiscal calendar (年度 April–March)
@@ -170,26 +240,34 @@ def filter_leads(leads: pd.DataFrame, **selected: Iterable[str] | None) -> pd.Da
     return leads[mask]
 
 
-def _window_mask(dates: pd.Series, start, end) -> pd.Series:
-    mask = dates.notna()
+def _bound_day(value) -> int:
+    ts = _as_ts(value)
+    if ts is None:  # as comparing dates with None does
+        raise TypeError("Invalid comparison between dtype=datetime64[ns] and NoneType")
+    return _day_number(ts)
+
+
+def _window_days(days: np.ndarray, start, end) -> np.ndarray:
+    """Present and inside [start, end] (inclusive calendar days; None = unbounded)."""
+    mask = days != _NO_DAY
     if start is not None:
-        mask &= dates >= _as_ts(start)
+        mask &= days >= _bound_day(start)
     if end is not None:
-        mask &= dates <= _as_ts(end)
+        mask &= days <= _bound_day(end)
     return mask
 
 
 # ------------------------------------------------------------------ the funnel table
 def _flags_for(leads, as_of, mode: Mode, start, end) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(flags, rows) — the reached flags and the leads they refer to, for a mode and window."""
-    implied = implied_dates(leads, as_of)
+    implied = _implied_days(_stage_days(leads, _resolve_as_of(leads, as_of)))
     if mode == "cohort":
-        keep = _window_mask(implied["lead"], start, end)
-        return implied[keep].notna(), leads[keep]
+        keep = _window_days(implied[:, 0], start, end)
+        return _flag_frame(implied[keep] != _NO_DAY, leads.index[keep]), leads[keep]
     if mode == "period":
-        flags = pd.DataFrame({s: _window_mask(implied[s], start, end) for s in STAGES}, index=leads.index)
+        flags = np.column_stack([_window_days(implied[:, i], start, end) for i in range(len(STAGES))])
         keep = flags.any(axis=1)
-        return flags[keep], leads[keep]
+        return _flag_frame(flags[keep], leads.index[keep]), leads[keep]
     raise ValueError(f"unknown mode {mode!r}")
 
 
@@ -198,30 +276,41 @@ def leads_in_scope(leads: pd.DataFrame, as_of=None, mode: Mode = "cohort", start
     return _flags_for(leads, _resolve_as_of(leads, as_of), mode, start, end)[1]
 
 
-def _rag_vector(conversion: pd.Series, target: pd.Series) -> pd.Series:
+def _rag_vector(conversion: np.ndarray, target: np.ndarray) -> np.ndarray:
     """kpi.targets.rag, vectorised, with a 1e-9 tolerance so that exactly 0.8 × target is yellow
-    (0.16 < 0.8 * 0.2 == 0.16000000000000003 in floating point)."""
-    valid = conversion.notna() & target.notna()
+    (0.16 < 0.8 * 0.2 == 0.16000000000000003 in floating point). Object array, None where no rag."""
+    valid = ~np.isnan(conversion) & ~np.isnan(target)
     eps = 1e-9
-    out = np.select([valid & (conversion >= target - eps), valid & (conversion >= 0.8 * target - eps), valid], ["green", "yellow", "red"], default="")
-    return pd.Series(out, index=conversion.index, dtype="object").replace("", None)
+    with np.errstate(invalid="ignore"):
+        out = np.select([valid & (conversion >= target - eps), valid & (conversion >= 0.8 * target - eps), valid],
+                        ["green", "yellow", "red"], default="").astype(object)
+    out[~valid] = None
+    return out
 
 
 def _long_table(reached: pd.DataFrame, amount: pd.DataFrame | None, targets: Targets) -> pd.DataFrame:
-    """reached (groups x stages) → long table, rows grouped then in stage order."""
-    prev = reached.shift(1, axis=1)
-    conversion = (reached / prev.where(prev > 0)).astype(float)
-    lost = (prev - reached).fillna(0).clip(lower=0)  # period-mode flows can exceed the step before
+    """reached (groups x stages) → long table (TABLE_COLUMNS), rows grouped then in stage order."""
+    counts = reached.to_numpy()
+    prev = np.empty(counts.shape, dtype=float)
+    prev[:, 0] = np.nan
+    prev[:, 1:] = counts[:, :-1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        conversion = counts / np.where(prev > 0, prev, np.nan)
+        lost = np.nan_to_num(prev - counts, nan=0.0).clip(min=0)  # period-mode flows can exceed the step before
+    conversion[:, 0] = np.nan
+    step_target = np.array(pd.Series(STAGES).map(targets.step_conversion).astype(float), dtype=float)
+    step_target[0] = np.nan
+    target = np.tile(step_target, len(counts))
+    conversion = conversion.ravel()
     long = pd.DataFrame({
-        "stage": np.tile(np.array(STAGES, dtype=object), len(reached)),
-        "reached": reached.to_numpy().ravel().astype(int),
-        "conversion": conversion.to_numpy().ravel(),
-        "lost": lost.to_numpy().ravel().astype(int),
+        "stage": np.tile(np.array(STAGES, dtype=object), len(counts)),
+        "reached": counts.ravel().astype(int),
+        "conversion": conversion,
+        "target": target,
+        "rag": pd.Series(_rag_vector(conversion, target), dtype="object"),  # object with None, not str
+        "lost": lost.ravel().astype(int),
         "amount_yen": amount.to_numpy().ravel().astype(float) if amount is not None else np.nan,
     })
-    long["target"] = long["stage"].map(targets.step_conversion).astype(float)
-    long.loc[long["stage"] == "lead", ["conversion", "target"]] = np.nan
-    long["rag"] = _rag_vector(long["conversion"], long["target"])
     return long, reached.index
 
 
@@ -248,6 +337,20 @@ def _group_keys(rows: pd.DataFrame, by: str | None) -> pd.Series | None:
     if by is None:
         return pd.Series("all", index=rows.index)
     created = pd.to_datetime(rows["created_at"]).dt.normalize() if "created_at" in rows.columns else None
+    if by in ("week", "month", "fiscal_year", "fiscal_quarter"):
+        if created is None:
+            return _date_keys(created, by)  # fails as before without created_at
+        # computed once per distinct day (a few hundred), then spread to the rows
+        codes, days = pd.factorize(created, use_na_sentinel=False)
+        keys = _date_keys(pd.Series(days, name=created.name), by).take(codes)
+        keys.index = rows.index
+        return keys
+    if by not in rows.columns:
+        return None
+    return rows[by]
+
+
+def _date_keys(created: pd.Series, by: str) -> pd.Series:
     if by == "week":
         return created - pd.to_timedelta(created.dt.weekday, unit="D")  # Monday of the week
     if by == "month":
@@ -256,9 +359,9 @@ def _group_keys(rows: pd.DataFrame, by: str | None) -> pd.Series | None:
         return fiscal_year(created)
     if by == "fiscal_quarter":
         return fiscal_year(created).astype(str) + "Q" + fiscal_quarter(created).astype(str)
-    if by not in rows.columns:
-        return None
-    return rows[by]
+    raise ValueError(by)
+
+
 
 
 def funnel_by(leads: pd.DataFrame, by: str | None, as_of=None, targets: Targets | None = None, mode: Mode = "cohort",
@@ -287,9 +390,9 @@ def funnel_by(leads: pd.DataFrame, by: str | None, as_of=None, targets: Targets 
         amount = flags.mul(yen, axis=0).groupby(keys, sort=True).sum().reindex(index=reached.index, columns=list(STAGES))
     long, index = _long_table(reached, amount, targets)
     if by is None:
-        return long[TABLE_COLUMNS]
+        return long
     long.insert(0, by, np.repeat(index.to_numpy(), len(STAGES)))
-    return long[[by] + TABLE_COLUMNS]
+    return long
 
 
 def overall_conversion(table: pd.DataFrame) -> float | None:
@@ -336,29 +439,32 @@ def stalled_leads(leads: pd.DataFrame, as_of=None, targets: Targets | None = Non
     as_of = _resolve_as_of(leads, as_of)
     if as_of is None or leads.empty:
         return pd.DataFrame(columns=STALLED_COLUMNS)
-    dates = stage_dates(leads, as_of)
-    stage = current_stage(leads, as_of)
-    stage_date = pd.Series(pd.NaT, index=leads.index, dtype="datetime64[ns]")
-    for s in STAGES:
-        stage_date = stage_date.mask(stage == s, dates[s])
-    days = (as_of - stage_date).dt.days
-    limit = stage.map(targets.stall_days).astype(float)
+    days = _stage_days(leads, as_of)
+    code = _furthest(days)  # the current stage, -1 without a date
+    stage_day = np.where(code >= 0, days[np.arange(len(days)), code], _NO_DAY)
+    in_stage = _day_number(as_of) - stage_day  # meaningful where code >= 0
+    step_limit = np.array(pd.Series(STAGES).map(targets.stall_days).astype(float), dtype=float)
+    limit = np.where(code >= 0, step_limit[code], np.nan)
     open_ = leads["status"].eq("open") if "status" in leads.columns else pd.Series(True, index=leads.index)
-    mask = open_ & limit.notna() & (days > limit)
-    out = pd.DataFrame(index=leads.index[mask])
+    with np.errstate(invalid="ignore"):
+        mask = open_ & ((code >= 0) & ~np.isnan(limit) & (in_stage > limit))
+    rows = np.flatnonzero(mask.to_numpy(dtype=bool))
+    # most days over the limit first, then the older stage date; stable (np.lexsort sorts by its last key first)
+    rows = rows[np.lexsort((stage_day[rows], -(in_stage[rows] - limit[rows].astype(int))))]
+    index = leads.index[rows]
+    out = pd.DataFrame(index=index)
     for c in STALLED_COLUMNS:
         if c == "stage":
-            out[c] = stage[mask]
+            out[c] = _stage_names(code[rows], index)
         elif c == "stage_date":
-            out[c] = stage_date[mask]
+            out[c] = pd.Series((stage_day[rows] * 86_400_000_000_000).view("datetime64[ns]"), index=index)
         elif c == "days_in_stage":
-            out[c] = days[mask].astype(int)
+            out[c] = pd.Series(in_stage[rows].astype(int), index=index)
         elif c == "limit_days":
-            out[c] = limit[mask].astype(int)
+            out[c] = pd.Series(limit[rows].astype(int), index=index)
         else:
-            out[c] = leads.loc[mask, c] if c in leads.columns else pd.NA
-    over = out["days_in_stage"] - out["limit_days"]
-    return out.assign(_over=over).sort_values(["_over", "stage_date"], ascending=[False, True], kind="stable").drop(columns="_over").reset_index(drop=True)
+            out[c] = leads[c].take(rows) if c in leads.columns else pd.NA
+    return out.reset_index(drop=True)
 
 
 def lost_reasons(leads: pd.DataFrame, as_of=None) -> pd.DataFrame | None:
@@ -381,24 +487,26 @@ def lost_reasons(leads: pd.DataFrame, as_of=None) -> pd.DataFrame | None:
 def time_in_stage(leads: pd.DataFrame, as_of=None) -> pd.DataFrame:
     """Long frame of days between consecutive stage dates where both exist (and are in order):
     lead_id, stage (the step's target stage), days."""
-    dates = stage_dates(leads, as_of)
+    return _durations(leads, as_of, [(i - 1, i) for i in range(1, len(STAGES))])
+
+
+def _durations(leads: pd.DataFrame, as_of, steps: list[tuple[int, int]]) -> pd.DataFrame:
+    """Long frame lead_id, stage, days of day(to) − day(from) per (from, to) stage index, where both
+    dates exist and are in order."""
+    days = _stage_days(leads, _resolve_as_of(leads, as_of))
     parts = []
-    for prev, cur in pairwise(STAGES):
-        days = (dates[cur] - dates[prev]).dt.days
-        ok = days.notna() & (days >= 0)
-        parts.append(pd.DataFrame({"lead_id": leads.loc[ok, "lead_id"], "stage": cur, "days": days[ok].astype(int)}))
+    for frm, to in steps:
+        ok = (days[:, frm] != _NO_DAY) & (days[:, to] != _NO_DAY)
+        ok &= days[:, to] >= days[:, frm]
+        index = leads.index[ok]
+        parts.append(pd.DataFrame({"lead_id": leads.loc[ok, "lead_id"], "stage": STAGES[to],
+                                   "days": pd.Series(days[ok, to] - days[ok, frm], index=index)}))
     return pd.concat(parts, ignore_index=True)
 
 
 def time_to_convert(leads: pd.DataFrame, as_of=None) -> pd.DataFrame:
     """Long frame of days from created_at to each later stage's own date: lead_id, stage, days."""
-    dates = stage_dates(leads, as_of)
-    parts = []
-    for cur in STAGES[1:]:
-        days = (dates[cur] - dates["lead"]).dt.days
-        ok = days.notna() & (days >= 0)
-        parts.append(pd.DataFrame({"lead_id": leads.loc[ok, "lead_id"], "stage": cur, "days": days[ok].astype(int)}))
-    return pd.concat(parts, ignore_index=True)
+    return _durations(leads, as_of, [(0, i) for i in range(1, len(STAGES))])
 
 
 def days_in_stage(leads: pd.DataFrame, as_of=None) -> pd.DataFrame:
@@ -444,13 +552,15 @@ class DataWarnings:
 
 def data_warnings(leads: pd.DataFrame, as_of=None) -> DataWarnings:
     """Counts of leads with skipped and with out-of-order stage dates (dates ≤ as_of)."""
-    dates = stage_dates(leads, as_of)
-    present = dates.notna()
-    later_present = present.iloc[:, ::-1].cummax(axis=1).iloc[:, ::-1].shift(-1, axis=1, fill_value=False)
+    days = _stage_days(leads, _resolve_as_of(leads, as_of))
+    present = days != _NO_DAY
+    later_present = np.zeros_like(present)  # some later stage has a date
+    later_present[:, :-1] = np.logical_or.accumulate(present[:, ::-1], axis=1)[:, ::-1][:, 1:]
     skipped = (~present & later_present).any(axis=1)
-    as_num = dates.apply(lambda c: c.astype("int64").where(c.notna()))  # 6 columns, not rows
-    running_max = as_num.cummax(axis=1, skipna=True).shift(1, axis=1)
-    out_of_order = (as_num < running_max).any(axis=1)
+    # out of order: a date earlier than the latest date of the stages before it — compared only when the
+    # stage just before has a date (a skipped stage in between hides the comparison)
+    running_max = np.maximum.accumulate(days, axis=1)  # _NO_DAY is the smallest int64: missing never wins
+    out_of_order = (present[:, 1:] & present[:, :-1] & (days[:, 1:] < running_max[:, :-1])).any(axis=1)
     return DataWarnings(int(skipped.sum()), int(out_of_order.sum()))
 
 
@@ -462,9 +572,10 @@ def near_fiscal_end(leads: pd.DataFrame, as_of=None, days: int = FISCAL_END_WIND
     cols = ["lead_id", "account", "region", "segment", "owner", "poc_on", "amount_yen", "quarter_end", "days_to_end", "near_end"]
     if as_of is None:
         return pd.DataFrame(columns=cols)
-    flags = reached_flags(leads, as_of)
+    implied = _implied_days(_stage_days(leads, as_of))
+    poc, approval = STAGES.index("poc"), STAGES.index("approval")
     open_ = leads["status"].eq("open") if "status" in leads.columns else True
-    rows = leads[flags["poc"] & ~flags["approval"] & open_]
+    rows = leads[(implied[:, poc] != _NO_DAY) & (implied[:, approval] == _NO_DAY) & open_]
     end = fiscal_quarter_end(as_of)
     left = int((end - as_of).days)
     out = pd.DataFrame({c: rows[c] if c in rows.columns else pd.NA for c in cols[:7]}, index=rows.index)

@@ -275,3 +275,13 @@ def test_activity_by_region():
     # osaka: 3 visits on 2 rep-days → 1.5; travel 30 + 0 + 60 = 90 / 2 = 45; nara has only a call → no row
     assert r.index.tolist() == ["osaka"]
     assert r.loc["osaka", "visits_per_day"] == 1.5 and r.loc["osaka", "travel_minutes_per_day"] == 45.0
+
+
+def test_data_warnings_on_an_empty_period():
+    """A period without leads (the page's scope can be empty) has no warnings instead of a crash."""
+    from kpi.funnel import data_warnings
+
+    empty = pd.DataFrame({"lead_id": pd.Series([], dtype="str"), "created_at": pd.Series([], dtype="datetime64[ns]"),
+                          "contacted_on": pd.Series([], dtype="datetime64[ns]"), "status": pd.Series([], dtype="str")})
+    w = data_warnings(empty, pd.Timestamp("2026-11-22"))
+    assert (w.skipped, w.out_of_order) == (0, 0)
