@@ -374,7 +374,7 @@ def check_zip(data: bytes) -> zipfile.ZipFile:
     return zf
 
 
-def inflate_member(data: bytes, info: zipfile.ZipInfo, limit: int) -> bytearray:
+def inflate_member(data: bytes, info: zipfile.ZipInfo, limit: int) -> bytes:
     """Inflate one member ourselves, never past what it declares (nor ``limit``): a member whose stream is
     longer than its declared size (a lying bomb), truncated, or with a wrong CRC is refused. The zip's
     declared sizes are what ``check_zip`` judged; this makes them true before calamine sees the bytes."""
@@ -387,23 +387,12 @@ def inflate_member(data: bytes, info: zipfile.ZipInfo, limit: int) -> bytearray:
     if len(raw) < info.compress_size:
         raise LoadError("broken_xlsx")
     allowed = min(info.file_size, limit)
-    out = bytearray()
     if info.compress_type == zipfile.ZIP_STORED:
-        out += raw[: allowed + 1]
+        out = bytes(raw[: allowed + 1])
     elif info.compress_type == zipfile.ZIP_DEFLATED:
         inflater = zlib.decompressobj(-15)
-        try:
-            pos, step = 0, 1 << 20
-            while len(out) <= allowed:
-                if inflater.unconsumed_tail:
-                    out += inflater.decompress(inflater.unconsumed_tail, allowed + 1 - len(out))
-                elif pos < len(raw):
-                    out += inflater.decompress(raw[pos : pos + step], allowed + 1 - len(out))
-                    pos += step
-                else:
-                    break
-                if inflater.eof:
-                    break
+        try:  # one call, its output capped one byte past what is allowed: a longer stream shows as too long
+            out = inflater.decompress(raw, allowed + 1)
         except zlib.error:
             raise LoadError("broken_xlsx") from None
         if len(out) <= allowed and not inflater.eof:
@@ -420,36 +409,76 @@ def inflate_member(data: bytes, info: zipfile.ZipInfo, limit: int) -> bytearray:
 
 
 _DTD = re.compile(rb"<!(?i:doctype|entity)")
-# Cheap scans assume the plain form r="A1" (what every writer emits): each pattern starts with a literal, so
-# the regex engine skips ahead at C speed. Any other spelling (r='A1', r = "A1", prefixed tags, rows or
-# cells without r) sends the sheet to the exact walk below (see _plain_refs).
+# Prefixed cell tags (<x:c>) are never read by the cheap scan below: they send the sheet to the exact walk.
 _PREFIXED_TAG = re.compile(rb":(?:c|row)[\s>/]")
-_WIDE_REF = re.compile(rb'r="[A-Z]{2}')
-_REF_COLS = re.compile(rb'r="([A-Z]{2,3})\d')
-_REF_DIGITS = {n: re.compile(rb'r="[A-Z]{0,3}\d{%d}' % n) for n in range(1, 8)}
 _TOKEN = re.compile(rb"<(?:\w+:)?(row|c)(?=[\s>/])([^>]*)>")
 _REF_IN_ATTRS = re.compile(rb"""(?<![^\s])r\s*=\s*["']([A-Z]{1,3})?(\d{1,9})?""")
 MAX_SPARSE_CELLS = 2_000_000  # below this a sheet's area is never questioned
 MAX_CELLS_PER_XML_BYTE = 2  # above it, a sheet's area is mostly empty: a few far cells make a dense grid
 
+_TAG_END = np.zeros(256, dtype=bool)
+_TAG_END[[32, 9, 10, 13, 62, 47]] = True  # what may follow a tag name: whitespace, '>' or '/'
+_REF_CLASS = np.full(256, 3, dtype=np.uint8)  # 0 = A-Z, 1 = 0-9, 2 = '"', 3 = anything else
+_REF_CLASS[65:91], _REF_CLASS[48:58], _REF_CLASS[34] = 0, 1, 2
+_R_ATTR = np.frombuffer(b' r="', dtype=np.uint8)
+_REF_WIDTH = 11  # [A-Z]{1,3}\d{1,7}" fits in 11 bytes
+_TAIL = 24  # a cell opening this close to the end of the XML is not a complete cell: the exact walk decides
 
-_NO_REF_CELL = re.compile(rb"<c(?=[\s>/])(?![^>]*?\sr=\")")
-_NO_REF_ROW = re.compile(rb"<row(?=[\s>/])(?![^>]*?\sr=\")")
+
+def _find_pair(a: np.ndarray, pair: bytes) -> np.ndarray:
+    """Positions of a two-byte sequence in ``a``, compared as uint16 at both alignments."""
+    key = np.frombuffer(pair, dtype=np.uint16)[0]
+    n = len(a)
+    even = np.flatnonzero(a[: n - n % 2].view(np.uint16) == key) * 2
+    odd_len = (n - 1) - (n - 1) % 2
+    odd = np.flatnonzero(a[1 : 1 + odd_len].view(np.uint16) == key) * 2 + 1
+    return np.concatenate([even, odd])
 
 
-def _plain_refs(xml: bytes | bytearray) -> bool:
-    """True when every <row> and <c> tag carries a plain ` r="` reference (the form every writer emits), so
-    the cheap bound of :func:`sheet_area` holds.
+def _largest(rows: np.ndarray) -> bytes:
+    """The lexicographically largest row of a (m, L<=7) byte matrix (for equal-length digit or letter
+    strings, the numerically largest)."""
+    key = np.zeros(len(rows), dtype=np.int64)
+    for k in range(rows.shape[1]):
+        key = key * 256 + rows[:, k]
+    return rows[int(np.argmax(key))].tobytes()
 
-    Fast path: when the number of ``<c`` and ``<row`` openings equals the number of ``<c r="`` and
-    ``<row r="`` openings, every tag starts with its reference (4 substring counts at memchr speed). Other
-    tags sharing the prefix (<col>, <cfRule>, <rowBreaks> …) or other spellings (r='A1', r = "A1", <c>) make
-    the counts differ, and two lookahead regexes decide. Prefixed tags (<x:c>) are never plain."""
-    if _PREFIXED_TAG.search(xml):
-        return False
-    if xml.count(b"<c") == xml.count(b'<c r="') and xml.count(b"<row") == xml.count(b'<row r="'):
-        return True
-    return not _NO_REF_CELL.search(xml) and not _NO_REF_ROW.search(xml)
+
+def _plain_area(xml: bytes | bytearray) -> tuple[int, int] | None:
+    """Exact (last row, last column) of the cell references when every cell tag is written the plain way,
+    ``<c r="AB12" ...`` (what Excel and every library write); None when any is not (the caller walks).
+
+    Vectorised over the XML bytes with numpy (~0.15 s for 1.2 M cells): find every ``<c`` followed by
+    whitespace, '>' or '/'; each must continue `` r="`` + 1–3 capital letters + 1–7 digits + '"'. Row tags
+    do not matter here: calamine places a cell by its own reference when it has one."""
+    a = np.frombuffer(xml, dtype=np.uint8)
+    n = len(a)
+    if n <= _TAIL:
+        return None
+    starts = _find_pair(a, b"<c")
+    if len(starts) and starts.max() >= n - _TAIL:
+        return None
+    cells = starts[_TAG_END[a[starts + 2]]]
+    if not len(cells):
+        return 0, 0
+    win = np.lib.stride_tricks.sliding_window_view(a, 6 + _REF_WIDTH)[cells]
+    if not (win[:, 2:6] == _R_ATTR).all():
+        return None
+    refs = win[:, 6:]
+    cls = _REF_CLASS[refs]
+    quote = np.argmax(cls == 2, axis=1)
+    letters = np.argmax(cls != 0, axis=1)
+    digits = quote - letters
+    if not ((cls[np.arange(len(cls)), quote] == 2).all() and 1 <= letters.min() and letters.max() <= 3 and 1 <= digits.min() and digits.max() <= 7):
+        return None
+    if int(np.count_nonzero((cls == 1) & (np.arange(_REF_WIDTH) < quote[:, None]))) != int(digits.sum()):
+        return None  # something other than digits between the letters and the quote
+    widest = letters.max()
+    last_col = _col_number(_largest(refs[letters == widest, :widest]))
+    longest = digits.max()
+    with_longest = digits == longest
+    last_row = max(int(_largest(refs[with_longest & (letters == k), k : k + longest])) for k in np.unique(letters[with_longest]))
+    return last_row, last_col
 
 
 def _col_number(letters: str | bytes) -> int:
@@ -467,16 +496,12 @@ def sheet_area(xml: bytes | bytearray, exact: bool = False) -> tuple[int, int]:
     """(last row, last column) of the grid python-calamine builds for this worksheet (it starts at A1 and
     goes to the farthest cell reference; the declared <dimension> plays no part).
 
-    The cheap bound (a few C-speed scans: the widest column class present, the longest row number) is
-    enough for real files; only when it is too large to accept, or rows/cells without a reference appear,
-    are the cells walked one by one (rows and cells without ``r`` follow the previous one)."""
-    if not exact and _plain_refs(xml):
-        last_col = 26
-        if _WIDE_REF.search(xml):
-            last_col = max(_col_number(c) for c in set(_REF_COLS.findall(xml)))
-        last_row = next((10**d - 1 for d in range(7, 0, -1) if _REF_DIGITS[d].search(xml)), 0)
-        if not _area_refused(last_row * last_col, len(xml)):
-            return last_row, last_col
+    Real files take the vectorised scan of :func:`_plain_area`; any other spelling (cells without ``r``,
+    r='A1', prefixed tags) is walked tag by tag (rows and cells without ``r`` follow the previous one)."""
+    if not exact and not _PREFIXED_TAG.search(xml):
+        area = _plain_area(xml)
+        if area is not None:
+            return area
     row = col = last_row = last_col = 0
     for tag, attrs in _TOKEN.findall(xml):
         m = _REF_IN_ATTRS.search(attrs)
@@ -508,7 +533,7 @@ def check_sheet_dimensions(zf: zipfile.ZipFile, data: bytes | None = None) -> No
         left -= len(blob)
         if not info.filename.lower().endswith((".xml", ".rels", ".vml")) and b"<?xml" not in blob[:100]:
             continue
-        if _DTD.search(blob):
+        if b"!" in blob and _DTD.search(blob):  # (a one-byte search runs at memchr speed)
             raise LoadError("unsafe_xlsx")
         if b"sheetData" not in blob:
             continue
@@ -533,17 +558,24 @@ def _calamine_failed(exc: BaseException) -> bool:
 
 
 def read_workbook_table(data: bytes, sheet: str | None = None) -> RawTable:
+    """Every cell of the chosen sheet as text, read by fastexcel (calamine straight to Arrow strings).
+
+    The sheet is read from row 1 (``skip_rows=0``) so positions are Excel rows; columns are placed by the
+    absolute index fastexcel reports, so column A stays column 0 even when the sheet starts further right.
+    Typed cells arrive as text: numbers as written without a trailing ``.0``, booleans ``true``/``false``,
+    dates and times ``YYYY-MM-DD HH:MM:SS`` — a date cell at midnight is cut to ``YYYY-MM-DD``, as Excel
+    shows a date-only cell (``_date_only_text``)."""
     zf = check_zip(data)
     check_sheet_dimensions(zf, data)
-    from python_calamine import CalamineWorkbook
+    import fastexcel
 
     try:
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except BaseException as exc:  # calamine raises its own error types for damaged files
+        reader = fastexcel.read_excel(data)
+        names = tuple(reader.sheet_names)
+    except BaseException as exc:  # fastexcel raises its own error types for damaged files
         if not _calamine_failed(exc):
             raise
         raise LoadError("broken_xlsx") from None
-    names = tuple(wb.sheet_names)
     if not names:
         raise LoadError("broken_xlsx")
     if sheet is not None and sheet not in names:
@@ -552,17 +584,54 @@ def read_workbook_table(data: bytes, sheet: str | None = None) -> RawTable:
     best: tuple[int, RawTable] | None = None
     for name in candidates:
         try:
-            rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            cells = _sheet_cells(reader, name)
         except BaseException as exc:
             if not _calamine_failed(exc):
                 raise
             raise LoadError("broken_xlsx") from None
-        table = _table_from_rows(rows, name, names)
+        table = RawTable(cells=cells, excel_rows=np.arange(1, len(cells) + 1, dtype=np.int64), source="xlsx", sheet=name, sheets=names)
         score = _best_header_row(_head_lists(table))[2] if len(table.cells) else -1
         if best is None or score > best[0]:
             best = (score, table)
     assert best is not None
     return best[1]
+
+
+_TEXT_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def _sheet_cells(reader, name: str) -> pd.DataFrame:
+    import pyarrow as pa
+
+    try:
+        sheet = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
+        table = sheet.to_arrow()
+        positions = [c.absolute_index for c in sheet.selected_columns]
+    except BaseException as exc:
+        if _calamine_failed(exc) and "empty" in str(exc).lower():
+            return pd.DataFrame(dtype=object)
+        raise
+    if not table.num_rows or not positions:
+        return pd.DataFrame(dtype=object)
+    width = max(positions) + 1
+    columns = dict(zip(positions, (_date_only_text(table.column(i)) for i in range(table.num_columns))))
+    blank = pa.nulls(table.num_rows, pa.string())
+    return pd.DataFrame({i: pd.Series(pd.array(columns.get(i, blank), dtype=_TEXT_DTYPE)) for i in range(width)})
+
+
+def _date_only_text(column):
+    """``2026-05-01 00:00:00`` -> ``2026-05-01``: a date cell at midnight is a date without a time of day,
+    as python-calamine's date objects were (a text cell typed exactly so reads the same way)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if column.type != pa.string():
+        column = column.cast(pa.string())
+    midnight = pc.ends_with(column, " 00:00:00")
+    if not pc.any(midnight).as_py():
+        return column
+    midnight = pc.and_(midnight, pc.match_substring_regex(column, r"^\d{4}-\d{2}-\d{2} 00:00:00$"))
+    return pc.if_else(midnight, pc.utf8_slice_codeunits(column, 0, 10), column)
 
 
 def _table_from_rows(rows: list[list[Any]], sheet: str, sheets: tuple[str, ...]) -> RawTable:

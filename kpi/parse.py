@@ -29,6 +29,9 @@ ERAS = {"令和": 2018, "r": 2018, "平成": 1988, "h": 1988, "昭和": 1925, "s
 
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _SERIAL_MIN, _SERIAL_MAX = 1, 2958465  # 1900-01-01 .. 9999-12-31
+# Before 1900-03-01 Excel's serial dates are off by a day (its 1900 leap-year bug), and a time-only or a
+# duration cell reads as such a date (1899-12-31 09:30): none is a real date in these exports.
+_FIRST_DATE = dt.datetime(1900, 3, 1)
 
 
 def nfkc(value: str) -> str:
@@ -213,7 +216,8 @@ class ParsedDates:
 
 
 def parse_dates(series: pd.Series) -> ParsedDates:
-    """Dates and datetimes in every form of SPEC section 1, column-wise (distinct values parsed once)."""
+    """Dates and datetimes in every form of SPEC section 1, column-wise (distinct values parsed once).
+    A date before 1900-03-01 is present but wrong (``_FIRST_DATE``)."""
     codes, uniques = _factorize(series)
     n_u = len(uniques)
     stamps = np.full(n_u, np.datetime64("NaT"), dtype="datetime64[ns]")
@@ -223,7 +227,7 @@ def parse_dates(series: pd.Series) -> ParsedDates:
         if is_missing_scalar(raw):
             continue
         parsed = parse_date_scalar(raw)
-        if parsed is None:
+        if parsed is None or parsed[0] < _FIRST_DATE:
             bad[i] = True
             continue
         try:

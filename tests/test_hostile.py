@@ -171,6 +171,28 @@ def test_rows_and_cells_without_references_are_walked_exactly():
     assert sheet_area(far) == (1048576, 16384)
 
 
+@pytest.mark.parametrize("seed", range(40))
+def test_vectorised_area_scan_agrees_with_the_exact_walk(seed):
+    """The numpy scan of plain references gives the walk's exact answer, or hands the sheet to the walk."""
+    import random
+
+    from kpi.load import _col_letters, _plain_area, sheet_area
+
+    rnd = random.Random(seed)
+    rows = sorted(rnd.sample(range(1, 2_000_000), rnd.randint(1, 30)))
+    parts = []
+    for r in rows:
+        cols = sorted(rnd.sample(range(1, 16_385), rnd.randint(1, 5)))
+        cells = "".join(f'<c r="{_col_letters(c)}{r}" t="n"><v>{rnd.randint(0, 9)}</v></c>' for c in cols)
+        parts.append(f'<row r="{r}">{cells}</row>')
+    odd = rnd.random() < 0.3  # one cell written another way: r not first, or no r at all
+    if odd:
+        parts.append('<row r="7"><c t="s" r="B7"><v>1</v></c><c/></row>')
+    xml = ('<worksheet><sheetData>' + "".join(parts) + "</sheetData><pageMargins/></worksheet>").encode()
+    assert (_plain_area(xml) is None) == odd
+    assert sheet_area(xml) == sheet_area(xml, exact=True)
+
+
 # ---------------------------------------------------------------- files that load, with nothing lost
 def test_password_protected_is_a_real_encrypted_ole_container():
     import msoffcrypto

@@ -258,6 +258,38 @@ def test_numeric_ids_from_workbooks_stay_as_written():
     assert load(data, "v.xlsx").frame["patient_id"].tolist() == ["12345", "00123"]
 
 
+def test_workbook_starting_at_c4_keeps_excel_rows_and_columns():
+    """fastexcel starts its grid at the first used cell; the reader puts it back at A1."""
+    import datetime as dt
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    ws = wb.add_worksheet("s")
+    day = wb.add_format({"num_format": "yyyy-mm-dd"})
+    stamp = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    ws.write_row(3, 2, ["リードID", "リード日", "金額"])
+    ws.write(4, 2, "A1"); ws.write_datetime(4, 3, dt.datetime(2026, 11, 20), day); ws.write_number(4, 4, 1000)
+    ws.write(5, 2, "A2"); ws.write_datetime(5, 3, dt.datetime(2026, 11, 21, 9, 30), stamp); ws.write_number(5, 4, 2.5)
+    ws.write(6, 2, "A3"); ws.write_datetime(6, 3, dt.datetime(1899, 12, 31, 9, 30), stamp); ws.write_boolean(6, 4, True)
+    wb.close()
+    from kpi.load import read_workbook_table
+
+    table = read_workbook_table(buf.getvalue())
+    assert table.cells.shape == (7, 5) and table.cells.iloc[3, 2] == "リードID"
+    assert table.cells.iloc[:3].isna().all().all() and table.cells.iloc[:, :2].isna().all().all()
+    assert table.cells.iloc[4:, 3].tolist() == ["2026-11-20", "2026-11-21 09:30:00", "1899-12-31 09:30:00"]
+    assert table.cells.iloc[4:, 4].tolist() == ["1000", "2.5", "true"]
+    result = load(buf.getvalue(), "leads.xlsx")
+    assert result.report.header_row == 4
+    assert result.frame["_row"].tolist() == [5, 6]
+    assert result.frame["created_at"].tolist() == [pd.Timestamp("2026-11-20"), pd.Timestamp("2026-11-21 09:30")]
+    assert result.frame["created_at_has_time"].tolist() == [False, True]  # a date cell at midnight has no time of day
+    errors = result.report.errors_table()
+    assert errors[["row", "column"]].values.tolist() == [[7, "リード日"]]  # a time-only cell is no date
+    warnings = result.report.warnings_table()
+    assert [7, "金額", "true"] in warnings[["row", "column", "value"]].values.tolist()  # a boolean is no amount
+
+
 def test_rejected_rows_download_keeps_original_headers_and_reasons():
     result = load(LEADS_CSV.encode("cp932"), "leads.csv")
     table = rejected_rows_table(result, "ja")
