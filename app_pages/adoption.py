@@ -8,11 +8,10 @@ from kpi import adoption as kpi
 from kpi.confidence import confidence
 from kpi.schemas import field_specs
 from kpi.targets import Targets
-from ui.charts import theme
 from ui.charts_adoption import owner_heatmap, trend_chart
 from ui.data import cached, require
 from ui.i18n import label_series, lang, t
-from ui.widgets import download_table, fmt_pct, kpi_tile, missing_column_note
+from ui.widgets import download_table, fmt_pct, kpi_tile, missing_column_note, show_chart
 
 # confidence badge per layer: (rows it reads: open leads or all in-scope leads, columns, graded on freshness)
 LAYER_INPUTS = {
@@ -120,8 +119,8 @@ st.subheader(t("adoption.trend"))
 layer_order = [t(f"adoption.layer.{k}") for k in (*kpi.LAYERS, "overall")]
 long = trend.melt(id_vars="week_end", value_vars=[*kpi.LAYERS, "overall"], var_name="layer", value_name="score").dropna(subset=["score"])
 long["layer"] = long["layer"].map(lambda k: t(f"adoption.layer.{k}"))
-st.altair_chart(theme(trend_chart(long, "week_end", "score", "layer", layer_order, t("adoption.chart.week"),
-                                  t("adoption.chart.score"), t("adoption.chart.layer"))), width="stretch")
+show_chart(trend_chart, long, "week_end", "score", "layer", layer_order, t("adoption.chart.week"),
+           t("adoption.chart.score"), t("adoption.chart.layer"), st_width="stretch")
 st.caption(t("adoption.trend_note"))
 
 # ---- per-owner heat table, worst first
@@ -132,8 +131,8 @@ names = {k: t(f"adoption.sub.{k}") for k in kpi.OWNER_SUBSCORES} | {k: t(f"adopt
 heat = owners.assign(**{k: owners[k] * 100 for k in kpi.OWNER_SUBSCORES})
 heat_long = heat.melt(id_vars="user", value_vars=value_cols, var_name="metric", value_name="value").dropna(subset=["value"])
 heat_long["metric"] = heat_long["metric"].map(names)
-st.altair_chart(theme(owner_heatmap(heat_long, "user", "metric", "value", heat["user"].tolist(), [names[k] for k in value_cols],
-                                    t("adoption.col.user"), t("adoption.col.subscore"), t("adoption.col.value"))), width="stretch")
+show_chart(owner_heatmap, heat_long, "user", "metric", "value", heat["user"].tolist(), [names[k] for k in value_cols],
+           t("adoption.col.user"), t("adoption.col.subscore"), t("adoption.col.value"), st_width="stretch")
 owner_table = heat.rename(columns={"user": t("adoption.col.user"), "leads": t("adoption.col.leads"), "open_leads": t("adoption.col.open_leads"),
                                    "score": t("adoption.col.score"), **names})
 with st.expander(t("adoption.owners_table")):

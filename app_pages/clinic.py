@@ -9,33 +9,56 @@ from kpi import clinic
 from kpi.confidence import confidence
 from kpi.targets import Targets, rag
 from ui import charts_clinic as cc
-from ui.charts import PALETTE, theme
+from ui.charts import PALETTE
 from ui.data import cached, require
 from ui.i18n import lang, t
 from ui.widgets import (download_table, empty_state, fmt_delta_pct_points, fmt_num, fmt_pct, is_missing, kpi_tile,
-                        mask_ids, missing_column_note)
+                        mask_ids, missing_column_note, show_chart)
 
 frames = require("visits")
 targets: Targets = st.session_state.get("targets", Targets())
 
 
 @cached(max_entries=16)
-def compute(visits: pd.DataFrame, as_of: pd.Timestamp, _targets_json: str) -> dict:
-    return clinic.page_results(visits, as_of, Targets.from_json(_targets_json))
+def compute(visits: pd.DataFrame, as_of: pd.Timestamp, targets_json: str) -> dict:
+    return clinic.page_results(visits, as_of, Targets.from_json(targets_json))
+
+
+@cached(max_entries=16)
+def choices(visits: pd.DataFrame, column: str) -> list:
+    """The distinct values of a filter column, sorted (once per file and filter, not on every rerun)."""
+    return sorted(visits[column].dropna().unique()) if column in visits.columns else []
+
+
+@cached(max_entries=16)
+def month_tiles(visits: pd.DataFrame, as_of: pd.Timestamp, month: str, language: str) -> dict:
+    """The confidence badge of each tile: the rows behind each KPI (the month's, all, or the bookings ahead)."""
+    month_start = pd.Timestamp(f"{month}-01")  # a date-range test: formatting a million dates cost ~0.5 s per rerun
+    in_month = visits[(visits["visit_on"] >= month_start) & (visits["visit_on"] < month_start + pd.offsets.MonthBegin(1))]
+    attended = in_month[in_month["status"] == "attended"]
+    first = attended[attended["first_visit"]] if "first_visit" in attended.columns else attended
+    grade = lambda frame, columns: confidence(frame, columns, as_of, lang=language)
+    return {"visits": grade(attended, ["patient_id", "visit_on"]), "patients": grade(attended, ["patient_id"]),
+            "second_visit_rate": grade(first, ["patient_id", "first_visit"]),
+            "cancel_rate": grade(in_month[in_month["status"] != "booked"], ["status"]),
+            "price_per_10min": grade(attended, ["amount_yen", "treatment_minutes"]),
+            "churn": grade(visits, ["patient_id", "visit_on"]),
+            "backlog": grade(visits[visits["visit_on"].dt.normalize() > as_of], ["booked_on"])}
 
 
 # ---- filters (rows), as_of from the whole file so a filter never moves the date
 visits = frames["visits"]
-as_of = clinic.default_as_of(visits)
+as_of = cached(max_entries=16)(clinic.default_as_of)(visits)
 st.title(t("clinic.title"))
 cols = st.columns(2)
 if "clinic" in visits.columns:
-    clinics = sorted(visits["clinic"].dropna().unique())
+    clinics = choices(visits, "clinic")
     chosen = cols[0].multiselect(t("clinic.filter_clinic"), clinics, default=clinics, key="clinic.clinics")
-    visits = visits[visits["clinic"].isin(chosen)]
+    if len(chosen) < len(clinics):  # all clinics (the default) is the whole file: no copy of a million rows
+        visits = visits[visits["clinic"].isin(chosen)]
 if "staff" in visits.columns:
     everyone = t("clinic.all_staff")
-    staff = cols[1].selectbox(t("clinic.filter_staff"), [everyone] + sorted(visits["staff"].dropna().unique()), key="clinic.staff")
+    staff = cols[1].selectbox(t("clinic.filter_staff"), [everyone] + choices(visits, "staff"), key="clinic.staff")
     if staff != everyone:
         visits = visits[visits["staff"] == staff]
 if visits.empty or as_of is None:
@@ -67,13 +90,7 @@ if not fired:
 rows = monthly.set_index("month")
 cur = rows.loc[month]
 prev = rows.iloc[rows.index.get_loc(month) - 1] if rows.index.get_loc(month) > 0 else None
-month_start = pd.Timestamp(f"{month}-01")  # a date-range test: formatting a million dates cost ~0.5 s per rerun
-in_month = visits[(visits["visit_on"] >= month_start) & (visits["visit_on"] < month_start + pd.offsets.MonthBegin(1))]
-attended = in_month[in_month["status"] == "attended"]
-
-
-def conf(frame: pd.DataFrame, columns: list[str]):
-    return confidence(frame, columns, as_of, lang=lang())
+badges = month_tiles(visits, as_of, month, lang())
 
 
 def delta(key: str, fmt) -> str | None:
@@ -87,30 +104,30 @@ def pct_delta(key: str) -> str | None:
 tiles = st.columns(3) + st.columns(3)
 with tiles[0]:
     kpi_tile(t("clinic.tile.visits"), fmt_num(cur["visits"]), delta("visits", lambda d: f"{d:+,.0f}"),
-             confidence=conf(attended, ["patient_id", "visit_on"]), help=t("clinic.help.visits", month=month))
+             confidence=badges["visits"], help=t("clinic.help.visits", month=month))
 with tiles[1]:
     kpi_tile(t("clinic.tile.patients"), fmt_num(cur["patients"]), delta("patients", lambda d: f"{d:+,.0f}"),
-             confidence=conf(attended, ["patient_id"]),
+             confidence=badges["patients"],
              help=t("clinic.help.patients", month=month, new=cur["new"], carry=cur["carryover"], ret=cur["returning"]))
 with tiles[2]:
     kpi_tile(t("clinic.tile.frequency", target=targets.frequency_min), fmt_num(cur["frequency"], 2), delta("frequency", lambda d: f"{d:+.2f}"),
-             rag=rag(cur["frequency"], targets.frequency_min), confidence=conf(attended, ["patient_id"]),
+             rag=rag(cur["frequency"], targets.frequency_min), confidence=badges["patients"],
              help=t("clinic.help.frequency", month=month, target=targets.frequency_min))
 with tiles[3]:
     pending = t("clinic.pending_suffix", n=int(cur["new_pending"])) if cur["new_pending"] else ""
     kpi_tile(t("clinic.tile.second_visit_rate") + pending, fmt_pct(cur["second_visit_rate"]), pct_delta("second_visit_rate"),
              rag=rag(cur["second_visit_rate"], targets.second_visit_rate_min),
-             confidence=conf(attended[attended["first_visit"]] if "first_visit" in attended.columns else attended, ["patient_id", "first_visit"]),
+             confidence=badges["second_visit_rate"],
              help=t("clinic.help.second_visit_rate", month=month, eligible=int(cur["new_eligible"]), pending=int(cur["new_pending"])))
 with tiles[4]:
     kpi_tile(t("clinic.tile.cancel_rate", target=targets.cancel_rate_max), fmt_pct(cur["cancel_rate"]), pct_delta("cancel_rate"),
              rag=rag(cur["cancel_rate"], targets.cancel_rate_max, higher_is_better=False), delta_color="inverse",
-             confidence=conf(in_month[in_month["status"] != "booked"], ["status"]), help=t("clinic.help.cancel_rate", month=month))
+             confidence=badges["cancel_rate"], help=t("clinic.help.cancel_rate", month=month))
 with tiles[5]:
     kpi_tile(t("clinic.tile.price_per_10min", target=targets.price_per_10min_min),
              "n/a" if is_missing(cur["price_per_10min"]) else f"¥{cur['price_per_10min']:,.0f}", delta("price_per_10min", lambda d: f"{d:+,.0f}"),
              rag=rag(cur["price_per_10min"], targets.price_per_10min_min),
-             confidence=conf(attended, ["amount_yen", "treatment_minutes"]), help=t("clinic.help.price_per_10min", month=month))
+             confidence=badges["price_per_10min"], help=t("clinic.help.price_per_10min", month=month))
     for column in ("amount_yen", "treatment_minutes"):
         if column not in visits.columns:
             missing_column_note(column)
@@ -126,12 +143,12 @@ with tab_monthly:
     if len(incomplete):
         parts["undetermined"] = t("clinic.mix.undetermined")
     colors = {"carryover": PALETTE[0], "new": PALETTE[2], "returning": PALETTE[3], "undetermined": cc.UNDETERMINED_COLOR}
-    st.altair_chart(theme(cc.patient_mix_bars(mix, "month", parts, colors, t("clinic.mix.title"), m_title, t("clinic.patients_axis"))), width="stretch")
+    show_chart(cc.patient_mix_bars, mix, "month", parts, colors, t("clinic.mix.title"), m_title, t("clinic.patients_axis"), st_width="stretch")
     left, right = st.columns(2)
-    left.altair_chart(theme(cc.line_with_guide(monthly, "month", "frequency", targets.frequency_min, t("clinic.frequency.title"), m_title, t("clinic.frequency.axis"), ",.1f")), width="stretch")
+    show_chart(cc.line_with_guide, monthly, "month", "frequency", targets.frequency_min, t("clinic.frequency.title"), m_title, t("clinic.frequency.axis"), ",.1f", where=left, st_width="stretch")
     with right:
         if monthly["price_per_10min"].notna().any():
-            st.altair_chart(theme(cc.line_with_guide(monthly, "month", "price_per_10min", targets.price_per_10min_min, t("clinic.price.title"), m_title, t("clinic.price.axis"), ",.0f")), width="stretch")
+            show_chart(cc.line_with_guide, monthly, "month", "price_per_10min", targets.price_per_10min_min, t("clinic.price.title"), m_title, t("clinic.price.axis"), ",.0f", st_width="stretch")
         else:
             st.caption(t("clinic.price.title"))
             missing_column_note("treatment_minutes" if "amount_yen" in visits.columns else "amount_yen")
@@ -149,7 +166,7 @@ with tab_monthly:
                    "price_per_10min": (t("clinic.price.axis"), ",.0f", targets.price_per_10min_min)}
         metric = st.segmented_control(t("clinic.clinics.metric"), list(options), default="visits", format_func=lambda k: options[k][0], key="clinic.compare")
         label, fmt, guide = options[metric or "visits"]
-        st.altair_chart(theme(cc.clinic_bars(by_clinic, "clinic", "month", metric or "visits", label, m_title, label, fmt, guide)), width="stretch")
+        show_chart(cc.clinic_bars, by_clinic, "clinic", "month", metric or "visits", label, m_title, label, fmt, guide, st_width="stretch")
     st.subheader(t("clinic.monthly_table"))
     shown = clinic.labelled(monthly.drop(columns=["history_incomplete"]), lang())
     headers = clinic.MONTHLY_HEADERS.get(lang(), clinic.MONTHLY_HEADERS["en"])
@@ -160,9 +177,8 @@ with tab_monthly:
 
 with tab_new:
     cohorts = monthly[~monthly["history_incomplete"]]
-    chart = cc.second_visit_bars(cohorts, "month", "second_visit_rate", "new_eligible", "new_pending", targets.second_visit_rate_min,
-                                 t("clinic.second.pending"), t("clinic.second.title"), m_title, t("clinic.second.axis"))
-    st.altair_chart(theme(chart), width="stretch")
+    show_chart(cc.second_visit_bars, cohorts, "month", "second_visit_rate", "new_eligible", "new_pending", targets.second_visit_rate_min,
+               t("clinic.second.pending"), t("clinic.second.title"), m_title, t("clinic.second.axis"), st_width="stretch")
     st.caption(t("clinic.second.caption"))
     st.subheader(t("clinic.calls.title"))
     st.caption(t("clinic.calls.caption"))
@@ -178,29 +194,28 @@ with tab_retention:
     cont = r["continuation"].assign(label=lambda f: [t("clinic.continuation.visit", n=n) for n in f["visit_no"]])
     ch = r["churn"]
     left, right = st.columns([3, 1])
-    left.altair_chart(theme(cc.continuation_bars(cont, "label", "share", t("clinic.continuation.title"), t("clinic.continuation.axis"))), width="stretch")
+    show_chart(cc.continuation_bars, cont, "label", "share", t("clinic.continuation.title"), t("clinic.continuation.axis"), where=left, st_width="stretch")
     left.caption(t("clinic.continuation.caption", n=int(cont["new_patients"].iloc[0])))
     with right:
         kpi_tile(t("clinic.churn.tile"), t("clinic.churn.value", n=ch.churned, rate=fmt_pct(ch.rate)),
-                 confidence=confidence(visits, ["patient_id", "visit_on"], as_of, lang=lang()),
+                 confidence=badges["churn"],
                  help=t("clinic.churn.help", base=ch.base, days=ch.days, window=ch.days + ch.window_days))
     if not r["cohorts"].empty:
-        st.altair_chart(theme(cc.cohort_heatmap(r["cohorts"], "cohort", "months_since", "share", t("clinic.cohort.title"), t("clinic.cohort.x"),
-                                                t("clinic.cohort.y"), t("clinic.cohort.share"))), width="stretch")
+        show_chart(cc.cohort_heatmap, r["cohorts"], "cohort", "months_since", "share", t("clinic.cohort.title"), t("clinic.cohort.x"),
+                   t("clinic.cohort.y"), t("clinic.cohort.share"), st_width="stretch")
 
 with tab_backlog:
     b = r["backlog"]
     week_labels = {f"w{w}": t("clinic.backlog.week", w=w) for w in clinic.BACKLOG_WEEKS}
-    ahead = visits[visits["visit_on"].dt.normalize() > as_of]
     cols = st.columns(4)
     for i, (key, label) in enumerate(week_labels.items()):
         with cols[i]:
-            kpi_tile(label, f"{b[key]:,}", confidence=conf(ahead, ["booked_on"]), help=t("clinic.backlog.help", w=i + 1))
+            kpi_tile(label, f"{b[key]:,}", confidence=badges["backlog"], help=t("clinic.backlog.help", w=i + 1))
     if "booked_on" not in visits.columns:
         missing_column_note("booked_on")
-    st.altair_chart(theme(cc.backlog_trend_lines(r["trend"], "date", week_labels, t("clinic.backlog.trend"), t("clinic.date"), t("clinic.backlog.axis"), t("clinic.backlog.series"))), width="stretch")
+    show_chart(cc.backlog_trend_lines, r["trend"], "date", week_labels, t("clinic.backlog.trend"), t("clinic.date"), t("clinic.backlog.axis"), t("clinic.backlog.series"), st_width="stretch")
     if r["net"]["net"].notna().any():
-        st.altair_chart(theme(cc.net_bookings_bars(r["net"], "date", "net", t("clinic.net.up"), t("clinic.net.down"), t("clinic.net.title"), t("clinic.date"), t("clinic.net.axis"))), width="stretch")
+        show_chart(cc.net_bookings_bars, r["net"], "date", "net", t("clinic.net.up"), t("clinic.net.down"), t("clinic.net.title"), t("clinic.date"), t("clinic.net.axis"), st_width="stretch")
     else:
         st.caption(t("clinic.net.title"))
         missing_column_note("booked_on" if "booked_on" not in visits.columns else "cancelled_on")

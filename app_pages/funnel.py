@@ -7,11 +7,12 @@ import streamlit as st
 from kpi import funnel
 from kpi.confidence import confidence
 from kpi.targets import STAGE_DATE_COLUMNS, STAGES, Targets, rag
-from ui.charts import bar_ranked, theme
+from ui.charts import bar_ranked
 from ui.charts_funnel import conversion_heatmap, conversion_trend, days_box, funnel_bars, payback_histogram
 from ui.data import cached, require
 from ui.i18n import label_of, label_series, lang, t
-from ui.widgets import download_table, empty_state, fmt_delta_pct_points, fmt_pct, fmt_yen, kpi_tile, missing_column_note
+from ui.widgets import (download_table, empty_state, fmt_delta_pct_points, fmt_pct, fmt_yen, kpi_tile,
+                        missing_column_note, show_chart)
 
 P = "funnel"
 PRESETS = ("fiscal_year", "fiscal_quarter", "month", "last_12_weeks", "all", "custom")
@@ -50,8 +51,40 @@ def stage_times(scope: pd.DataFrame, as_of: pd.Timestamp) -> tuple:
     return funnel.days_in_stage(scope, as_of), funnel.time_in_stage(scope, as_of), funnel.time_to_convert(scope, as_of)
 
 
-def labelled(frame: pd.DataFrame) -> pd.DataFrame:
-    """Enum codes → labels, stage codes → stage names, headers → the user's language (for tables shown)."""
+@cached(max_entries=32)
+def lost_detail(leads: pd.DataFrame, step: str, scope: pd.DataFrame, as_of: pd.Timestamp, mode: str, start, end) -> tuple:
+    """The leads lost at ``step`` and the lost reasons of the scope (kpi.funnel), cached."""
+    return funnel.lost_at_step(leads, step, as_of, mode, start, end), funnel.lost_reasons(scope, as_of)
+
+
+@cached(max_entries=16)
+def fiscal_deals(leads: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    return funnel.near_fiscal_end(leads, as_of)
+
+
+@cached(max_entries=16)
+def choices(leads: pd.DataFrame) -> dict[str, list]:
+    """The distinct values of each filter column, once per file."""
+    return {name: sorted(leads[name].dropna().unique().tolist()) if name in leads.columns else [] for name in FILTERS}
+
+
+@cached(max_entries=16)
+def tile_badges(scope: pd.DataFrame, as_of: pd.Timestamp, language: str) -> dict:
+    """The confidence badge of each headline tile. Confidence reads the columns every row of the denominator
+    must have (a later stage's empty date is an outcome, not a gap), plus the freshness of updated_on."""
+    date_cols = list(STAGE_DATE_COLUMNS.values())
+    grade = lambda frame, columns: confidence(frame, columns, as_of, updated_column="updated_on", lang=language)
+    reached = funnel.reached_flags(scope, as_of)
+    out = {"overall": grade(scope, ["created_at", "status"]), "payback": grade(scope, ["payback_months"]),
+           "stalled": grade(scope[scope["status"].eq("open")], ["status", "next_action_on"])}
+    out |= {STAGES[i]: grade(scope[reached[STAGES[i - 1]]], [date_cols[i - 1], "status"]) for i in range(1, len(STAGES))}
+    return out
+
+
+@cached(max_entries=64)
+def labelled(frame: pd.DataFrame, language: str) -> pd.DataFrame:
+    """Enum codes → labels, stage codes → stage names, headers → the user's language (for tables shown);
+    cached per table and language (a 100,000-row table took ~0.1 s to label on every rerun)."""
     out = frame.copy()
     for c in ENUMS + ("stage", "furthest_stage"):
         if c in out.columns:
@@ -64,7 +97,7 @@ def labelled(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def show_table(frame: pd.DataFrame, name: str, key: str) -> None:
-    shown = labelled(frame)
+    shown = labelled(frame, lang())
     config = {t(f"{P}.col.{c}"): st.column_config.NumberColumn(format="percent") for c in ("conversion", "target", "share") if c in frame.columns}
     config |= {t(f"{P}.col.amount_yen"): st.column_config.NumberColumn(format="¥%,.0f")} if "amount_yen" in frame.columns else {}
     config |= {t(f"{P}.col.{c}"): st.column_config.DateColumn(format="YYYY/MM/DD") for c in frame.columns if str(frame[c].dtype).startswith("datetime")}
@@ -87,7 +120,7 @@ mode = cols[0].selectbox(t(f"{P}.mode"), ("cohort", "period"), format_func=lambd
 preset = cols[1].selectbox(t(f"{P}.period"), PRESETS, format_func=lambda p: t(f"{P}.preset.{p}"), key=f"{P}.preset")
 selected = {}
 for col, name in zip(cols[2:], FILTERS):
-    options = sorted(leads[name].dropna().unique().tolist()) if name in leads.columns else []
+    options = choices(leads)[name]
     fmt = (lambda v, g=name: label_of(g, v)) if name in ENUMS else str
     selected[name] = col.multiselect(t(f"{P}.filter.{name}"), options, format_func=fmt, key=f"{P}.{name}", placeholder=t(f"{P}.filter.all"))
 start = end = None
@@ -116,12 +149,9 @@ if warn.skipped or warn.out_of_order:
     st.caption(":material/warning: " + t(f"{P}.warnings", skipped=warn.skipped, disorder=warn.out_of_order))
 
 # ---------------------------------------------------------------- headline tiles (Targets.headline_kpis)
-# Confidence reads the columns every row of the denominator must have (a later stage's empty date is an
-# outcome, not a gap), plus the freshness of updated_on.
 row = table.set_index("stage")
 prow = prev.set_index("stage") if prev is not None else None
-date_cols = list(STAGE_DATE_COLUMNS.values())
-conf = lambda frame, columns: confidence(frame, columns, as_of, updated_column="updated_on", lang=lang())
+badges = tile_badges(scope, as_of, lang())
 tiles = [k for k in targets.headline_kpis if k in ("overall", "stalled", "payback", "bottleneck") or k in STAGES[1:]]
 per_row = 3 if len(tiles) > 4 else max(1, len(tiles))  # six narrow tiles cut their labels and badges
 tile_cols = [c for i in range(0, len(tiles), per_row) for c in st.columns(per_row)]
@@ -132,19 +162,19 @@ for col, key in zip(tile_cols, tiles):
             target = pd.Series([targets.step_conversion[s] for s in STAGES[1:]]).prod()
             before = funnel.overall_conversion(prev) if prev is not None else None
             kpi_tile(t(f"{P}.kpi.overall"), fmt_pct(value), fmt_delta_pct_points(value, before), rag=rag(value, target),
-                     confidence=conf(scope, ["created_at", "status"]), help=t(f"{P}.kpi.overall_help") + f" ({t(f'{P}.col.target')} {target:.1%})")
+                     confidence=badges["overall"], help=t(f"{P}.kpi.overall_help") + f" ({t(f'{P}.col.target')} {target:.1%})")
         elif key in STAGES:
             i = STAGES.index(key)
             value = row.loc[key, "conversion"]
             before = prow.loc[key, "conversion"] if prow is not None else None
             kpi_tile(t(f"{P}.kpi.step", stage=stage_names[i]), fmt_pct(value), fmt_delta_pct_points(value, before), rag=row.loc[key, "rag"],
-                     confidence=conf(scope[funnel.reached_flags(scope, as_of)[STAGES[i - 1]]], [date_cols[i - 1], "status"]),
+                     confidence=badges[key],
                      help=t(f"{P}.kpi.step_help", stage=stage_names[i], prev=stage_names[i - 1], target=f"{targets.step_conversion[key]:.0%}"))
         elif key == "stalled":
             n = len(res["stalled"])
             delta = t(f"{P}.delta_count", value=n - len(res["prev_stalled"])) if prev is not None else None
             kpi_tile(t(f"{P}.kpi.stalled"), t(f"{P}.count", value=n), delta, delta_color="inverse",
-                     confidence=conf(scope[scope["status"].eq("open")], ["status", "next_action_on"]), help=t(f"{P}.kpi.stalled_help"))
+                     confidence=badges["stalled"], help=t(f"{P}.kpi.stalled_help"))
         elif key == "payback":
             pay, before = res["payback"], res.get("prev_payback")
             if pay is None:
@@ -154,7 +184,7 @@ for col, key in zip(tile_cols, tiles):
             delta = t(f"{P}.delta_months", value=pay.median - before.median) if before and before.median is not None and pay.median is not None else None
             kpi_tile(t(f"{P}.kpi.payback"), "n/a" if pay.median is None else t(f"{P}.months", value=pay.median), delta, delta_color="inverse",
                      rag=rag(pay.median, targets.payback_months_max, higher_is_better=False),
-                     confidence=conf(scope, ["payback_months"]), help=t(f"{P}.kpi.payback_help", max=targets.payback_months_max))
+                     confidence=badges["payback"], help=t(f"{P}.kpi.payback_help", max=targets.payback_months_max))
         elif key == "bottleneck":
             kpi_tile(t(f"{P}.kpi.bottleneck"), label_of("stage", res["bottleneck"]) if res["bottleneck"] else "—")
 
@@ -192,25 +222,24 @@ with tabs[0]:
         seg = pd.concat([funnel_frame(g, funnel.bottleneck(g)) for _, g in seg.groupby("segment")])
         seg["segment_label"] = label_series("segment", seg["segment"])
         order = [label_of("segment", s) for s in ("hospital", "medical", "healthcare", "general", "other")]
-        st.altair_chart(theme(funnel_bars(seg, stage_names, rag_labels, titles, facet="segment_label", facet_order=order, columns=2, width=330, height=200)))
+        show_chart(funnel_bars, seg, stage_names, rag_labels, titles, facet="segment_label", facet_order=order, columns=2, width=330, height=200, st_width=None)
     else:
-        st.altair_chart(theme(funnel_bars(funnel_frame(table, neck), stage_names, rag_labels, titles | {"title": t(f"{P}.chart.funnel")})), width="stretch")
+        show_chart(funnel_bars, funnel_frame(table, neck), stage_names, rag_labels, titles | {"title": t(f"{P}.chart.funnel")}, st_width="stretch")
     show_table(table, "funnel", "table")
 
 with tabs[1]:
     steps = list(STAGES[1:])
     step = st.selectbox(t(f"{P}.lost_step"), steps, index=steps.index(neck) if neck else 0, key=f"{P}.lost_step",
                         format_func=lambda s: t(f"{P}.lost_step_option", prev=stage_names[STAGES.index(s) - 1], stage=label_of("stage", s), lost=int(row.loc[s, "lost"])))
-    lost = funnel.lost_at_step(filtered, step, as_of, mode, start, end)
+    lost, reasons = lost_detail(filtered, step, scope, as_of, mode, start, end)
     st.caption(t(f"{P}.lost_leads", prev=stage_names[STAGES.index(step) - 1], stage=label_of("stage", step), n=len(lost)))
     keep = [c for c in ("lead_id", "account", "region", "segment", "owner", "status", "created_at", "lost_reason", "amount_yen", "next_action_on") if c in lost.columns]
     show_table(lost[keep], f"lost_{step}", "lost")
-    reasons = funnel.lost_reasons(scope, as_of)
     if reasons is None:
         missing_column_note("失注理由 / lost_reason")
     elif len(reasons):
         reasons["reason"] = reasons["reason"].fillna(t(f"{P}.unset"))
-        st.altair_chart(theme(bar_ranked(reasons, "reason", "leads", t(f"{P}.chart.leads"), t(f"{P}.chart.reason")).properties(title=t(f"{P}.chart.lost_reasons"))), width="stretch")
+        show_chart(bar_ranked, reasons, "reason", "leads", t(f"{P}.chart.leads"), t(f"{P}.chart.reason"), st_width="stretch", properties=dict(title=t(f"{P}.chart.lost_reasons")))
         show_table(reasons, "lost_reasons", "reasons")
 
 with tabs[2]:
@@ -228,7 +257,7 @@ with tabs[3]:
     for col, data, title in ((left, in_stage, "days_in_stage"), (right, to_convert, "time_to_convert")):
         if len(data):
             data = data.assign(stage_label=label_series("stage", data["stage"]))
-            col.altair_chart(theme(days_box(data, stage_names[1:], t(f"{P}.chart.{title}"), t(f"{P}.chart.days"), None)), width="stretch")
+            show_chart(days_box, data, stage_names[1:], t(f"{P}.chart.{title}"), t(f"{P}.chart.days"), None, where=col, st_width="stretch")
     show_table(dis, "days_in_stage", "speed")
 
 with tabs[4]:
@@ -237,16 +266,16 @@ with tabs[4]:
         missing_column_note("回収期間(月) / payback_months")
     elif pay.leads:
         st.caption(t(f"{P}.payback_summary", n=pay.leads, within=pay.within, rate=fmt_pct(pay.within_rate), max=pay.max_months))
-        st.altair_chart(theme(payback_histogram(scope, pay.max_months, t(f"{P}.chart.payback", max=pay.max_months), t(f"{P}.chart.payback_x"),
-                                                t(f"{P}.chart.leads"), t("rag.green"), t("rag.red"))), width="stretch")
+        show_chart(payback_histogram, scope, pay.max_months, t(f"{P}.chart.payback", max=pay.max_months), t(f"{P}.chart.payback_x"),
+                   t(f"{P}.chart.leads"), t("rag.green"), t("rag.red"), st_width="stretch")
 
 with tabs[5]:
     grain = st.segmented_control(t(f"{P}.grain"), ("week", "month"), format_func=lambda g: t(f"{P}.grain.{g}"), default="month", key=f"{P}.grain") or "month"
     trend = funnel_by(filtered, grain, as_of, targets.to_json(), "cohort", start, end)
     trend = trend[trend["stage"].ne("lead") & trend["conversion"].notna()].rename(columns={grain: "period"})
     trend["step_label"] = label_series("stage", trend["stage"])
-    st.altair_chart(theme(conversion_trend(trend, t(f"{P}.chart.{grain}"), t(f"{P}.chart.conversion"), stage_names[1:],
-                                           t(f"{P}.chart.trend", grain=t(f"{P}.grain.{grain}")), "%m/%d" if grain == "week" else "%Y/%m")), width="stretch")
+    show_chart(conversion_trend, trend, t(f"{P}.chart.{grain}"), t(f"{P}.chart.conversion"), stage_names[1:],
+               t(f"{P}.chart.trend", grain=t(f"{P}.grain.{grain}")), "%m/%d" if grain == "week" else "%Y/%m", st_width="stretch")
 
 with tabs[6]:
     by = st.selectbox(t(f"{P}.breakdown_by"), FILTERS, format_func=lambda b: t(f"{P}.breakdown.{b}"), key=f"{P}.by")
@@ -258,8 +287,8 @@ with tabs[6]:
         sizes = part[part["stage"].eq("lead")].set_index("group")["reached"]
         order = [label_of("region", r) for r in funnel.REGIONS] if by == "region" else sizes.sort_values(ascending=False, kind="stable").index.tolist()
         cells = part[part["stage"].ne("lead")].assign(step_label=lambda f: label_series("stage", f["stage"]))
-        st.altair_chart(theme(conversion_heatmap(cells, "group", t(f"{P}.breakdown.{by}"), stage_names[1:], order, rag_labels,
-                                                 titles | {"title": t(f"{P}.breakdown_chart", by=t(f"{P}.breakdown.{by}"))})), width="stretch")
+        show_chart(conversion_heatmap, cells, "group", t(f"{P}.breakdown.{by}"), stage_names[1:], order, rag_labels,
+                   titles | {"title": t(f"{P}.breakdown_chart", by=t(f"{P}.breakdown.{by}"))}, st_width="stretch")
         wide = part.pivot_table(index="group", columns="stage", values="reached", sort=False)[list(STAGES)]
         wide.columns = stage_names
         show_table(wide.reset_index().rename(columns={"group": t(f"{P}.breakdown.{by}")}), f"funnel_by_{by}", "by")
@@ -272,7 +301,7 @@ with tabs[7]:
     wide.index = [t(f"{P}.fy_label", year=k[:4], q=k[-1]) for k in wide.index]
     st.markdown(f"**{t(f'{P}.fiscal_table')}**")
     show_table(wide.rename_axis(t(f"{P}.col.period")).reset_index(), "fiscal_quarters", "fy")
-    deals = funnel.near_fiscal_end(filtered, as_of)
+    deals = fiscal_deals(filtered, as_of)
     end_day, left_days = funnel.fiscal_quarter_end(as_of), int((funnel.fiscal_quarter_end(as_of) - as_of).days)
     st.markdown(f"**{t(f'{P}.fiscal_deals', end=f'{end_day:%Y/%m/%d}', left=left_days)}**")
     if deals.empty:

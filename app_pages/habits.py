@@ -10,11 +10,11 @@ from kpi import habits
 from kpi.confidence import confidence
 from kpi.funnel import default_as_of as leads_default_as_of
 from kpi.targets import Targets
-from ui.charts import theme
 from ui.charts_habits import committee_bars, rep_bars_with_guide, trend_with_band
 from ui.data import cached, require
 from ui.i18n import label_of, label_series, lang, t  # widget keys with translated labels carry the language (labels change)
-from ui.widgets import download_table, fmt_delta_pct_points, fmt_num, fmt_pct, is_missing, kpi_tile, missing_column_note
+from ui.widgets import (download_table, fmt_delta_pct_points, fmt_num, fmt_pct, is_missing, kpi_tile,
+                        missing_column_note, show_chart)
 
 frames = require("activities")
 activities, leads = frames["activities"], frames.get("leads")
@@ -90,11 +90,11 @@ for col, key in zip(st.columns(len(habits.HABIT_KPIS)), habits.HABIT_KPIS):
 st.subheader(t("habits.trend_title"))
 x = t("habits.axis.date")
 c1, c2, c3 = st.columns(3)
-c1.altair_chart(theme(trend_with_band(now.daily, "date", "visits_per_rep", targets.visits_per_day_min, targets.visits_per_day_max, t("habits.trend.visits"), x, t("habits.trend.visits"))), width="stretch")
+show_chart(trend_with_band, now.daily, "date", "visits_per_rep", targets.visits_per_day_min, targets.visits_per_day_max, t("habits.trend.visits"), x, t("habits.trend.visits"), where=c1, st_width="stretch")
 if "travel_minutes" in activities.columns:
-    c2.altair_chart(theme(trend_with_band(now.daily, "date", "travel_minutes_per_rep", None, targets.travel_minutes_per_day_max, t("habits.trend.travel"), x, t("habits.trend.travel"))), width="stretch")
+    show_chart(trend_with_band, now.daily, "date", "travel_minutes_per_rep", None, targets.travel_minutes_per_day_max, t("habits.trend.travel"), x, t("habits.trend.travel"), where=c2, st_width="stretch")
 if "minutes_sent_at" in activities.columns:
-    c3.altair_chart(theme(trend_with_band(now.daily, "date", "minutes_within_24h_rate", targets.minutes_within_24h_rate, None, t("habits.trend.minutes"), x, t("habits.trend.minutes"), percent=True)), width="stretch")
+    show_chart(trend_with_band, now.daily, "date", "minutes_within_24h_rate", targets.minutes_within_24h_rate, None, t("habits.trend.minutes"), x, t("habits.trend.minutes"), percent=True, where=c3, st_width="stretch")
 
 # ---- per rep against the guide
 st.subheader(t("habits.reps_title"))
@@ -106,11 +106,11 @@ reps = now.reps.assign(
 status = {"ok": t("habits.status.ok"), "off": t("habits.status.off")}
 rep_col = t("habits.col.rep")
 b1, b2, b3 = st.columns(3)
-b1.altair_chart(theme(rep_bars_with_guide(reps, rep_col, "visits_per_day", "visits_status", status, [targets.visits_per_day_min, targets.visits_per_day_max], t("habits.reps.visits"), t("habits.reps.visits"))), width="stretch")
+show_chart(rep_bars_with_guide, reps, rep_col, "visits_per_day", "visits_status", status, [targets.visits_per_day_min, targets.visits_per_day_max], t("habits.reps.visits"), t("habits.reps.visits"), where=b1, st_width="stretch")
 if "travel_minutes" in activities.columns:
-    b2.altair_chart(theme(rep_bars_with_guide(reps, rep_col, "travel_minutes_per_day", "travel_status", status, [targets.travel_minutes_per_day_max], t("habits.reps.travel"), t("habits.reps.travel"))), width="stretch")
+    show_chart(rep_bars_with_guide, reps, rep_col, "travel_minutes_per_day", "travel_status", status, [targets.travel_minutes_per_day_max], t("habits.reps.travel"), t("habits.reps.travel"), where=b2, st_width="stretch")
 if "minutes_sent_at" in activities.columns:
-    b3.altair_chart(theme(rep_bars_with_guide(reps, rep_col, "minutes_within_24h_rate", "minutes_status", status, [targets.minutes_within_24h_rate], t("habits.reps.minutes"), t("habits.reps.minutes"), percent=True)), width="stretch")
+    show_chart(rep_bars_with_guide, reps, rep_col, "minutes_within_24h_rate", "minutes_status", status, [targets.minutes_within_24h_rate], t("habits.reps.minutes"), t("habits.reps.minutes"), percent=True, where=b3, st_width="stretch")
 
 # ---- who is outside the guide (a list to act on)
 st.subheader(t("habits.off_title"))
@@ -149,7 +149,7 @@ with left:
             {t("habits.col.committee"): t(f"habits.committee.{c}"), "rate": r.value, t("habits.col.captured"): r.numerator, t("habits.col.leads"): r.denominator}
             for c, r in now.review.committees.items() if r is not None
         ])
-        st.altair_chart(theme(committee_bars(committees, t("habits.col.committee"), "rate", targets.review_capture_rate, t("habits.committee_title"), t("habits.col.rate"))), width="stretch")
+        show_chart(committee_bars, committees, t("habits.col.committee"), "rate", targets.review_capture_rate, t("habits.committee_title"), t("habits.col.rate"), st_width="stretch")
         shown_committees = committees.assign(rate=(committees["rate"] * 100).round(1)).rename(columns={"rate": t("habits.col.rate") + " (%)"})
         st.dataframe(shown_committees, hide_index=True, width="stretch")
         download_table(shown_committees, "habits_committees", key="habits.dl.committees")

@@ -7,11 +7,10 @@ import streamlit as st
 from kpi import onboarding as ob
 from kpi.confidence import confidence
 from kpi.targets import Targets
-from ui.charts import theme
 from ui.charts_onboarding import LEVEL_COLORS, NPS_COLORS, progress_heatmap, reach_bars, stacked_share, workload_lines
 from ui.data import cached, require
 from ui.i18n import lang, t
-from ui.widgets import download_table, empty_state, fmt_num, fmt_pct, kpi_tile, missing_column_note
+from ui.widgets import download_table, empty_state, fmt_num, fmt_pct, kpi_tile, missing_column_note, show_chart
 
 frames = require("onboarding")
 targets: Targets = st.session_state.get("targets", Targets())
@@ -72,7 +71,7 @@ st.caption(t("onboarding.grid.caption"))
 states = {k: t(f"onboarding.state.{k}") for k in ob.GRID_STATES}
 phases = {p: t(f"onboarding.phase.{p}") for p, _, _ in ob.PHASES}
 titles = {k: t(f"onboarding.grid.{k}") for k in ("session", "user", "customer", "state", "phase")}
-st.altair_chart(theme(progress_heatmap(grid, states, phases, titles)), width="content")
+show_chart(progress_heatmap, grid, states, phases, titles, st_width="content")
 
 # ---- reach by session and stalled users
 left, right = st.columns(2)
@@ -80,8 +79,8 @@ with left:
     st.subheader(t("onboarding.dropoff.title"))
     reached = pd.DataFrame({"session_no": range(1, 13), "reached": s.reached_by_session})
     reached["share"] = reached["reached"] / s.users if s.users else 0.0
-    st.altair_chart(theme(reach_bars(reached, {"session": t("onboarding.grid.session"), "share": t("onboarding.dropoff.share"),
-                                               "count": t("onboarding.dropoff.count")})), width="stretch")
+    show_chart(reach_bars, reached, {"session": t("onboarding.grid.session"), "share": t("onboarding.dropoff.share"),
+               "count": t("onboarding.dropoff.count")}, st_width="stretch")
     st.caption(t("onboarding.dropoff.caption", users=s.users))
 with right:
     st.subheader(t("onboarding.stalled.title", days=targets.onboarding_drop_days))
@@ -105,7 +104,7 @@ elif workload.empty:
 else:
     st.caption(t("onboarding.workload.caption"))
     wl_titles = {k: t(f"onboarding.col.{k}") for k in ("week", "trainer", "done", "scheduled", "missed")} | {"sessions": t("onboarding.col.sessions")}
-    st.altair_chart(theme(workload_lines(workload, wl_titles)), width="stretch")
+    show_chart(workload_lines, workload, wl_titles, st_width="stretch")
     table = workload.assign(week=workload["week"].dt.date).rename(columns={c: t(f"onboarding.col.{c}") for c in workload.columns})
     with st.expander(t("onboarding.workload.title")):
         st.dataframe(table, hide_index=True, width="stretch")
@@ -122,9 +121,9 @@ with left:
         st.info(t("onboarding.success.none"))
     else:
         counts = ob.counts_by_customer(levels, "level", t("onboarding.nps.all"))
-        st.altair_chart(theme(stacked_share(counts, "customer", "level", "users", LEVEL_COLORS, {k: t(f"onboarding.level.{k}") for k in LEVEL_COLORS},
-                                            {"share": t("onboarding.share"), "category": t("onboarding.col.level"), "group": t("onboarding.col.customer"),
-                                             "count": t("onboarding.nps.users")})), width="stretch")
+        show_chart(stacked_share, counts, "customer", "level", "users", LEVEL_COLORS, {k: t(f"onboarding.level.{k}") for k in LEVEL_COLORS},
+                   {"share": t("onboarding.share"), "category": t("onboarding.col.level"), "group": t("onboarding.col.customer"),
+                   "count": t("onboarding.nps.users")}, st_width="stretch")
         needs = levels[levels["level"] == "needs_support"].drop(columns="level")
         st.markdown(f"**{t('onboarding.success.needs_title')}**")
         table = needs.rename(columns={c: t(f"onboarding.col.{c}") for c in needs.columns})
@@ -141,9 +140,9 @@ with right:
         counts = ob.counts_by_customer(nps, "nps_class", t("onboarding.nps.all"))
         labels = {k: t(f"onboarding.nps.{k}") for k in NPS_COLORS}
         short = {k: t(f"onboarding.nps.short.{k}") for k in NPS_COLORS}
-        st.altair_chart(theme(stacked_share(counts, "customer", "nps_class", "users", NPS_COLORS, short,
-                                            {"share": t("onboarding.share"), "category": t("onboarding.nps.group"), "group": t("onboarding.col.customer"),
-                                             "count": t("onboarding.nps.users")})), width="stretch")
+        show_chart(stacked_share, counts, "customer", "nps_class", "users", NPS_COLORS, short,
+                   {"share": t("onboarding.share"), "category": t("onboarding.nps.group"), "group": t("onboarding.col.customer"),
+                   "count": t("onboarding.nps.users")}, st_width="stretch")
         table = pd.DataFrame({t("onboarding.nps.group"): [labels[k] for k in NPS_COLORS],
                               t("onboarding.nps.users"): [s.promoters, s.passives, s.detractors]})
         st.dataframe(table, hide_index=True, width="stretch")

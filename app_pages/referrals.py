@@ -6,11 +6,10 @@ import streamlit as st
 
 from kpi import referrals as rf
 from kpi.confidence import confidence
-from ui.charts import theme
 from ui.charts_onboarding import monthly_in_out, trend_bars
 from ui.data import cached, require
 from ui.i18n import lang, t
-from ui.widgets import download_table, empty_state, fmt_num, fmt_pct, kpi_tile
+from ui.widgets import download_table, empty_state, fmt_num, fmt_pct, kpi_tile, show_chart
 
 frames = require("referrals")
 activities, visits = frames.get("activities"), frames.get("visits")
@@ -101,7 +100,7 @@ top_names = institutions["institution"].head(n_top).tolist()
 top_monthly = monthly[monthly["institution"].isin(top_names)]
 directions = {"in": t("referrals.col.in"), "out": t("referrals.col.out")}
 titles = {k: t(f"referrals.col.{k}") for k in ("count", "direction", "institution", "month")} | {"lang": lang()}
-st.altair_chart(theme(monthly_in_out(top_monthly, directions, titles, order=top_names)), width="content")
+show_chart(monthly_in_out, top_monthly, directions, titles, order=top_names, st_width="content")
 table = institutions.rename(columns=col_names)
 with st.expander(t("referrals.tile.institutions")):
     st.dataframe(table, hide_index=True, width="stretch", column_config={col_names["reverse_ratio"]: st.column_config.NumberColumn(format="%.2f")})
@@ -110,7 +109,7 @@ with st.expander(t("referrals.tile.institutions")):
 # ---- trend ranking (falling first)
 st.subheader(t("referrals.trend.title"))
 st.caption(t("referrals.trend.caption"))
-st.altair_chart(theme(trend_bars(trend, {k: col_names[k] for k in ("institution", "in_last3", "in_prior3", "change", "change_rate")})), width="stretch")
+show_chart(trend_bars, trend, {k: col_names[k] for k in ("institution", "in_last3", "in_prior3", "change", "change_rate")}, st_width="stretch")
 with st.expander(t("referrals.trend.title")):
     table = trend.rename(columns=col_names)
     st.dataframe(table, hide_index=True, width="stretch", column_config={col_names["change_rate"]: st.column_config.NumberColumn(format="percent")})

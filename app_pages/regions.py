@@ -10,11 +10,11 @@ import streamlit as st
 
 from kpi import funnel
 from kpi.targets import STAGES, Targets
-from ui.charts import REGION_COLORS, theme
+from ui.charts import REGION_COLORS
 from ui.charts_funnel import conversion_heatmap, funnel_bars, region_bars, timeline
 from ui.data import cached, require
 from ui.i18n import label_of, label_series, t
-from ui.widgets import download_table, fmt_pct, fmt_yen, missing_column_note
+from ui.widgets import download_table, fmt_pct, fmt_yen, missing_column_note, show_chart
 
 P = "regions"
 MAIN_REGIONS = ("osaka", "kyoto", "kobe", "nara")
@@ -81,14 +81,14 @@ bars["label"] = [f"{n:,} · {fmt_pct(c, 0)}" if pd.notna(c) else f"{n:,}" for n,
 bars.loc[bars["is_bottleneck"], "label"] += " ◀"
 bars["region_label"] = bars["region"].map(region_label)
 order = [region_label[r] for r in present]
-st.altair_chart(theme(funnel_bars(bars, stage_names, rag_labels, titles, facet="region_label", facet_order=order, columns=4, width=205, height=200)))
+show_chart(funnel_bars, bars, stage_names, rag_labels, titles, facet="region_label", facet_order=order, columns=4, width=205, height=200, st_width=None)
 st.caption("◀ " + t("funnel.kpi.bottleneck"))
 
 cells = by_region[by_region["stage"].ne("lead")].assign(
     step_label=lambda f: label_series("stage", f["stage"]), region_label=lambda f: f["region"].map(region_label))
 all_regions = [region_label[r] for r in funnel.REGIONS if r in set(by_region["region"])]
-st.altair_chart(theme(conversion_heatmap(cells, "region_label", t(f"{P}.region"), stage_names[1:], all_regions, rag_labels,
-                                         titles | {"title": t(f"{P}.conversion")})), width="stretch")
+show_chart(conversion_heatmap, cells, "region_label", t(f"{P}.region"), stage_names[1:], all_regions, rag_labels,
+           titles | {"title": t(f"{P}.conversion")}, st_width="stretch")
 
 # ---------------------------------------------------------------- visits and travel per day per region
 st.subheader(t(f"{P}.activity"), help=t(f"{P}.activity_help"))
@@ -100,11 +100,11 @@ else:
     act_order = [region_label[r] for r in funnel.REGIONS if r in set(act["region"])]
     colors = [REGION_COLORS[r] for r in funnel.REGIONS if r in set(act["region"])]
     left, right = st.columns(2)
-    left.altair_chart(theme(region_bars(act, "visits_per_day", act_order, t(f"{P}.visits_per_day", lo=targets.visits_per_day_min, hi=targets.visits_per_day_max),
-                                        t(f"{P}.visits_value"), (targets.visits_per_day_min, targets.visits_per_day_max), colors)), width="stretch")
+    show_chart(region_bars, act, "visits_per_day", act_order, t(f"{P}.visits_per_day", lo=targets.visits_per_day_min, hi=targets.visits_per_day_max),
+               t(f"{P}.visits_value"), (targets.visits_per_day_min, targets.visits_per_day_max), colors, where=left, st_width="stretch")
     if act["travel_minutes"].notna().any():
-        right.altair_chart(theme(region_bars(act, "travel_minutes_per_day", act_order, t(f"{P}.travel_per_day", max=targets.travel_minutes_per_day_max),
-                                             t(f"{P}.travel_value"), (None, targets.travel_minutes_per_day_max), colors, fmt=",.0f")), width="stretch")
+        show_chart(region_bars, act, "travel_minutes_per_day", act_order, t(f"{P}.travel_per_day", max=targets.travel_minutes_per_day_max),
+                   t(f"{P}.travel_value"), (None, targets.travel_minutes_per_day_max), colors, fmt=",.0f", where=right, st_width="stretch")
     else:
         with right:
             missing_column_note("移動時間(分) / travel_minutes")
@@ -166,7 +166,7 @@ if lead:
         events["kind_label"] = events["kind"].map(lambda k: t(f"{P}.kind.{k}"))
         events["event"] = [event_label(k, c) for k, c in zip(events["kind"], events["code"])]
         kinds = [t(f"{P}.kind.{k}") for k in ("stage", "review", "activity") if k in set(events["kind"])]
-        st.altair_chart(theme(timeline(events, kinds, "", t(f"{P}.col.date"))), width="stretch")
+        show_chart(timeline, events, kinds, "", t(f"{P}.col.date"), st_width="stretch")
         listing = events[["date", "kind_label", "event", "detail", "minutes"]].rename(columns={
             "date": t(f"{P}.col.date"), "kind_label": t(f"{P}.col.kind"), "event": t(f"{P}.col.event"),
             "detail": t(f"{P}.col.detail"), "minutes": t(f"{P}.col.minutes")})

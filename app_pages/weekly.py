@@ -10,11 +10,10 @@ import streamlit as st
 from kpi import funnel, report
 from kpi.confidence import confidence
 from kpi.targets import Targets
-from ui.charts import theme
 from ui.charts_habits import agenda_bar
 from ui.data import cached, require
 from ui.i18n import label_series, lang, t
-from ui.widgets import XLSX_MIME, download_table, fmt_delta_pct_points, fmt_num, fmt_pct, is_missing, kpi_tile
+from ui.widgets import download_table, fmt_delta_pct_points, fmt_num, fmt_pct, is_missing, kpi_tile, show_chart, XLSX_MIME
 
 frames = require("leads")
 leads, activities = frames["leads"], frames.get("activities")
@@ -77,7 +76,7 @@ else:
 st.subheader(t("weekly.agenda_title"))
 AGENDA = (("numbers", 10), ("problem", 10), ("causes", 20), ("actions", 15), ("owners", 5))
 agenda = pd.DataFrame({"step": [t(f"weekly.agenda.{k}") for k, _ in AGENDA], "minutes": [m for _, m in AGENDA]})
-st.altair_chart(theme(agenda_bar(agenda, "step", "minutes", "")), width="stretch")
+show_chart(agenda_bar, agenda, "step", "minutes", "", st_width="stretch")
 for col, (key, minutes) in zip(st.columns(len(AGENDA)), AGENDA):
     with col.container(border=True):
         st.markdown(f"**{t('weekly.minutes', n=minutes)}　{t(f'weekly.agenda.{key}')}**")

@@ -230,7 +230,9 @@ def previous_period(start, end) -> tuple[pd.Timestamp, pd.Timestamp]:
 # ------------------------------------------------------------------ filters
 def filter_leads(leads: pd.DataFrame, **selected: Iterable[str] | None) -> pd.DataFrame:
     """Rows whose column values are in the selected lists (None / empty list = no filter; an absent column
-    with a non-empty selection keeps nothing)."""
+    with a non-empty selection keeps nothing). No selection at all returns ``leads`` itself, not a copy."""
+    if not any(list(values or []) for values in selected.values()):
+        return leads
     mask = pd.Series(True, index=leads.index)
     for column, values in selected.items():
         values = list(values or [])

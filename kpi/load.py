@@ -6,8 +6,10 @@ Reading
   * CSV: strict decodes in a fixed order (BOM, UTF-16 by its NUL pattern, UTF-8, cp932) — never a
     silent guess; the encoding used is reported. Clean files go through pyarrow's CSV reader; files
     whose row numbers pyarrow cannot keep exact (blank lines, ragged rows) go through the csv module.
-  * Workbooks: python-calamine (the engine pandas uses for ``engine="calamine"``), called directly so
-    that row numbers match Excel's (leading blank rows kept). Zip members are size-checked first.
+  * Workbooks (.xlsx/.xlsm): fastexcel (calamine's reader straight to Arrow text, no Python object per
+    cell), read from row 1 and placed back at column A so row numbers match Excel's. Every zip member is
+    inflated and checked first (bombs, DTDs, far cells that would make calamine allocate a huge grid).
+    Old .xls: python-calamine.
 Validation
   Column-wise with the parsers of ``kpi.parse``, driven by the pydantic models of ``kpi.schemas``.
   Every rejected row is listed (Excel row, column, raw value, reason); rows_read == rows_valid +

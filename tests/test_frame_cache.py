@@ -35,3 +35,57 @@ def test_frames_not_from_a_file_are_hashed_whole():
     x = pd.DataFrame({"a": [1, 2, 3]})
     y = pd.DataFrame({"a": [1, 2, 4]})
     assert frame_fingerprint(x) != frame_fingerprint(y) and frame_fingerprint(x) == frame_fingerprint(x.copy())
+
+
+def test_cached_results_are_named_by_their_computation_and_inputs_stay_untouched():
+    """Frames a ``cached`` function returns carry a source (the function and its arguments' key), so passing
+    them on is keyed by fingerprint; different arguments give different sources; frames that already descend
+    from a file keep theirs; the caller's frames are never modified."""
+    from ui.data import cached
+
+    @cached()
+    def summary(frame: pd.DataFrame, region: str) -> tuple:
+        part = frame[frame["region"] == region]
+        return pd.DataFrame({"n": [len(part)]}), {"rows": part}
+
+    a = loaded()
+    (osaka, detail), (nara, _) = summary(a, "osaka"), summary(a, "nara")
+    assert osaka.attrs["source"] and osaka.attrs["source"] != nara.attrs["source"]
+    assert detail["rows"].attrs["source"] == "digest-of-the-file"  # a slice of the file stays named by the file
+    assert summary(a, "osaka")[0].attrs["source"] == osaka.attrs["source"]  # a cache hit: same name
+    plain = pd.DataFrame({"region": ["osaka"]})
+
+    @cached()
+    def same(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame
+
+    assert same(plain).attrs["source"] and "source" not in plain.attrs
+
+
+def test_chart_specs_are_cached_by_builder_and_arguments():
+    """show_chart builds an Altair chart once per (builder, arguments); other arguments give another spec."""
+    from streamlit.testing.v1 import AppTest
+
+    def page():
+        import pandas as pd
+        import streamlit as st
+
+        from ui.charts import bar_ranked
+        from ui.widgets import show_chart
+
+        calls = st.session_state.setdefault("calls", [])
+
+        def counted(frame, *args, **kwargs):
+            calls.append(len(frame))
+            return bar_ranked(frame, *args, **kwargs)
+
+        frame = pd.DataFrame({"reason": ["価格", "時期"], "leads": [st.session_state.get("n", 3), 1]})
+        show_chart(counted, frame, "reason", "leads", "件数", "理由")
+
+    at = AppTest.from_function(page).run()
+    at.run()
+    assert not at.exception and len(at.get("vega_lite_chart")) == 1
+    assert at.session_state["calls"] == [2]  # built once, drawn twice
+    at.session_state["n"] = 5
+    at.run()
+    assert at.session_state["calls"] == [2, 2]  # new data: built again

@@ -44,6 +44,18 @@ def test_clinic_page_on_demo_data_shows_the_kpi_numbers(app):
     assert calls["患者ID"].str.contains("＊").all()
 
 
+def test_a_changed_target_reaches_the_clinic_page_at_once(app):
+    """The page's cache is keyed by the targets: raising the ¥/10 min guide fires its warning on the next run."""
+    from kpi.targets import Targets
+
+    app.switch_page(PAGE).run()
+    assert not any("10分単価" in w.value for w in app.warning)
+    app.session_state["targets"] = Targets(price_per_10min_min=100_000)
+    app.run()
+    assert not app.exception
+    assert any("10分単価" in w.value for w in app.warning)
+
+
 def test_clinic_page_in_english(app):
     app.session_state["lang"] = "en"
     app.switch_page(PAGE).run()

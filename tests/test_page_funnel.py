@@ -172,3 +172,15 @@ def test_conversion_heatmap_rows_in_given_order():
     data = next(iter(spec["datasets"].values()))
     assert [d["text"] for d in data] == ["50%", "–"] and [d["rag_label"] for d in data] == ["注意", "目標なし"]
     assert spec["height"] == 40 * 2 + 170
+
+
+def test_days_box_carries_five_numbers_per_step_not_one_row_per_lead():
+    from ui.charts_funnel import days_box
+
+    frame = pd.DataFrame({"stage_label": ["接触"] * 5 + ["商談"] * 2, "days": [1, 2, 3, 4, 10, 5, 7]})
+    spec = days_box(frame, ["接触", "商談"], "t", "x", None).to_dict()
+    (values,) = spec["datasets"].values()
+    stats = {v["stage_label"]: v for v in values}
+    assert len(values) == 2
+    assert [stats["接触"][k] for k in ("n", "min", "q1", "median", "q3", "max")] == [5, 1, 2, 3, 4, 10]
+    assert [stats["商談"][k] for k in ("min", "q1", "median", "q3", "max")] == [5, 5.5, 6, 6.5, 7]  # linear quantiles, as Vega-Lite's

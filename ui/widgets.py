@@ -1,12 +1,14 @@
 """Shared widgets: KPI tile with RAG and confidence badges, downloads, empty states, formatting, ID masking."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 import streamlit as st
 
 from kpi.export import to_csv_bytes, to_xlsx_bytes
+from ui.charts import theme
+from ui.data import frame_fingerprint
 from ui.i18n import t
 
 RAG_BADGE = {"green": ("green", "●"), "yellow": ("orange", "▲"), "red": ("red", "■")}
@@ -93,6 +95,30 @@ def missing_column_note(column: str) -> None:
 
 def empty_state() -> None:
     st.info(t("app.empty_filter"))
+
+
+# ------------------------------------------------------------------ charts
+def show_chart(builder: Callable[..., Any], *args: Any, where: Any = None, st_width: str | int | None = "stretch",
+               properties: dict | None = None, **kwargs: Any) -> None:
+    """Draw ``theme(builder(*args, **kwargs))`` in ``where`` (default: the page).
+
+    The Vega-Lite spec (with its data as Arrow, exactly what ``st.altair_chart`` sends) is cached by the
+    builder's name and arguments, so a rerun that shows the same chart again (another tab's filter, a
+    download click, a return to a filter value) skips building and validating the Altair objects, which
+    was most of a page's rerun time. Frames are keyed as the page caches key them (``frame_fingerprint``).
+    """
+    spec = _chart_spec(f"{builder.__module__}.{builder.__qualname__}", builder, args, kwargs, properties)
+    (where if where is not None else st).vega_lite_chart(spec=spec, width=st_width)
+
+
+@st.cache_data(show_spinner=False, max_entries=2000, ttl=6 * 3600, hash_funcs={pd.DataFrame: frame_fingerprint})
+def _chart_spec(name: str, _builder: Callable[..., Any], args: tuple, kwargs: dict, properties: dict | None) -> dict:
+    from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec  # what st.altair_chart sends
+
+    chart = _builder(*args, **kwargs)
+    if properties:
+        chart = chart.properties(**properties)
+    return _convert_altair_to_vega_lite_spec(theme(chart))
 
 
 # ------------------------------------------------------------------ downloads
