@@ -147,7 +147,10 @@ def _child(dataset: str, variant: str, path: str, queue) -> None:
     import pandas  # noqa: F401
     import pyarrow.csv  # noqa: F401
 
+    import kpi.clinic  # noqa: F401
+    import kpi.funnel  # noqa: F401
     import kpi.load  # noqa: F401
+    import kpi.targets  # noqa: F401
 
     started = time.perf_counter()
     rows = WORK[(dataset, variant)](path)

@@ -163,6 +163,12 @@ class _Rows:
     def cancelled(self) -> np.ndarray:
         return self.visits["status"].isin(CANCELLED).to_numpy()
 
+    def prime(self) -> "_Rows":
+        """Compute the arrays every KPI reads, before two threads share this object (page_results)."""
+        for name in ("pid", "n_pid", "day", "valid", "mi", "attended", "cancelled"):
+            getattr(self, name)
+        return self
+
     def groups(self, by_clinic: bool) -> tuple[np.ndarray, np.ndarray]:
         """Group code per row and the group names (clinic, missing as "—"; or one group ``ALL``)."""
         if by_clinic and "clinic" in self.visits.columns:
@@ -807,12 +813,44 @@ def page_results(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = No
     """Everything the clinic page shows, in one call (the page caches it; the benchmark times it).
 
     Warnings are given for the rows as a whole and per clinic: one clinic's thin future hides in a chain's total.
+    The per-clinic half (tables, backlogs, warnings) runs in a second thread beside the whole-chain half: both
+    are mostly numpy sorts and searches, which release the GIL, so the two cores share the work. They read one
+    ``_Rows``, primed first, and write nothing shared; the result is the same as computed one after the other.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     targets = targets or Targets()
     as_of = resolve_as_of(visits, as_of)
-    work = _Rows(visits)  # patient codes, day numbers, months, flags: computed once, shared by every table below
-    news = new_patients(visits, as_of, work=work)  # computed once, shared by every table below
-    monthly = monthly_table(visits, as_of, news=news, work=work)
+    work = _Rows(visits).prime()  # patient codes, day numbers, months, flags: computed once, shared below
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="clinic-kpi") as pool:
+        per_clinic = pool.submit(_per_clinic_results, visits, as_of, targets, work)
+        news = new_patients(visits, as_of, work=work)  # computed once, shared by every table below
+        monthly = monthly_table(visits, as_of, news=news, work=work)
+        whole = {
+            "monthly": monthly,
+            "calls": call_list(visits, as_of, news=news, work=work),
+            "continuation": continuation(visits, as_of, news=news),
+            "churn": churn(visits, as_of, work=work),
+            "cohorts": cohort_grid(visits, as_of, news=news, work=work),
+        }
+        side = per_clinic.result()
+    return {
+        "monthly": monthly,
+        "by_clinic": side["by_clinic"],
+        "warnings": early_warnings(visits, as_of, targets, monthly=monthly, backlog=side["backlog"]),
+        "warnings_by_clinic": side["warnings_by_clinic"],
+        "calls": whole["calls"],
+        "continuation": whole["continuation"],
+        "churn": whole["churn"],
+        "cohorts": whole["cohorts"],
+        "backlog": side["backlog"],
+        "trend": side["trend"],
+        "net": side["net"],
+    }
+
+
+def _per_clinic_results(visits: pd.DataFrame, as_of, targets: Targets, work: _Rows) -> dict[str, Any]:
+    """page_results' per-clinic tables and warnings, and the bookings ahead (backlog, its trend, net bookings)."""
     by_clinic = monthly_table(visits, as_of, by_clinic=True, work=work) if "clinic" in visits.columns else None
     backlog = booking_backlog(visits, as_of, work=work)
     warnings_by_clinic = {}
@@ -823,19 +861,8 @@ def page_results(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = No
             for name, clinic_backlog in zip(names, backlogs):
                 warnings_by_clinic[name] = early_warnings(visits, as_of, targets, backlog=clinic_backlog,
                                                           monthly=by_clinic[by_clinic["clinic"] == name].reset_index(drop=True))
-    return {
-        "monthly": monthly,
-        "by_clinic": by_clinic,
-        "warnings": early_warnings(visits, as_of, targets, monthly=monthly, backlog=backlog),
-        "warnings_by_clinic": warnings_by_clinic,
-        "calls": call_list(visits, as_of, news=news, work=work),
-        "continuation": continuation(visits, as_of, news=news),
-        "churn": churn(visits, as_of, work=work),
-        "cohorts": cohort_grid(visits, as_of, news=news, work=work),
-        "backlog": backlog,
-        "trend": backlog_trend(visits, as_of, work=work),
-        "net": net_bookings(visits, as_of, work=work),
-    }
+    return {"by_clinic": by_clinic, "backlog": backlog, "warnings_by_clinic": warnings_by_clinic,
+            "trend": backlog_trend(visits, as_of, work=work), "net": net_bookings(visits, as_of, work=work)}
 
 
 # ------------------------------------------------------------------ CLI and workbook

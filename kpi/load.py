@@ -39,6 +39,7 @@ HEADER_SEARCH_ROWS = 20
 MAX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024  # a workbook's members together, as declared in the zip
 MAX_COMPRESSION_RATIO = 200
 MAX_SHEET_CELLS = 60_000_000  # declared sheet dimension rows x columns
+PARALLEL_PARSE_ROWS = 20_000  # from this many rows, columns are parsed in two threads
 
 
 class LoadError(Exception):
@@ -225,9 +226,54 @@ _BLANK_LINE = re.compile(r"(?:\r\n|\n|\r(?!\n))[ \t]*(?:\r\n|\n|\r(?!\n))")
 
 
 def read_csv_table(data: bytes) -> RawTable:
+    """Cells of a CSV/TSV file, header rows included, with their Excel row numbers.
+
+    A cp932 file (what Japanese Excel saves) is not decoded in Python as a whole: its first lines are, to find
+    the header; pyarrow then decodes and parses the rest in C++ on its own threads, and any byte that is not
+    cp932 sends the file back to the full decode below (which rejects only the damaged rows). UTF-8 files
+    are parsed from their own bytes, with no decode and re-encode of the body."""
+    head = _cp932_head(data)
+    if head is not None:
+        table = _read_csv_parts(data, head, "cp932", 0, raw_body=True)
+        if table is not None:
+            return table
     text, encoding, invalid_bytes = decode_text_repairing(data)
+    table = _read_csv_parts(data, text, encoding, invalid_bytes, raw_body=encoding in ("utf-8", "utf-8-sig") and not invalid_bytes)
+    assert table is not None  # (with the whole text at hand every path ends in a table)
+    return table
+
+
+HEAD_BYTES = 256 * 1024  # the header search reads no further (HEADER_SEARCH_ROWS records within it)
+
+
+def _cp932_head(data: bytes) -> str | None:
+    """The first lines of a cp932 file, decoded (whole lines, up to HEAD_BYTES), or None when the file is
+    not plainly cp932 from its start: a BOM, UTF-16, text that reads as UTF-8 (the order of decode_text), or a
+    first part that does not decode."""
+    if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
+        return None
+    cut = data.rfind(b"\n", 0, HEAD_BYTES) + 1  # a line break is never the second byte of a cp932 character
+    if cut <= 0 or cut == len(data):
+        return None  # a small (or single-line) file: the whole decode costs nothing
+    try:
+        data[:cut].decode("utf-8")
+        return None  # UTF-8 (or plain ASCII) so far: decode_text decides
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data[:cut].decode("cp932")
+    except UnicodeDecodeError:
+        return None
+    return None if _looks_binary(text) else text
+
+
+def _read_csv_parts(data: bytes, text: str, encoding: str, invalid_bytes: int, raw_body: bool) -> RawTable | None:
+    """The table from ``text`` (the whole decoded file, or only its head when ``encoding == "cp932"`` and
+    ``raw_body``: then the body is parsed from ``data`` by pyarrow; None when it cannot be, and the caller
+    decodes the whole file)."""
     if not text or text.isspace():
         raise LoadError("empty_file")
+    partial = encoding == "cp932" and raw_body
     first_line = text[: text.find("\n")] if "\n" in text else text
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
     head_records, data_offset = _head_records(text, delimiter)
@@ -237,14 +283,21 @@ def read_csv_table(data: bytes) -> RawTable:
     head_records = head_records[: header_idx + 1]
     data_start = _offset_after_records(text, delimiter, header_idx + 1)
     width = max(width, max((len(r) for r in head_records), default=0))
-    body = text[data_start:]
     n_cols = max(len(head_records[-1]) if head_records else width, 1)
     notes: list[tuple[int, str, str]] = []
     body_frame = None
-    if body and (n_cols > 1 or not _BLANK_LINE.search(body)):
-        body_frame = _read_body_pyarrow(body, delimiter, n_cols)
+    if raw_body:  # the body's bytes as they are in the file, decoded (if need be) by pyarrow
+        byte_start = len(text[:data_start].encode("utf-8" if encoding == "utf-8-sig" else encoding)) + (3 if encoding == "utf-8-sig" else 0)
+        if n_cols > 1 and byte_start < len(data):
+            body_frame = _read_body_pyarrow(memoryview(data)[byte_start:], encoding.replace("-sig", ""), delimiter, n_cols)
+        if body_frame is None and partial:
+            return None
     if body_frame is None:
-        body_frame, body_rows, notes, skipped = _read_body_csv(body, delimiter, n_cols, first_row=header_idx + 2)
+        body = text[data_start:]
+        if body and (n_cols > 1 or not _BLANK_LINE.search(body)):
+            body_frame = _read_body_pyarrow(body.encode("utf-8"), "utf-8", delimiter, n_cols)
+    if body_frame is None:
+        body_frame, body_rows, notes, skipped = _read_body_csv(text[data_start:], delimiter, n_cols, first_row=header_idx + 2)
     else:
         body_rows = np.arange(header_idx + 2, header_idx + 2 + len(body_frame), dtype=np.int64)
         skipped = 0
@@ -300,7 +353,9 @@ def _offset_after_records(text: str, delimiter: str, n_records: int) -> int:
     return consumed
 
 
-def _read_body_pyarrow(body: str, delimiter: str, n_cols: int) -> pd.DataFrame | None:
+def _read_body_pyarrow(body, encoding: str, delimiter: str, n_cols: int) -> pd.DataFrame | None:
+    """Parse the body (bytes in ``encoding``) with pyarrow; None when a row is ragged or blank, or a byte is
+    not valid in the encoding (the caller then takes the exact path)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -313,13 +368,13 @@ def _read_body_pyarrow(body: str, delimiter: str, n_cols: int) -> pd.DataFrame |
 
     try:
         table = pacsv.read_csv(
-            io.BytesIO(body.encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
+            pa.BufferReader(pa.py_buffer(body)),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24, encoding=encoding),
             # an empty line stays a (ragged) row, so it reaches on_invalid and the exact path keeps row numbers
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
-    except (pa.ArrowInvalid, pa.ArrowException):
+    except (pa.ArrowInvalid, pa.ArrowException, UnicodeDecodeError):
         return None
     if bad_rows:
         return None  # ragged rows: the csv module keeps exact row numbers
@@ -889,36 +944,43 @@ def validate_table(table: RawTable, match: HeaderMatch, mapping: ColumnMapping |
         values = _cell_strings(raw, pos) if raw is not None else [""] * len(pos)
         parts.append(pd.DataFrame({"row": rows[pos], "column": column, "value": values, "code": code, "field": spec.name, "params": [params] * len(pos)}))
 
+    fields = []
     for name, spec in specs.items():
         if name in field_to_col:
-            raw = body[field_to_col[name]]
-            column = match.headers[field_to_col[name]] or name
+            fields.append((name, spec, body[field_to_col[name]], match.headers[field_to_col[name]] or name))
         elif name in constants:
-            raw = pd.Series([constants[name]] * n, dtype=object)
-            column = name
-        else:
-            continue
+            fields.append((name, spec, pd.Series([constants[name]] * n, dtype=object), name))
+
+    def parse_field(item) -> tuple:
+        """(values, bad, has_time or None) of one column: pure, so columns are parsed side by side."""
+        name, spec, raw, _ = item
         if spec.kind == "text":
-            values = parse.parse_text(raw)
-            bad = np.zeros(n, dtype=bool)
-        elif spec.kind in ("date", "datetime"):
+            return parse.parse_text(raw), np.zeros(n, dtype=bool), None
+        if spec.kind in ("date", "datetime"):
             parsed = parse.parse_dates(raw)
-            values, bad = parsed.values, parsed.bad.to_numpy()
-            if spec.kind == "datetime":
-                out[f"{name}_has_time"] = parsed.has_time
-            else:
-                values = values.dt.normalize()
-        elif spec.kind in ("int", "number", "rate"):
+            values = parsed.values if spec.kind == "datetime" else parsed.values.dt.normalize()
+            return values, parsed.bad.to_numpy(), parsed.has_time if spec.kind == "datetime" else None
+        if spec.kind in ("int", "number", "rate"):
             parsed = parse.parse_numbers(raw)
-            values, bad = parsed.values, parsed.bad.to_numpy()
         elif spec.kind == "bool":
             parsed = parse.parse_bools(raw)
-            values, bad = parsed.values, parsed.bad.to_numpy()
         else:  # enum
             lookup = {**label_lookup(spec.labels), **value_maps.get(name, {})}
             resolver = parse.region_scalar if spec.labels is REGION_LABELS else None
             parsed = parse.parse_enum(raw, lookup, resolver)
-            values, bad = parsed.values, parsed.bad.to_numpy()
+        return parsed.values, parsed.bad.to_numpy(), None
+
+    if n >= PARALLEL_PARSE_ROWS:  # factorising and Arrow kernels release the GIL: two cores parse two columns
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="parse") as pool:
+            results = list(pool.map(parse_field, fields))
+    else:
+        results = [parse_field(item) for item in fields]
+
+    for (name, spec, raw, column), (values, bad, has_time) in zip(fields, results):
+        if has_time is not None:
+            out[f"{name}_has_time"] = has_time
         missing = values.isna().to_numpy() & ~bad if spec.kind != "bool" else np.zeros(n, dtype=bool)
 
         if spec.required:

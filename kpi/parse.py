@@ -32,6 +32,7 @@ _SERIAL_MIN, _SERIAL_MAX = 1, 2958465  # 1900-01-01 .. 9999-12-31
 # Before 1900-03-01 Excel's serial dates are off by a day (its 1900 leap-year bug), and a time-only or a
 # duration cell reads as such a date (1899-12-31 09:30): none is a real date in these exports.
 _FIRST_DATE = dt.datetime(1900, 3, 1)
+_LAST_DATE = dt.datetime(2262, 4, 11, 23, 47, 16)  # pd.Timestamp.max: later dates would wrap in datetime64[ns]
 
 
 def nfkc(value: str) -> str:
@@ -96,9 +97,29 @@ def _cell_text(value) -> str:
 
 # ---------------------------------------------------------------- text
 def parse_text(series: pd.Series) -> pd.Series:
-    """NFKC-normalised, stripped text; empty and missing tokens become NA. IDs stay as written."""
+    """NFKC-normalised, stripped text; empty and missing tokens become NA. IDs stay as written.
+
+    A text column that cleaning leaves as it is (the usual ID column) is returned as read, without rebuilding
+    a million strings."""
     codes, uniques = _factorize(series)
-    return _take_str(codes, _clean_texts(uniques), series.index)
+    cleaned = _clean_texts(uniques)
+    if series.dtype == "str" and _unchanged(cleaned, uniques):
+        return series.copy(deep=False)
+    return _take_str(codes, cleaned, series.index)
+
+
+def _unchanged(cleaned, uniques: pd.Index) -> bool:
+    """True when every distinct value came out of cleaning as it went in (none became NA)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not isinstance(cleaned, pa.Array):
+        return all(c is not None and c == u for c, u in zip(cleaned, uniques))
+    try:
+        raw = pa.array(uniques.to_numpy(), type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return False
+    return cleaned.null_count == 0 and bool(pc.all(pc.equal(cleaned, raw)).as_py())
 
 
 def _clean_texts(uniques: pd.Index):
@@ -217,17 +238,18 @@ class ParsedDates:
 
 def parse_dates(series: pd.Series) -> ParsedDates:
     """Dates and datetimes in every form of SPEC section 1, column-wise (distinct values parsed once).
-    A date before 1900-03-01 is present but wrong (``_FIRST_DATE``)."""
+    A date before 1900-03-01 or after 2262-04-11 (beyond datetime64[ns]) is present but wrong."""
     codes, uniques = _factorize(series)
     n_u = len(uniques)
     stamps = np.full(n_u, np.datetime64("NaT"), dtype="datetime64[ns]")
     has_time = np.zeros(n_u, dtype=bool)
     bad = np.zeros(n_u, dtype=bool)
+    done = _parse_common_formats(uniques, stamps, has_time, bad)
     for i, raw in enumerate(uniques):
-        if is_missing_scalar(raw):
+        if done[i] or is_missing_scalar(raw):
             continue
         parsed = parse_date_scalar(raw)
-        if parsed is None or parsed[0] < _FIRST_DATE:
+        if parsed is None or not _FIRST_DATE <= parsed[0] <= _LAST_DATE:
             bad[i] = True
             continue
         try:
@@ -242,6 +264,36 @@ def parse_dates(series: pd.Series) -> ParsedDates:
         has_time=pd.Series(_broadcast(codes, has_time, False), index=idx, dtype=bool),
         bad=pd.Series(_broadcast(codes, bad, False), index=idx, dtype=bool),
     )
+
+
+# The forms exports write most, parsed for all distinct values at once. Each matches only strings the regexes
+# of parse_date_scalar read the same way (y/m/d with an optional time; pandas' strptime needs the whole string).
+_COMMON_FORMATS = (("%Y/%m/%d %H:%M", True), ("%Y/%m/%d", False), ("%Y-%m-%d", False), ("%Y-%m-%d %H:%M:%S", True),
+                   ("%Y-%m-%d %H:%M", True), ("%Y/%m/%d %H:%M:%S", True))
+
+
+def _parse_common_formats(uniques: pd.Index, stamps: np.ndarray, has_time: np.ndarray, bad: np.ndarray) -> np.ndarray:
+    """Fill stamps / has_time / bad for the distinct values written in a common form; True where done."""
+    done = np.zeros(len(uniques), dtype=bool)
+    if len(uniques) < 64:  # the scalar loop is as quick, and the only path for odd forms anyway
+        return done
+    text = pd.Series(uniques.to_numpy(), dtype=object)
+    is_text = np.fromiter((isinstance(v, str) for v in text), dtype=bool, count=len(text))
+    for fmt, timed in _COMMON_FORMATS:
+        todo = np.flatnonzero(is_text & ~done)
+        if not len(todo):
+            break
+        parsed = pd.to_datetime(text.iloc[todo], format=fmt, errors="coerce").to_numpy(dtype="datetime64[ns]")
+        hit = ~np.isnat(parsed)
+        if fmt.endswith("%S"):  # strptime takes :60 and :61 (leap seconds), the regex does not
+            hit &= (text.iloc[todo].str[-2:] < "60").to_numpy(dtype=bool)
+        rows = todo[hit]
+        stamps[rows] = parsed[hit]
+        has_time[rows] = timed
+        done[rows] = True
+    early = done & (stamps < np.datetime64(_FIRST_DATE, "ns"))
+    stamps[early], has_time[early], bad[early] = np.datetime64("NaT"), False, True
+    return done
 
 
 # ---------------------------------------------------------------- numbers

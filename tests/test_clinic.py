@@ -431,3 +431,23 @@ def test_page_results_without_any_attended_visit(as_of):
     assert len(r["calls"]) == 0 and r["monthly"]["visits"].sum() == 0
     expected = 1 if as_of == pd.Timestamp("2026-10-30") else 0
     assert r["backlog"] == {"w1": expected, "w2": expected, "w3": expected, "w4": expected}
+
+
+def test_page_results_equal_each_kpi_computed_on_its_own():
+    """page_results shares one _Rows between two threads; every table equals the KPI function called alone."""
+    from conftest import SAMPLE
+
+    from kpi.load import load
+
+    frame = load((SAMPLE / "visits.csv").read_bytes(), "visits.csv").frame
+    as_of = clinic.default_as_of(frame)
+    r = clinic.page_results(frame, as_of, Targets())
+    pd.testing.assert_frame_equal(r["monthly"], clinic.monthly_table(frame, as_of))
+    pd.testing.assert_frame_equal(r["by_clinic"], clinic.monthly_table(frame, as_of, by_clinic=True))
+    pd.testing.assert_frame_equal(r["calls"], clinic.call_list(frame, as_of))
+    pd.testing.assert_frame_equal(r["cohorts"], clinic.cohort_grid(frame, as_of))
+    pd.testing.assert_frame_equal(r["trend"], clinic.backlog_trend(frame, as_of))
+    assert r["backlog"] == clinic.booking_backlog(frame, as_of)
+    assert r["warnings"] == clinic.early_warnings(frame, as_of, Targets())
+    for name, group in frame.groupby("clinic"):
+        assert r["warnings_by_clinic"][name] == clinic.early_warnings(group.reset_index(drop=True), as_of, Targets())

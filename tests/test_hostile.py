@@ -234,6 +234,29 @@ def test_cp932_with_an_invalid_byte_rejects_only_that_row():
     assert table["行番号"].tolist() == [3, 5] and "バイト" in table["エラー内容"].iloc[0]
 
 
+@pytest.mark.parametrize("damage", [False, True])
+def test_large_cp932_file_body_past_the_head(damage):
+    """A cp932 file larger than the decoded head: pyarrow decodes the body; a quoted line break far down keeps
+    the row numbers; one damaged byte there sends the file to the full decode, which rejects only that row."""
+    rows = ["リードID,取引先名,リード日,金額"] + [f"A{i},医療法人 さくら会 {i},2026/11/20,{i}万円" for i in range(1, 12001)]
+    rows[9000] = 'A9000,"改行を含む\n取引先",2026/11/20,1万円'
+    data = ("\r\n".join(rows) + "\r\n").encode("cp932")
+    assert len(data) > 2 * 256 * 1024
+    if damage:
+        at = data.index("A11000,".encode())
+        data = data[:at] + b"A11000\x81\x20" + data[at + len("A11000"):]
+    r = load(data, "big.csv").report
+    assert r.encoding == "cp932" and r.rows_read == 12000
+    if damage:
+        assert (r.rows_valid, r.rows_rejected) == (11999, 1)
+        assert r.errors[["row", "code"]].values.tolist() == [[11001, "invalid_bytes"]]  # a quoted break stays in its Excel row
+    else:
+        assert (r.rows_valid, r.rows_rejected) == (12000, 0)
+    frame = load(data, "big.csv").frame
+    assert frame.loc[frame["lead_id"] == "A9000", "account"].item() == "改行を含む\n取引先"
+    assert frame.loc[frame["lead_id"] == "A12000", "_row"].item() == 12001
+
+
 def test_many_invalid_bytes_are_still_one_sentence():
     data = ("リードID,リード日\n".encode("cp932") + b"\x85," * 500 + b"\n")
     with pytest.raises(LoadError) as info:

@@ -161,3 +161,27 @@ def test_many_distinct_texts_take_the_arrow_path_with_the_same_result():
     expected = pd.Series([_clean_text(v) for v in values * 2], dtype="str")
     pd.testing.assert_series_equal(parse_text(series), expected)
     assert parse_text(series).iloc[0] == "ABC0" and parse_text(series).isna().sum() == 8
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_common_date_forms_parsed_at_once_agree_with_the_cell_parser(seed):
+    """parse_dates reads the common forms of many distinct values with one vectorised call per form; the result
+    (date, has_time, bad) equals the cell-by-cell parser's on every value, odd ones included (month 13, :60
+    seconds, 24:00, years past 2262 or before 1900-03-01, padded and compact forms)."""
+    import random
+
+    rnd = random.Random(seed)
+    values = []
+    for _ in range(4000):
+        y, m, d = rnd.randint(1890, 2300), rnd.randint(0, 13), rnd.randint(0, 32)
+        H, M, S = rnd.randint(0, 25), rnd.randint(0, 61), rnd.randint(0, 61)
+        values.append(rnd.choice([
+            f"{y}/{m:02d}/{d:02d} {H:02d}:{M:02d}", f"{y}/{m}/{d}", f"{y}-{m:02d}-{d:02d}", f"{y}-{m:02d}-{d:02d} {H:02d}:{M:02d}:{S:02d}",
+            f"{y}-{m:02d}-{d:02d} {H}:{M:02d}", f"{y}/{m:02d}/{d:02d} {H:02d}:{M:02d}:{S:02d}", f" {y}/{m:02d}/{d:02d}",
+            f"{y}/{m:02d}/{d:02d}T{H:02d}:{M:02d}", f"{y}{m:02d}{d:02d}", f"{y}/{m}/{d} {H}:{M}", f"{y}/{m:02d}/{d:02d} {H:02d}:{M:02d}:{S:02d}.5"]))
+    series = pd.Series(values, dtype="str")
+    at_once = parse.parse_dates(series)
+    cell_by_cell = [parse.parse_dates(series.iloc[i : i + 30]) for i in range(0, len(series), 30)]  # < 64 distinct: no vectorised pass
+    for field in ("values", "has_time", "bad"):
+        assert getattr(at_once, field).equals(pd.concat([getattr(p, field) for p in cell_by_cell])), field
+    assert 0 < at_once.bad.sum() < len(series)
