@@ -31,6 +31,12 @@ def choices(visits: pd.DataFrame, column: str) -> list:
 
 
 @cached(max_entries=16)
+def has_blank(visits: pd.DataFrame, column: str) -> bool:
+    """Whether some rows have no value in ``column`` (a clinic filter leaves them out, even with every clinic)."""
+    return bool(visits[column].isna().any())
+
+
+@cached(max_entries=16)
 def month_tiles(visits: pd.DataFrame, as_of: pd.Timestamp, month: str, language: str) -> dict:
     """The confidence badge of each tile: the rows behind each KPI (the month's, all, or the bookings ahead)."""
     month_start = pd.Timestamp(f"{month}-01")  # a date-range test: formatting a million dates cost ~0.5 s per rerun
@@ -54,7 +60,8 @@ cols = st.columns(2)
 if "clinic" in visits.columns:
     clinics = choices(visits, "clinic")
     chosen = cols[0].multiselect(t("clinic.filter_clinic"), clinics, default=clinics, key="clinic.clinics")
-    if len(chosen) < len(clinics):  # all clinics (the default) is the whole file: no copy of a million rows
+    # all clinics (the default) is the whole file, unless rows without a clinic must go: then no copy of a million rows
+    if len(chosen) < len(clinics) or has_blank(visits, "clinic"):
         visits = visits[visits["clinic"].isin(chosen)]
 if "staff" in visits.columns:
     everyone = t("clinic.all_staff")

@@ -469,7 +469,8 @@ _DTD = re.compile(rb"<!(?i:doctype|entity)")
 # Prefixed cell tags (<x:c>) are never read by the cheap scan below: they send the sheet to the exact walk.
 _PREFIXED_TAG = re.compile(rb":(?:c|row)[\s>/]")
 _TOKEN = re.compile(rb"<(?:\w+:)?(row|c)(?=[\s>/])([^>]*)>")
-_REF_IN_ATTRS = re.compile(rb"""(?<![^\s])r\s*=\s*["']([A-Z]{1,3})?(\d{1,9})?""")
+_REF_ATTR = re.compile(rb"""(?<![^\s])r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_CELL_REF = re.compile(rb"([A-Za-z]+)(\d+)")
 MAX_SPARSE_CELLS = 2_000_000  # below this a sheet's area is never questioned
 MAX_CELLS_PER_XML_BYTE = 2  # above it, a sheet's area is mostly empty: a few far cells make a dense grid
 
@@ -528,6 +529,8 @@ def _plain_area(xml: bytes | bytearray) -> tuple[int, int] | None:
     digits = quote - letters
     if not ((cls[np.arange(len(cls)), quote] == 2).all() and 1 <= letters.min() and letters.max() <= 3 and 1 <= digits.min() and digits.max() <= 7):
         return None
+    if (refs[np.arange(len(refs)), letters] == ord("0")).any():
+        return None  # a zero-padded row number (A0000001): its digit count says nothing of its size
     if int(np.count_nonzero((cls == 1) & (np.arange(_REF_WIDTH) < quote[:, None]))) != int(digits.sum()):
         return None  # something other than digits between the letters and the quote
     widest = letters.max()
@@ -561,16 +564,22 @@ def sheet_area(xml: bytes | bytearray, exact: bool = False) -> tuple[int, int]:
             return area
     row = col = last_row = last_col = 0
     for tag, attrs in _TOKEN.findall(xml):
-        m = _REF_IN_ATTRS.search(attrs)
+        m = _REF_ATTR.search(attrs)
+        value = None if m is None else m.group(1) if m.group(1) is not None else m.group(2)
         if tag == b"row":
-            row = int(m.group(2)) if m and m.group(2) else row + 1
+            if value is not None and not value.isdigit():
+                raise LoadError("odd_cell_ref", ref=value[:24].decode("latin-1"))
+            row = int(value) if value is not None else row + 1
             col = 0
         else:
-            if m and m.group(1) and m.group(2):
-                col, row = _col_number(m.group(1)), int(m.group(2))
-            else:
+            if value is None:
                 col += 1
                 row = max(row, 1)
+            else:  # letters in either case and every digit, as calamine reads them (A0000001 is row 1)
+                ref = _CELL_REF.fullmatch(value)
+                if ref is None:
+                    raise LoadError("odd_cell_ref", ref=value[:24].decode("latin-1"))
+                col, row = _col_number(ref.group(1).upper()), int(ref.group(2))
             last_col = max(last_col, col)
             last_row = max(last_row, row)
     return last_row, last_col
@@ -588,11 +597,12 @@ def check_sheet_dimensions(zf: zipfile.ZipFile, data: bytes | None = None) -> No
             continue
         blob = inflate_member(data, info, left)
         left -= len(blob)
-        if not info.filename.lower().endswith((".xml", ".rels", ".vml")) and b"<?xml" not in blob[:100]:
+        has_cells = b"sheetData" in blob  # a worksheet whatever its part is named (calamine follows the rels)
+        if not has_cells and not info.filename.lower().endswith((".xml", ".rels", ".vml")) and b"<?xml" not in blob[:100]:
             continue
         if b"!" in blob and _DTD.search(blob):  # (a one-byte search runs at memchr speed)
             raise LoadError("unsafe_xlsx")
-        if b"sheetData" not in blob:
+        if not has_cells:
             continue
         last_row, last_col = sheet_area(blob)
         if _area_refused(last_row * last_col, len(blob)):

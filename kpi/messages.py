@@ -33,6 +33,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "broken_xlsx": {"ja": "Excelファイルが壊れているか、途中で切れています。元のファイルをもう一度書き出してください。", "en": "The Excel file is damaged or truncated. Export it again."},
     "not_spreadsheet": {"ja": "このファイルはExcelでもCSVでもありません（{what}）。", "en": "This file is neither Excel nor CSV ({what})."},
     "too_large": {"ja": "ファイルを展開すると大きすぎます（{what}）。安全のため読み込みを中止しました。", "en": "The file expands to too much data ({what}); it was refused for safety."},
+    "odd_cell_ref": {"ja": "Excelファイルに、Excelが書き出さない形のセル番地（{ref}）があります。安全のため読み込みを中止しました。Excelで開いて保存し直してください。", "en": "The Excel file holds a cell reference Excel never writes ({ref}); it was refused for safety. Open it in Excel and save it again."},
     "unsafe_xlsx": {"ja": "Excelファイルに、Excelが書き出さないXMLの定義（DTD・エンティティ）が含まれています。安全のため読み込みを中止しました。Excelで開いて保存し直してください。", "en": "The Excel file contains XML definitions Excel never writes (DTD / entities); it was refused for safety. Open it in Excel and save it again."},
     "sheet_not_found": {"ja": "シート「{sheet}」がありません（あるシート: {sheets}）。", "en": "There is no sheet '{sheet}' (sheets: {sheets})."},
     "unknown_kind": {"ja": "どのデータか判別できません。先頭20行に次のような見出しが必要です（{expected}）。", "en": "The kind of data could not be recognised. The first 20 rows need headers such as ({expected})."},

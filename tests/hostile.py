@@ -235,6 +235,25 @@ def far_cell(dimension: str | None = "XFD1048576", ref: str = "XFD1048576") -> b
     })
 
 
+def padded_far_cell() -> bytes:
+    """A zero-padded row number beside a far cell: A0000001 has the most digits, XFD999999 is the far one."""
+    sheet = (SHEET_HEAD + '<sheetData><row r="1"><c r="A0000001"><v>1</v></c></row>'
+             '<row r="999999"><c r="XFD999999"><v>1</v></c></row></sheetData></worksheet>')
+    return xlsx_from_members({"[Content_Types].xml": CONTENT_TYPES, "_rels/.rels": ROOT_RELS, "xl/workbook.xml": WORKBOOK,
+                              "xl/_rels/workbook.xml.rels": WORKBOOK_RELS, "xl/worksheets/sheet1.xml": sheet})
+
+
+def far_cell_in_odd_part() -> bytes:
+    """The far cell in a worksheet part not named .xml and without an XML declaration (the rels point at it)."""
+    sheet = '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData></worksheet>'
+    return xlsx_from_members({
+        "[Content_Types].xml": CONTENT_TYPES.replace("/xl/worksheets/sheet1.xml", "/xl/worksheets/sheet1.dat"),
+        "_rels/.rels": ROOT_RELS, "xl/workbook.xml": WORKBOOK,
+        "xl/_rels/workbook.xml.rels": WORKBOOK_RELS.replace("worksheets/sheet1.xml", "worksheets/sheet1.dat"),
+        "xl/worksheets/sheet1.dat": sheet,
+    })
+
+
 def sparse_corner(last_row: int = 1_000_000, last_col: str = "AB") -> bytes:
     """Two cells, A1 and a far corner: tiny on disk, a dense grid of tens of millions of cells in memory."""
     sheet = (SHEET_HEAD + f'<dimension ref="A1:{last_col}{last_row}"/><sheetData>'

@@ -143,6 +143,11 @@ def _probe(build: str) -> subprocess.CompletedProcess:
     "hostile.zip_bomb()",
     "hostile.lying_zip_bomb()",
     "hostile.sparse_corner()",
+    "hostile.padded_far_cell()",
+    "hostile.far_cell(ref='xfd1048576')",
+    "hostile.far_cell(ref='ZZZZ1048576')",
+    "hostile.far_cell(ref='XFD0000000001048576')",
+    "hostile.far_cell_in_odd_part()",
 ])
 def test_process_survives_calamine_killers(build):
     """The 3 KB workbook with one cell at XFD1048576 aborts python-calamine (SIGABRT / PanicException);
@@ -153,6 +158,15 @@ def test_process_survives_calamine_killers(build):
     print(f"{build}: {outcome} in {seconds}s, max RSS {rss_mb} MB")
     assert outcome == "too_large"
     assert float(seconds) < 5 and int(rss_mb) < 400
+
+
+@pytest.mark.parametrize("ref", ["A$1", "R1C1", "A1:B2", "&#65;1", "", "1A"])
+def test_a_cell_reference_excel_never_writes_is_refused(ref):
+    from kpi.load import sheet_area
+
+    with pytest.raises(LoadError) as info:
+        sheet_area(f'<worksheet><sheetData><row r="1"><c r="{ref}"><v>1</v></c></row></sheetData></worksheet>'.encode())
+    assert info.value.code == "odd_cell_ref" and "\n" not in info.value.message("ja")
 
 
 def test_far_cell_workbook_is_a_3kb_file():

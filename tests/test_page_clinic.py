@@ -56,6 +56,28 @@ def test_a_changed_target_reaches_the_clinic_page_at_once(app):
     assert any("10分単価" in w.value for w in app.warning)
 
 
+def test_rows_without_a_clinic_are_left_out_by_the_clinic_filter_even_with_every_clinic(app):
+    """Every clinic selected (the default) is every row that has a clinic, as each clinic's own numbers add up to."""
+    from conftest import SAMPLE
+
+    lines = (SAMPLE / "visits.csv").read_bytes().decode("cp932").splitlines()
+    header, body = lines[0], lines[1:]
+    at = header.split(",").index("院名")
+    for i in range(0, len(body), 7):  # one row in seven loses its clinic
+        cells = body[i].split(",")
+        cells[at] = ""
+        body[i] = ",".join(cells)
+    data = ("\r\n".join([header] + body) + "\r\n").encode("cp932")
+    app.sidebar.file_uploader[0].set_value(("visits.csv", data, "text/csv")).run()
+    app.switch_page(PAGE).run()
+    assert not app.exception
+    visits = app.session_state["frames"]["visits"]
+    assert visits["clinic"].isna().any()
+    with_clinic = visits[visits["clinic"].notna()].reset_index(drop=True)
+    cur, _ = expected_month(with_clinic, clinic.default_as_of(visits))
+    assert metric(app, "来院数").value == f"{cur['visits']:,}"
+
+
 def test_clinic_page_in_english(app):
     app.session_state["lang"] = "en"
     app.switch_page(PAGE).run()

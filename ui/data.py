@@ -166,9 +166,9 @@ def _rows_bytes(sample: pd.DataFrame) -> bytes:
 def cached(**options):
     """``st.cache_data`` for page computations over loaded frames: frames keyed by :func:`frame_fingerprint`.
 
-    The frames a cached function returns are tagged with where they come from (the function and the key of
-    its arguments) unless they already descend from a loaded file, so that a page passing them on to another
-    cached function or a chart (``show_chart``) is keyed by fingerprint too, not by hashing every cell.
+    The frames a cached function returns are named by where they come from (the function and the key of its
+    arguments, which holds its input frames' fingerprints), so that a page passing them on to another cached
+    function or a chart (``show_chart``) is keyed by fingerprint too, not by hashing every cell.
     """
     def decorate(func):
         name = f"{func.__module__}.{func.__qualname__}"
@@ -192,9 +192,10 @@ def _call_key(name: str, args: tuple, kwargs: dict) -> str:
 def _tag_frames(result, key: str, path: str = ""):
     """``result`` with each DataFrame in it (nested in tuples, lists, dicts) named ``key`` + its place."""
     if isinstance(result, pd.DataFrame):
-        if result.attrs.get("source") is None:
-            result = result.copy(deep=False)  # (never touch a frame the caller may also hold)
-            result.attrs["source"] = f"{key}{path}"
+        # Always the call's name, even for a slice of a file: pandas carries a file's attrs through most
+        # operations, and two filters' results of equal length would then differ only outside the sample.
+        result = result.copy(deep=False)  # (never touch a frame the caller may also hold)
+        result.attrs["source"] = f"{key}{path}"
         return result
     if isinstance(result, (tuple, list)) and not hasattr(result, "_fields"):
         return type(result)(_tag_frames(v, key, f"{path}/{i}") for i, v in enumerate(result))
