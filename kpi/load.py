@@ -282,6 +282,8 @@ def _read_csv_parts(data: bytes, text: str, encoding: str, invalid_bytes: int, r
     # Records before and including the header go through the csv module; the rest through pyarrow.
     head_records = head_records[: header_idx + 1]
     data_start = _offset_after_records(text, delimiter, header_idx + 1)
+    if partial and data_start >= len(text):
+        return None  # the header runs past the decoded head (a quoted line break at its end): decode it all
     width = max(width, max((len(r) for r in head_records), default=0))
     n_cols = max(len(head_records[-1]) if head_records else width, 1)
     notes: list[tuple[int, str, str]] = []
