@@ -31,6 +31,12 @@ def choices(visits: pd.DataFrame, column: str) -> list:
 
 
 @cached(max_entries=16)
+def file_as_of(visits: pd.DataFrame) -> pd.Timestamp | None:
+    """kpi.clinic.default_as_of of the whole file, once per file."""
+    return clinic.default_as_of(visits)
+
+
+@cached(max_entries=16)
 def has_blank(visits: pd.DataFrame, column: str) -> bool:
     """Whether some rows have no value in ``column`` (a clinic filter leaves them out, even with every clinic)."""
     return bool(visits[column].isna().any())
@@ -54,7 +60,7 @@ def month_tiles(visits: pd.DataFrame, as_of: pd.Timestamp, month: str, language:
 
 # ---- filters (rows), as_of from the whole file so a filter never moves the date
 visits = frames["visits"]
-as_of = cached(max_entries=16)(clinic.default_as_of)(visits)
+as_of = file_as_of(visits)
 st.title(t("clinic.title"))
 cols = st.columns(2)
 if "clinic" in visits.columns:

@@ -80,7 +80,7 @@ with left:
     reached = pd.DataFrame({"session_no": range(1, 13), "reached": s.reached_by_session})
     reached["share"] = reached["reached"] / s.users if s.users else 0.0
     show_chart(reach_bars, reached, {"session": t("onboarding.grid.session"), "share": t("onboarding.dropoff.share"),
-               "count": t("onboarding.dropoff.count")}, st_width="stretch")
+                                     "count": t("onboarding.dropoff.count")}, st_width="stretch")
     st.caption(t("onboarding.dropoff.caption", users=s.users))
 with right:
     st.subheader(t("onboarding.stalled.title", days=targets.onboarding_drop_days))
@@ -123,7 +123,7 @@ with left:
         counts = ob.counts_by_customer(levels, "level", t("onboarding.nps.all"))
         show_chart(stacked_share, counts, "customer", "level", "users", LEVEL_COLORS, {k: t(f"onboarding.level.{k}") for k in LEVEL_COLORS},
                    {"share": t("onboarding.share"), "category": t("onboarding.col.level"), "group": t("onboarding.col.customer"),
-                   "count": t("onboarding.nps.users")}, st_width="stretch")
+                    "count": t("onboarding.nps.users")}, st_width="stretch")
         needs = levels[levels["level"] == "needs_support"].drop(columns="level")
         st.markdown(f"**{t('onboarding.success.needs_title')}**")
         table = needs.rename(columns={c: t(f"onboarding.col.{c}") for c in needs.columns})
@@ -142,7 +142,7 @@ with right:
         short = {k: t(f"onboarding.nps.short.{k}") for k in NPS_COLORS}
         show_chart(stacked_share, counts, "customer", "nps_class", "users", NPS_COLORS, short,
                    {"share": t("onboarding.share"), "category": t("onboarding.nps.group"), "group": t("onboarding.col.customer"),
-                   "count": t("onboarding.nps.users")}, st_width="stretch")
+                    "count": t("onboarding.nps.users")}, st_width="stretch")
         table = pd.DataFrame({t("onboarding.nps.group"): [labels[k] for k in NPS_COLORS],
                               t("onboarding.nps.users"): [s.promoters, s.passives, s.detractors]})
         st.dataframe(table, hide_index=True, width="stretch")

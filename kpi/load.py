@@ -243,16 +243,16 @@ def read_csv_table(data: bytes) -> RawTable:
     return table
 
 
-HEAD_BYTES = 256 * 1024  # the header search reads no further (HEADER_SEARCH_ROWS records within it)
+HEAD_SIZE = 256 * 1024  # bytes of a file, characters of its text: the header search reads no further
 
 
 def _cp932_head(data: bytes) -> str | None:
-    """The first lines of a cp932 file, decoded (whole lines, up to HEAD_BYTES), or None when the file is
+    """The first lines of a cp932 file, decoded (whole lines, up to HEAD_SIZE), or None when the file is
     not plainly cp932 from its start: a BOM, UTF-16, text that reads as UTF-8 (the order of decode_text), or a
     first part that does not decode."""
     if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:4096]:
         return None
-    cut = data.rfind(b"\n", 0, HEAD_BYTES) + 1  # a line break is never the second byte of a cp932 character
+    cut = data.rfind(b"\n", 0, HEAD_SIZE) + 1  # a line break is never the second byte of a cp932 character
     if cut <= 0 or cut == len(data):
         return None  # a small (or single-line) file: the whole decode costs nothing
     try:
@@ -312,7 +312,7 @@ def _read_csv_parts(data: bytes, text: str, encoding: str, invalid_bytes: int, r
 
 
 def _head_records(text: str, delimiter: str) -> tuple[list[list[str]], int]:
-    sample = text[: 256 * 1024]
+    sample = text[:HEAD_SIZE]
     reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
     records = []
     try:

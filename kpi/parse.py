@@ -102,28 +102,15 @@ def parse_text(series: pd.Series) -> pd.Series:
     A text column that cleaning leaves as it is (the usual ID column) is returned as read, without rebuilding
     a million strings."""
     codes, uniques = _factorize(series)
-    cleaned = _clean_texts(uniques)
-    if series.dtype == "str" and _unchanged(cleaned, uniques):
+    cleaned, unchanged = _clean_texts(uniques)
+    if unchanged and series.dtype == "str":
         return series.copy(deep=False)
     return _take_str(codes, cleaned, series.index)
 
 
-def _unchanged(cleaned, uniques: pd.Index) -> bool:
-    """True when every distinct value came out of cleaning as it went in (none became NA)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if not isinstance(cleaned, pa.Array):
-        return all(c is not None and c == u for c, u in zip(cleaned, uniques))
-    try:
-        raw = pa.array(uniques.to_numpy(), type=pa.string())
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return False
-    return cleaned.null_count == 0 and bool(pc.all(pc.equal(cleaned, raw)).as_py())
-
-
-def _clean_texts(uniques: pd.Index):
-    """``_clean_text`` over distinct values; many plain strings go through Arrow's NFKC/trim kernels in C++."""
+def _clean_texts(uniques: pd.Index) -> tuple:
+    """``_clean_text`` over distinct values, and whether every value came out as it went in (none became NA).
+    Many plain strings go through Arrow's NFKC/trim kernels in C++."""
     if len(uniques) > 2000:
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -135,8 +122,10 @@ def _clean_texts(uniques: pd.Index):
         if arr is not None:
             norm = pc.utf8_trim_whitespace(pc.utf8_normalize(arr, "NFKC"))
             missing = pc.is_in(pc.utf8_lower(norm), value_set=pa.array(sorted(MISSING_TOKENS)))
-            return pc.if_else(missing, pa.scalar(None, pa.string()), norm)
-    return np.array([_clean_text(v) for v in uniques], dtype=object)
+            cleaned = pc.if_else(missing, pa.scalar(None, pa.string()), norm)
+            return cleaned, cleaned.null_count == arr.null_count == 0 and bool(pc.all(pc.equal(cleaned, arr)).as_py())
+    cleaned = np.array([_clean_text(v) for v in uniques], dtype=object)
+    return cleaned, all(c is not None and c == u for c, u in zip(cleaned, uniques))
 
 
 def _clean_text(value) -> str | None:

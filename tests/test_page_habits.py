@@ -169,3 +169,12 @@ def test_targets_page_in_english(app):
     app.switch_page("app_pages/targets.py").run()
     assert not app.exception
     assert "Step conversion targets" in texts(app)
+
+
+def test_agenda_bar_names_only_the_steps_wide_enough_for_their_name():
+    from ui.charts_habits import agenda_bar
+
+    frame = pd.DataFrame({"step": ["数字を見る", "担当と期限"], "minutes": [10, 5]})
+    spec = agenda_bar(frame, "step", "minutes", "").to_dict()
+    (values,) = spec["datasets"].values()
+    assert [v["text"] for v in values] == ["数字を見る 10'", "5'"]

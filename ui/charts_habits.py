@@ -76,7 +76,8 @@ def agenda_bar(frame: pd.DataFrame, step: str, minutes: str, title: str) -> alt.
     data["end"] = data[minutes].cumsum()
     data["start"] = data["end"] - data[minutes]
     data["mid"] = (data["start"] + data["end"]) / 2
-    data["text"] = data[step] + " " + data[minutes].astype(str) + "'"
+    # a step shorter than 10 minutes is too narrow for its name (the cards below the bar name every step)
+    data["text"] = [f"{name} {m}'" if m >= 10 else f"{m}'" for name, m in zip(data[step], data[minutes])]
     base = alt.Chart(data)
     bars = base.mark_bar(height=34, stroke="white", strokeWidth=2).encode(
         x=alt.X("start:Q", title=None, scale=alt.Scale(domain=[0, 60]), axis=alt.Axis(values=[0, 10, 20, 40, 55, 60], format="d")),
