@@ -77,13 +77,13 @@ with st.sidebar:
             st.caption(":material/error: " + t("app.load_failed", name=name))
     del sources  # release the uploaded bytes once parsed (the cache holds only parsed frames)
 
-frames, previous = frames_from(entries)
+combined = frames_from(entries)
 st.session_state["files"] = entries
-st.session_state["frames"] = frames
-if previous is not None:
-    st.session_state["previous_leads"] = previous
-else:
-    st.session_state.pop("previous_leads", None)
+st.session_state["frames"] = combined.frames
+st.session_state["combine_notes"] = combined.notes
+with st.sidebar:
+    for note in combined.notes:
+        st.caption(":material/warning: " + note.text(st.session_state["lang"]))
 
 if demo:
     st.badge(t("app.demo_badge"), icon=":material/science:", color="orange")

@@ -66,19 +66,30 @@ def _mapping(path: str | None) -> ColumnMapping | None:
 
 
 def _load_all(args, lang: str):
-    from .metrics import combine
+    """Every file, combined by SPEC 7's rule for several files of one kind; its notes go to stderr."""
+    import hashlib
 
-    loaded = []
+    from .combine import Part, combine_parts
+
+    parts = []
     for i, path in enumerate(args.files):
         mapping = _mapping(args.mapping[i]) if i < len(args.mapping) else None
-        result = _load_one(path, None, args.sheet, mapping, lang)
-        loaded.append((result.report.kind, result.frame))
-    return combine(loaded)
+        data = _read(path)
+        result = _load_bytes(data, path, None, args.sheet, mapping, lang)
+        parts.append(Part(Path(path).name, hashlib.sha256(data).hexdigest(), result.report.kind, result.frame))
+    combined = combine_parts(parts)
+    for note in combined.notes:
+        print(f"warning: {note.text(lang)}", file=sys.stderr)
+    return combined.frames
 
 
 def _load_one(path, kind, sheet, mapping, lang):
+    return _load_bytes(_read(path), path, kind, sheet, mapping, lang)
+
+
+def _load_bytes(data, path, kind, sheet, mapping, lang):
     try:
-        return load(_read(path), Path(path).name, kind=kind, sheet=sheet, mapping=mapping)
+        return load(data, Path(path).name, kind=kind, sheet=sheet, mapping=mapping)
     except LoadError as exc:
         raise CliError(f"{Path(path).name}: {exc.message(lang)}") from None
 

@@ -23,6 +23,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "duplicate_column": {"ja": "列「{column}」と同じ項目の列が複数あります。最初の列を使いました", "en": "more than one column maps to '{column}'; the first one was used"},
     "extra_cells": {"ja": "ヘッダーより多いセルがあります（{value}列）。余分なセルは無視しました", "en": "more cells than header columns ({value}); the extra cells were ignored"},
     "history_incomplete": {"ja": "データの最初の月は過去の来院履歴がないため、新患と再来の区別が不正確です", "en": "the data's first month has no earlier history, so new vs returning is uncertain"},
+    # ---- several files of one kind (kpi.combine, SPEC section 7)
+    "combine.same_file": {"ja": "「{file}」は「{first}」と同じ内容のため、1回だけ数えました", "en": "'{file}' has the same content as '{first}' and was counted once"},
+    "combine.lead_in_two_files": {"ja": "{count}件のリードIDが「{older}」と「{newer}」の両方にあります。後に指定した「{newer}」の行を使いました", "en": "{count} lead IDs are in both '{older}' and '{newer}'; the rows of the later file '{newer}' were used"},
+    "combine.identical_rows": {"ja": "複数のファイル（{files}）に全項目が同じ行が{count}行ありました。重複として1回だけ数えました", "en": "{count} rows were identical in every field across files ({files}) and were counted once"},
+    "combine.first_visit_partial": {"ja": "初診の列が一部のファイル（{with}）にしかないため、すべての来院で「データ上の最初の来院＝新患」の規則を使いました（初診列なし: {without}）", "en": "only some files ({with}) have a first-visit column, so new patients are taken from each patient's earliest visit in the data for all files (without the column: {without})"},
     # ---- whole-file errors (nothing can be read)
     "empty_file": {"ja": "ファイルが空です。", "en": "The file is empty."},
     "no_data_rows": {"ja": "ヘッダーはありますがデータ行がありません。", "en": "The file has a header but no data rows."},

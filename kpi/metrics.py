@@ -1,5 +1,5 @@
 """The `metrics` JSON of SPEC section 3: one section per dataset kind, from the same KPI functions the
-pages call. Also the helpers the CLI and the pages share to turn several files into one frame per kind.
+pages call (several files of one kind are combined before, by kpi.combine).
 """
 from __future__ import annotations
 
@@ -11,14 +11,6 @@ import numpy as np
 import pandas as pd
 
 from .targets import Targets
-
-
-def combine(frames: list[tuple[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
-    """Several loaded files -> one frame per kind (files of the same kind are stacked in order)."""
-    by_kind: dict[str, list[pd.DataFrame]] = {}
-    for kind, frame in frames:
-        by_kind.setdefault(kind, []).append(frame)
-    return {k: v[0] if len(v) == 1 else pd.concat(v, ignore_index=True) for k, v in by_kind.items()}
 
 
 def metrics(frames: dict[str, pd.DataFrame], as_of: dt.date | None = None, targets: Targets | None = None) -> dict[str, Any]:

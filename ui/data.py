@@ -3,7 +3,7 @@
 Session state (set in app.py, read by pages):
   ``frames``          dict kind -> validated DataFrame (what the dashboards use)
   ``files``           list[FileEntry], one per source file, for the data page and the sidebar
-  ``previous_leads``  the older of two leads uploads (week over week), or absent
+  ``combine_notes``   tuple[kpi.combine.Note]: how several files of one kind were combined (SPEC 7)
   ``mappings``        dict file digest -> ColumnMapping JSON the user set for that file
   ``sheets``          dict file digest -> chosen sheet name
 Nothing is written to disk: uploads are bytes in memory; the cache holds parsed results keyed by the
@@ -22,7 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from kpi.load import ColumnMapping, LoadError, LoadResult, MappingNeeded, column_samples, load
-from kpi.metrics import combine
+from kpi.combine import Combined, Part, combine_parts
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 SAMPLE_FILES = ("leads.xlsx", "activities.csv", "visits.csv", "onboarding.xlsx", "referrals.csv")
@@ -102,23 +102,17 @@ def demo_files() -> list[tuple[str, bytes]]:
     return [(name, (SAMPLE_DIR / name).read_bytes()) for name in SAMPLE_FILES if (SAMPLE_DIR / name).exists()]
 
 
-def frames_from(entries: list[FileEntry]) -> tuple[dict[str, pd.DataFrame], pd.DataFrame | None]:
-    """One frame per kind. Two leads files are this week and last week: the later one drives the pages."""
-    loaded = [e.result for e in entries if e.result is not None]
-    leads = [r for r in loaded if r.report.kind == "leads"]
-    previous = None
-    others = [(r.report.kind, r.frame) for r in loaded if r.report.kind != "leads"]
-    if len(leads) >= 2:
-        leads = sorted(leads, key=lambda r: r.frame["created_at"].max())
-        previous = leads[-2].frame
-        leads = leads[-1:]
-    parts = [("leads", r.frame) for r in leads] + others
-    frames = combine(parts)
-    for kind, frame in frames.items():  # a stacked frame is named by all of its files, in order
-        sources = [f.attrs.get("source") for k, f in parts if k == kind]
+def frames_from(entries: list[FileEntry]) -> Combined:
+    """One frame per kind, by SPEC 7's rule for several files of one kind (:func:`kpi.combine.combine_parts`):
+    parts of the same week, combined, the same bytes once, overlaps warned. Which data is last week's is never
+    guessed from the files' dates."""
+    parts = [Part(e.name, e.digest, e.result.report.kind, e.result.frame) for e in entries if e.result is not None]
+    combined = combine_parts(parts)
+    for kind, frame in combined.frames.items():  # a stacked frame is named by all of its files, in order
+        sources = [p.frame.attrs.get("source") for p in parts if p.kind == kind]
         if all(sources) and frame.attrs.get("source") is None:
-            frame.attrs["source"] = "+".join(sources)
-    return frames, previous
+            frame.attrs["source"] = hashlib.sha256("+".join(sources + [repr(len(frame))]).encode()).hexdigest()
+    return combined
 
 
 def frame_fingerprint(frame: pd.DataFrame) -> str:
