@@ -47,12 +47,13 @@ def month_tiles(visits: pd.DataFrame, as_of: pd.Timestamp, month: str, language:
     """The confidence badge of each tile: the rows behind each KPI (the month's, all, or the bookings ahead)."""
     month_start = pd.Timestamp(f"{month}-01")  # a date-range test: formatting a million dates cost ~0.5 s per rerun
     in_month = visits[(visits["visit_on"] >= month_start) & (visits["visit_on"] < month_start + pd.offsets.MonthBegin(1))]
-    attended = in_month[in_month["status"] == "attended"]
+    attended = in_month[clinic.is_attended(in_month)]
     first = attended[attended["first_visit"]] if "first_visit" in attended.columns else attended
     grade = lambda frame, columns: confidence(frame, columns, as_of, lang=language)
     return {"visits": grade(attended, ["patient_id", "visit_on"]), "patients": grade(attended, ["patient_id"]),
             "second_visit_rate": grade(first, ["patient_id", "first_visit"]),
-            "cancel_rate": grade(in_month[in_month["status"] != "booked"], ["status"]),
+            # no status column: the cancel rate is n/a, and an n/a has no confidence to grade
+            "cancel_rate": grade(in_month[in_month["status"] != "booked"], ["status"]) if "status" in visits.columns else None,
             "price_per_10min": grade(attended, ["amount_yen", "treatment_minutes"]),
             "churn": grade(visits, ["patient_id", "visit_on"]),
             "backlog": grade(visits[visits["visit_on"].dt.normalize() > as_of], ["booked_on"])}
@@ -136,6 +137,8 @@ with tiles[4]:
     kpi_tile(t("clinic.tile.cancel_rate", target=targets.cancel_rate_max), fmt_pct(cur["cancel_rate"]), pct_delta("cancel_rate"),
              rag=rag(cur["cancel_rate"], targets.cancel_rate_max, higher_is_better=False), delta_color="inverse",
              confidence=badges["cancel_rate"], help=t("clinic.help.cancel_rate", month=month))
+    if "status" not in visits.columns:
+        missing_column_note(t("clinic.status_column"))
 with tiles[5]:
     kpi_tile(t("clinic.tile.price_per_10min", target=targets.price_per_10min_min),
              "n/a" if is_missing(cur["price_per_10min"]) else f"¥{cur['price_per_10min']:,.0f}", delta("price_per_10min", lambda d: f"{d:+,.0f}"),

@@ -74,21 +74,25 @@ by_region = res["by_region"]
 present = [r for r in MAIN_REGIONS if r in set(by_region["region"])]
 region_label = {r: label_of("region", r) for r in funnel.REGIONS}
 st.subheader(t(f"{P}.funnels"))
-bars = by_region[by_region["region"].isin(present)].copy()
-bars["stage_label"] = label_series("stage", bars["stage"])
-bars["is_bottleneck"] = [res["necks"].get(r) == s for r, s in zip(bars["region"], bars["stage"])]
-bars["label"] = [f"{n:,} · {fmt_pct(c, 0)}" if pd.notna(c) else f"{n:,}" for n, c in zip(bars["reached"], bars["conversion"])]
-bars.loc[bars["is_bottleneck"], "label"] += " ◀"
-bars["region_label"] = bars["region"].map(region_label)
-order = [region_label[r] for r in present]
-show_chart(funnel_bars, bars, stage_names, rag_labels, titles, facet="region_label", facet_order=order, columns=4, width=205, height=200, st_width=None)
-st.caption("◀ " + t("funnel.kpi.bottleneck"))
+if not present:  # an export without a region column (or none in Kansai): the drill-down below still works
+    st.info(t(f"{P}.no_regions"))
+    missing_column_note(t(f"{P}.region_column"))
+else:
+    bars = by_region[by_region["region"].isin(present)].copy()
+    bars["stage_label"] = label_series("stage", bars["stage"])
+    bars["is_bottleneck"] = [res["necks"].get(r) == s for r, s in zip(bars["region"], bars["stage"])]
+    bars["label"] = [f"{n:,} · {fmt_pct(c, 0)}" if pd.notna(c) else f"{n:,}" for n, c in zip(bars["reached"], bars["conversion"])]
+    bars.loc[bars["is_bottleneck"], "label"] += " ◀"
+    bars["region_label"] = bars["region"].map(region_label)
+    order = [region_label[r] for r in present]
+    show_chart(funnel_bars, bars, stage_names, rag_labels, titles, facet="region_label", facet_order=order, columns=4, width=205, height=200, st_width=None)
+    st.caption("◀ " + t("funnel.kpi.bottleneck"))
 
-cells = by_region[by_region["stage"].ne("lead")].assign(
-    step_label=lambda f: label_series("stage", f["stage"]), region_label=lambda f: f["region"].map(region_label))
-all_regions = [region_label[r] for r in funnel.REGIONS if r in set(by_region["region"])]
-show_chart(conversion_heatmap, cells, "region_label", t(f"{P}.region"), stage_names[1:], all_regions, rag_labels,
-           titles | {"title": t(f"{P}.conversion")}, st_width="stretch")
+    cells = by_region[by_region["stage"].ne("lead")].assign(
+        step_label=lambda f: label_series("stage", f["stage"]), region_label=lambda f: f["region"].map(region_label))
+    all_regions = [region_label[r] for r in funnel.REGIONS if r in set(by_region["region"])]
+    show_chart(conversion_heatmap, cells, "region_label", t(f"{P}.region"), stage_names[1:], all_regions, rag_labels,
+               titles | {"title": t(f"{P}.conversion")}, st_width="stretch")
 
 # ---------------------------------------------------------------- visits and travel per day per region
 st.subheader(t(f"{P}.activity"), help=t(f"{P}.activity_help"))
@@ -107,7 +111,7 @@ else:
                    t(f"{P}.travel_value"), (None, targets.travel_minutes_per_day_max), colors, fmt=",.0f", where=right, st_width="stretch")
     else:
         with right:
-            missing_column_note("移動時間(分) / travel_minutes")
+            missing_column_note(t(f"{P}.travel_column"))
 
 # ---------------------------------------------------------------- drill down: region → account → lead
 st.divider()
@@ -120,7 +124,7 @@ scope = funnel.leads_in_scope(leads, as_of, "cohort", start, end)
 in_region = scope[scope["region"].eq(region)]
 accounts = funnel.accounts_summary(in_region, as_of)
 if accounts is None:
-    missing_column_note("取引先 / account")
+    missing_column_note(t(f"{P}.account_column"))
     write_url(period=period, region=region, account=NONE, lead=NONE)
     st.stop()
 account_options = [NONE] + accounts["account"].tolist()

@@ -11,8 +11,9 @@ visits, onboarding, referrals). Its columns are the SPEC field names (English sn
 * Only fields present in the source file (after column mapping and ``constants``) appear, so
   ``"key_person" in df.columns`` tells whether a KPI can be computed. Always present:
   leads ``lead_id, created_at, status, region, segment``; activities ``activity_at, rep, type,
-  region``; visits ``patient_id, visit_on, status``; onboarding ``customer, user, session_no,
-  status``; referrals ``referred_on, institution, direction``.
+  region``; visits ``patient_id, visit_on``; onboarding ``customer, user, session_no,
+  status``; referrals ``referred_on, institution, direction``. (A visits file without a status column
+  holds attended visits only: ``kpi.clinic.is_attended`` says so, and the cancel rate is then n/a.)
 * text -> pandas ``str`` dtype, NFKC-normalised and stripped, missing = NA (test with
   ``isna()``). IDs are text, never numbers.
 * date -> ``datetime64[ns]`` at midnight, missing = NaT.

@@ -67,12 +67,27 @@ MONTHLY_HEADERS = {
 
 
 # ------------------------------------------------------------------ basics
+def is_attended(visits: pd.DataFrame) -> pd.Series:
+    """Attended rows. A file without a status column holds attended visits only (SPEC 1 default ``attended``);
+    the column is then absent from the frame, so that KPIs reading it (cancel_rate) are n/a, never 0."""
+    if "status" not in visits.columns:
+        return pd.Series(True, index=visits.index)
+    return visits["status"] == ATTENDED
+
+
+def is_cancelled(visits: pd.DataFrame) -> pd.Series:
+    """Cancelled or no-show rows (none without a status column; see :func:`is_attended`)."""
+    if "status" not in visits.columns:
+        return pd.Series(False, index=visits.index)
+    return visits["status"].isin(CANCELLED)
+
+
 def default_as_of(visits: pd.DataFrame) -> pd.Timestamp | None:
     """SPEC: the latest attended visit_on (date). Without attended rows: the latest visit_on; empty: None."""
     if visits is None or visits.empty:
         return None
     days = visits["visit_on"]
-    attended = days[visits["status"] == ATTENDED].dropna()
+    attended = days[is_attended(visits)].dropna()
     pick = attended if len(attended) else days.dropna()
     return None if pick.empty else pick.max().normalize()
 
@@ -157,11 +172,11 @@ class _Rows:
 
     @cached_property
     def attended(self) -> np.ndarray:
-        return (self.visits["status"] == ATTENDED).to_numpy()
+        return is_attended(self.visits).to_numpy()
 
     @cached_property
     def cancelled(self) -> np.ndarray:
-        return self.visits["status"].isin(CANCELLED).to_numpy()
+        return is_cancelled(self.visits).to_numpy()
 
     def prime(self) -> "_Rows":
         """Compute the arrays every KPI reads, before two threads share this object (page_results)."""
@@ -464,6 +479,8 @@ def monthly_table(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = N
     t["cancelled"] = per_cell(cell[r.cancelled[keep]])
     booked = t["visits"] + t["cancelled"]
     t["cancel_rate"] = t["cancelled"] / booked.where(booked > 0)
+    if "status" not in visits.columns:  # no status column: cancellations are unknown, not zero (SPEC 2)
+        t["cancel_rate"] = np.nan
 
     att_rows = keep[att]
     money = {col for col in ("amount_yen", "self_pay_yen", "treatment_minutes") if col in visits.columns}
@@ -535,7 +552,7 @@ def call_list(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None,
 
 def _live_at(visits: pd.DataFrame, d: pd.Timestamp) -> pd.Series:
     """Row not cancelled by day d: not cancelled/no_show, or cancelled after d (missing cancelled_on = cancelled)."""
-    cancelled = visits["status"].isin(CANCELLED)
+    cancelled = is_cancelled(visits)
     if "cancelled_on" in visits.columns:
         return ~cancelled | (visits["cancelled_on"] > d)
     return ~cancelled
@@ -738,8 +755,8 @@ def net_bookings(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = No
         return series.dt.normalize().value_counts().reindex(grid, fill_value=0).astype("int64")
 
     out = pd.DataFrame({"date": grid})
-    cancelled = visits["status"].isin(CANCELLED)
-    out["attended"] = per_day(visits.loc[visits["status"] == ATTENDED, "visit_on"]).to_numpy()
+    cancelled = is_cancelled(visits)
+    out["attended"] = per_day(visits.loc[is_attended(visits), "visit_on"]).to_numpy()
     out["bookings"] = per_day(visits["booked_on"].dropna()).to_numpy() if "booked_on" in visits.columns else np.nan
     if "cancelled_on" in visits.columns:
         out["cancellations"] = per_day(visits.loc[cancelled, "cancelled_on"].dropna()).to_numpy()

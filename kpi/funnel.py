@@ -33,7 +33,7 @@ BREAKDOWNS: tuple[str, ...] = ("region", "segment", "owner_role", "owner", "sour
 REGIONS: tuple[str, ...] = ("osaka", "kyoto", "kobe", "nara", "other")
 REVIEW_COLUMNS: tuple[str, ...] = ("ethics_review_on", "it_review_on", "purchasing_review_on", "board_on")
 FISCAL_END_WINDOW_DAYS = 30
-TABLE_COLUMNS = ["stage", "reached", "conversion", "target", "rag", "lost", "amount_yen"]
+TABLE_COLUMNS = ["stage", "reached", "conversion", "target", "rag", "lost", "amount_yen", "recorded"]
 STALLED_COLUMNS = ["lead_id", "account", "region", "segment", "owner", "owner_role", "stage", "stage_date",
                    "days_in_stage", "limit_days", "amount_yen"]
 
@@ -324,6 +324,8 @@ def funnel_table(leads: pd.DataFrame, as_of=None, targets: Targets | None = None
     * conversion(k) = reached(k) / reached(k−1) (NaN for lead, NaN when reached(k−1) = 0).
     * lost(k) = reached(k−1) − reached(k) (0 for lead; floored at 0 in period mode, where flows can rise).
     * amount_yen: Σ amount_yen of the leads that reached k (NaN when the column is absent).
+    * recorded: False for a stage the file has no date column for, nor for any later stage
+      (:func:`unrecorded_stages`); its conversion and rag are then n/a.
     * Cohort mode: leads created in [start, end] (default all created ≤ as_of). Period mode: stage events
       (implied dates) in [start, end].
 
@@ -391,16 +393,40 @@ def funnel_by(leads: pd.DataFrame, by: str | None, as_of=None, targets: Targets 
         yen = pd.to_numeric(rows["amount_yen"], errors="coerce").fillna(0.0)
         amount = flags.mul(yen, axis=0).groupby(keys, sort=True).sum().reindex(index=reached.index, columns=list(STAGES))
     long, index = _long_table(reached, amount, targets)
+    unrecorded = long["stage"].isin(unrecorded_stages(leads)).to_numpy()
+    long["recorded"] = ~unrecorded
+    if unrecorded.any():  # SPEC 2: a KPI whose input columns are absent is n/a, never 0
+        long.loc[unrecorded, "conversion"] = np.nan
+        long.loc[unrecorded, "rag"] = None
     if by is None:
         return long
     long.insert(0, by, np.repeat(index.to_numpy(), len(STAGES)))
     return long
 
 
+def unrecorded_stages(leads: pd.DataFrame) -> list[str]:
+    """Stages the file cannot say anything about: neither their date column nor a later stage's is present.
+
+    Their conversion is n/a (SPEC 2), not 0 %: a CRM export without a 接触日 column has no leads "reached
+    contact" for lack of a column, not for lack of contacts. A stage whose own column is absent while a later
+    one is present still counts the leads that passed it (SPEC 2, "a skipped date still counts as passed").
+    """
+    columns = list(STAGE_DATE_COLUMNS.values())
+    return [stage for i, stage in enumerate(STAGES) if i > 0 and not any(c in leads.columns for c in columns[i:])]
+
+
+def stage_column_hint(stage: str) -> str:
+    """The date column that would enable ``stage``'s conversion (for the page's n/a note)."""
+    return STAGE_DATE_COLUMNS[stage]
+
+
 def overall_conversion(table: pd.DataFrame) -> float | None:
-    """reached(collected) / reached(lead); None without leads."""
+    """reached(collected) / reached(lead); None without leads, or when no column records collection (n/a)."""
     lead = table.loc[table["stage"] == "lead", "reached"].iloc[0]
-    return None if lead == 0 else float(table.loc[table["stage"] == "collected", "reached"].iloc[0] / lead)
+    collected = table.loc[table["stage"] == "collected"].iloc[0]
+    if lead == 0 or not collected.get("recorded", True):
+        return None
+    return float(collected["reached"] / lead)
 
 
 def bottleneck(table: pd.DataFrame) -> str | None:

@@ -263,7 +263,7 @@ MODELS: dict[str, type[BaseModel]] = {
 ALWAYS_PRESENT: dict[str, tuple[str, ...]] = {
     "leads": ("status", "region", "segment"),
     "activities": ("region",),
-    "visits": ("status",),
+    "visits": (),  # no status column = attended visits only, and the cancel rate is n/a (kpi.clinic.is_attended)
     "onboarding": ("status",),
     "referrals": (),
 }

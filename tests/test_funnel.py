@@ -73,7 +73,7 @@ def test_funnel_table_cohort():
     assert t["rag"].tolist() == [None, "yellow", "green", "green", "green", "green"]
     # amount: lead 100+200+50+10+1 = 361 (c blank); contact a,b,c = 300; poc a = 100
     assert t["amount_yen"].tolist() == [361.0, 300.0, 300.0, 100.0, 100.0, 100.0]
-    assert list(t.columns) == ["reached", "conversion", "target", "rag", "lost", "amount_yen"]
+    assert list(t.columns) == ["reached", "conversion", "target", "rag", "lost", "amount_yen", "recorded"]
 
 
 def test_funnel_table_cohort_window_and_period_mode():

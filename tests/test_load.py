@@ -150,8 +150,15 @@ def test_frame_dtypes_follow_the_contract():
 def test_status_defaults():
     text = "リードID,リード日,回収日\nA1,2026/11/01,2026/12/01\nA2,2026/11/01,\n"
     assert load(text.encode(), "x.csv").frame["status"].tolist() == ["won", "open"]
+    # visits without a status column: every row is an attended visit (kpi.clinic.is_attended), and the column stays
+    # absent so that the cancel rate reads n/a, not 0 % (SPEC 2)
     text = "患者ID,来院日\nP1,2026/11/01\n"
-    assert load(text.encode(), "x.csv").frame["status"].tolist() == ["attended"]
+    frame = load(text.encode(), "x.csv").frame
+    assert "status" not in frame.columns
+    from kpi.clinic import is_attended
+    assert is_attended(frame).tolist() == [True]
+    text = "患者ID,来院日,ステータス\nP1,2026/11/01,\nP2,2026/11/01,キャンセル\n"
+    assert load(text.encode(), "x.csv").frame["status"].tolist() == ["attended", "cancelled"]
     text = "顧客,受講者,回,実施日\nA,u,1,2026/11/01\nA,u,2,\n"
     frame = load(text.encode(), "x.csv").frame
     assert frame["status"].tolist() == ["done", "scheduled"] and frame["session_no"].dtype == "int64"

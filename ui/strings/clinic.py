@@ -1,6 +1,7 @@
 """Strings of the clinic page (院KPI): key prefix ``clinic.``."""
 
 STRINGS = {
+    "clinic.status_column": {"ja": "ステータス（来院・キャンセル・無断キャンセル）", "en": "status (attended / cancelled / no-show)"},
     "clinic.title": {"ja": "院KPI（来院・予約）", "en": "Clinic KPIs (visits & bookings)"},
     "clinic.caption": {"ja": "基準日 {as_of}（最新の来院日）・見出しの数字は直近の締まった月 {month}。{as_of_month} は途中経過です。",
                        "en": "As of {as_of} (latest attended visit) · headline numbers are for the last full month, {month}. {as_of_month} is partial."},
