@@ -4,63 +4,18 @@ from __future__ import annotations
 import streamlit as st
 
 from kpi.export import to_xlsx_bytes
-from kpi.load import ColumnMapping, LoadError, mapping_from_report, rejected_rows_table
-from kpi.schemas import KINDS, field_specs
+from kpi.load import ColumnMapping, mapping_from_report, rejected_rows_table
+from kpi.schemas import KINDS
 from kpi.templates import template_xlsx
 from ui.data import SAMPLE_DIR, SAMPLE_FILES, FileEntry
 from ui.i18n import lang, t
+from ui.mapping import columns_form, constants_form, mapping_upload, values_form
 
 st.title(t("data.title"))
 st.caption(t("data.intro") + "　" + t("data.upload_limit", mb=st.get_option("server.maxUploadSize")))
 entries: list[FileEntry] = st.session_state.get("files", [])
 if st.session_state.get("source") == "demo":
     st.info(t("data.no_files"))
-
-
-def _set_mapping(digest: str, mapping: ColumnMapping) -> None:
-    st.session_state.setdefault("mappings", {})[digest] = mapping.to_json()
-
-
-def mapping_form(entry: FileEntry, kind: str, headers: list[str], samples: dict[str, list[str]], current: ColumnMapping | None, only_required: bool) -> None:
-    """A select box per field (sample values beside each source column); Apply re-validates the file."""
-    none = t("data.mapping_none")
-    options = [none] + [h for h in headers if h]
-    current_cols = {f: h for h, f in (current.columns.items() if current else [])}
-    with st.form(f"data.mapform.{entry.digest}.{only_required}"):
-        kind = st.selectbox(t("data.mapping_kind"), KINDS, index=KINDS.index(kind), format_func=lambda k: t(f"kind.{k}"), key=f"data.kind.{entry.digest}.{only_required}")
-        chosen: dict[str, str] = {}
-        for spec in field_specs(kind):
-            if only_required and not spec.required:
-                continue
-            default = current_cols.get(spec.name, none)
-            label = t("data.mapping_field", label=spec.aliases[0], field=spec.name) + (" *" if spec.required else "")
-            pick = st.selectbox(
-                label,
-                options,
-                index=options.index(default) if default in options else 0,
-                format_func=lambda h: h if h == none or not samples.get(h) else f"{h}　例: {' / '.join(samples[h])}",
-                key=f"data.map.{entry.digest}.{only_required}.{spec.name}",
-            )
-            if pick != none:
-                chosen[pick] = spec.name
-        if st.form_submit_button("OK", type="primary"):
-            base = current or ColumnMapping()
-            _set_mapping(entry.digest, ColumnMapping(kind=kind, columns={**base.columns, **chosen}, values=base.values, constants=base.constants))
-            st.rerun()
-
-
-def mapping_upload(entry: FileEntry) -> None:
-    up = st.file_uploader(t("data.mapping_upload"), type=["json"], key=f"data.mapup.{entry.digest}")
-    if up is not None:
-        try:
-            mapping = ColumnMapping.from_json(up.getvalue())
-        except LoadError as exc:
-            st.error(exc.message(lang()))
-            return
-        saved = st.session_state.get("mappings", {}).get(entry.digest)
-        if saved != mapping.to_json():
-            _set_mapping(entry.digest, mapping)
-            st.rerun()
 
 
 def show_entry(entry: FileEntry) -> None:
@@ -73,8 +28,8 @@ def show_entry(entry: FileEntry) -> None:
     if entry.needs is not None:
         needs = entry.needs
         st.warning(t("data.mapping_intro"))
-        mapping_form(entry, needs.kind, list(needs.headers), needs.samples, current, only_required=True)
-        mapping_upload(entry)
+        columns_form(entry.digest, needs.kind, list(needs.headers), needs.samples, current, only_required=True)
+        mapping_upload(entry.digest)
         return
     result = entry.result
     report = result.report
@@ -113,15 +68,26 @@ def show_entry(entry: FileEntry) -> None:
             st.dataframe(warnings.rename(columns=cols), hide_index=True, width="stretch")
     if report.unknown_columns:
         st.caption(t("data.unknown_columns", cols="、".join(report.unknown_columns)))
-    with st.expander(t("data.mapping_title")):
-        headers = list(report.column_map) + list(report.unknown_columns)
-        mapping_form(entry, report.kind, headers, {}, current or mapping_from_report(report), only_required=False)
-        saved = current or mapping_from_report(report)
-        st.download_button(t("data.mapping_download"), data=saved.to_json().encode("utf-8"), file_name=f"mapping_{report.kind}.json", mime="application/json", key=f"data.mapdl.{entry.digest}")
-        mapping_upload(entry)
+    saved = current or mapping_from_report(report)
+    # open when the mapping can still change the numbers: rows rejected for a label the mapping could map
+    unmapped = bool(len(report.errors)) and report.errors["code"].eq("unknown_label").any()
+    with st.expander(t("data.mapping_title"), expanded=bool(current) or unmapped):
+        headers = [h for h in report.column_map if h not in saved.constants] + list(report.unknown_columns)
+        columns_form(entry.digest, report.kind, headers, {}, saved, only_required=False)
+        values_form(entry.digest, report, saved)
+        constants_form(entry.digest, report, saved)
+        st.download_button(t("data.mapping_download"), data=saved.to_json().encode("utf-8"), file_name=f"mapping_{report.kind}.json",
+                           mime="application/json", key=f"data.mapdl.{entry.digest}", icon=":material/download:")
+        mapping_upload(entry.digest)
 
 
+for note in st.session_state.get("combine_notes", ()):
+    st.warning(note.text(lang()), icon=":material/content_copy:")
+shown_digests: set[str] = set()
 for entry in entries:
+    if entry.digest in shown_digests:  # the same bytes uploaded twice count once (the note above says so)
+        continue
+    shown_digests.add(entry.digest)
     with st.container(border=True):
         show_entry(entry)
 

@@ -853,6 +853,9 @@ class ValidationReport:
     column_map: dict[str, str]  # source header -> field
     unknown_columns: tuple[str, ...]
     blank_rows: int
+    # per enum field read from a column: its distinct labels as written, with row counts (kpi.parse.Parsed.tally),
+    # for the mapping screen's value step
+    enum_labels: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
 
     def errors_table(self, lang: str = "ja") -> pd.DataFrame:
         return _render(self.errors, lang)
@@ -963,6 +966,8 @@ def validate_table(table: RawTable, match: HeaderMatch, mapping: ColumnMapping |
         elif name in constants:
             fields.append((name, spec, pd.Series([constants[name]] * n, dtype=object), name))
 
+    enum_labels: dict[str, tuple[tuple[str, int], ...]] = {}
+
     def parse_field(item) -> tuple:
         """(values, bad, has_time or None) of one column: pure, so columns are parsed side by side."""
         name, spec, raw, _ = item
@@ -972,6 +977,12 @@ def validate_table(table: RawTable, match: HeaderMatch, mapping: ColumnMapping |
             parsed = parse.parse_dates(raw)
             values = parsed.values if spec.kind == "datetime" else parsed.values.dt.normalize()
             return values, parsed.bad.to_numpy(), parsed.has_time if spec.kind == "datetime" else None
+        if spec.kind == "enum" and name in field_to_col:
+            lookup = {**label_lookup(spec.labels), **value_maps.get(name, {})}
+            resolver = parse.region_scalar if spec.labels is REGION_LABELS else None
+            parsed = parse.parse_enum(raw, lookup, resolver)
+            enum_labels[name] = parsed.tally  # one key per field: safe from two threads
+            return parsed.values, parsed.bad.to_numpy(), None
         if spec.kind in ("int", "number", "rate"):
             parsed = parse.parse_numbers(raw)
         elif spec.kind == "bool":
@@ -1081,6 +1092,7 @@ def validate_table(table: RawTable, match: HeaderMatch, mapping: ColumnMapping |
         column_map={match.headers[c]: f for c, f in match.column_map.items()} | {f: f for f in constants if f not in field_to_col},
         unknown_columns=tuple(match.unknown),
         blank_rows=blank_rows + table.skipped_blank_lines,
+        enum_labels={name: enum_labels[name] for name in specs if name in enum_labels},
     )
     return LoadResult(frame=frame, report=report, rejected_raw=rejected_raw)
 
@@ -1121,7 +1133,7 @@ def _fill_defaults(kind: str, out: dict[str, pd.Series], n: int) -> None:
         out["segment"] = out["segment"].fillna("other").astype("str")
     elif kind == "activities":
         out["region"] = out["region"].fillna("other").astype("str")
-    elif kind == "visits":
+    elif kind == "visits" and "status" in out:
         out["status"] = out["status"].fillna("attended").astype("str")
     elif kind == "onboarding":
         held = out.get("held_on", pd.Series(pd.NaT, index=index)).notna()
@@ -1166,14 +1178,61 @@ def rejected_rows_table(result: LoadResult, lang: str = "ja") -> pd.DataFrame:
     ignored on re-upload)."""
     raw = result.rejected_raw.copy()
     row_col, err_col = ("行番号", "エラー内容") if lang == "ja" else ("row", "errors")
-    errors = result.report.errors_table(lang)
-    reasons = errors.groupby("row")["message"].agg(" / ".join) if len(errors) else pd.Series(dtype=object)
+    reasons = _reasons_by_row(result.report.errors, lang)
     raw = raw.rename(columns={"_row": row_col})
     raw[err_col] = raw[row_col].map(reasons).fillna("")
     for col in raw.columns:
         if raw[col].dtype == object:
-            raw[col] = raw[col].map(lambda v: parse._cell_text(v) if not parse.is_missing_scalar(v) or isinstance(v, str) else "")
+            raw[col] = raw[col].map(_download_text)
     return raw.reset_index(drop=True)
+
+
+def _reasons_by_row(errors: pd.DataFrame, lang: str) -> pd.Series:
+    """Every error message of a row joined with " / ", in the errors' order (what ``errors_table(lang)`` grouped
+    by row gives). Each distinct (code, column, value, params) is rendered once: a 110k-row file usually has
+    a handful of distinct reasons, and a Python group per row cost seconds."""
+    if not len(errors):
+        return pd.Series(dtype=object)
+    rendered: dict[tuple, str] = {}
+    joined: dict[Any, list[str]] = {}
+    params_keys: dict[int, Any] = {}  # one params dict is shared by all the rows of one check
+    columns = (errors[name].tolist() for name in ("row", "code", "column", "value", "params"))  # not Arrow scalars one by one
+    for row, code, col, val, params in zip(*columns):
+        pkey = params_keys.get(id(params))
+        if pkey is None:
+            pkey = params_keys[id(params)] = _params_key(params)
+        key = (code, col, val, pkey)
+        text = rendered.get(key)
+        if text is None:
+            text = rendered[key] = message(code, lang, column=col, value=val, **(params or {}))
+        joined.setdefault(row, []).append(text)
+    return pd.Series({row: " / ".join(texts) for row, texts in joined.items()}, dtype=object)
+
+
+def _params_key(params) -> Any:
+    if not params:
+        return None
+    try:
+        key = tuple(sorted(params.items()))
+        hash(key)
+        return key
+    except (TypeError, AttributeError):  # unhashable, unorderable or not a dict: never shared
+        return ("id", id(params))
+
+
+def _download_text(value) -> str:
+    """An object cell of the rejected-rows download: text as read, numbers as typed (12345.0 -> '12345')."""
+    if isinstance(value, str):
+        return parse._cell_text(value)
+    return parse._cell_text(value) if not parse.is_missing_scalar(value) else ""
+
+
+def standard_code(spec: FieldSpec, label: str) -> str | None:
+    """The enum code a label reads as without any mapping (its standard labels; a region also by address)."""
+    lookup = label_lookup(spec.labels or {})
+    if spec.labels is REGION_LABELS:
+        return parse.region_scalar(label, lookup)
+    return lookup.get(parse.label_key(label))
 
 
 def mapping_from_report(report: ValidationReport) -> ColumnMapping:

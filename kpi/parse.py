@@ -325,6 +325,12 @@ def parse_number_scalar(value) -> float | None:
 class Parsed:
     values: pd.Series
     bad: pd.Series  # present but unparseable
+    # enums only: the distinct labels as written (cleaned text) with their row counts, most frequent first
+    # (at most TALLY_LABELS): what the mapping screen offers to map to the field's codes
+    tally: tuple[tuple[str, int], ...] = ()
+
+
+TALLY_LABELS = 50
 
 
 def parse_numbers(series: pd.Series) -> Parsed:
@@ -335,7 +341,18 @@ def parse_numbers(series: pd.Series) -> Parsed:
     return _parse_unique(series, parse_number_scalar, np.nan, "float64")
 
 
-def _parse_unique(series: pd.Series, scalar: Callable, missing, dtype) -> Parsed:
+def _tally(codes: np.ndarray, uniques: pd.Index) -> tuple[tuple[str, int], ...]:
+    """(label as written, rows) per distinct non-empty label, most frequent first (counted once per unique)."""
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    merged: dict[str, int] = {}
+    for raw, count in zip(uniques, counts):
+        text = None if is_missing_scalar(raw) else _clean_text(raw)
+        if text:
+            merged[text] = merged.get(text, 0) + int(count)
+    return tuple(sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))[:TALLY_LABELS])
+
+
+def _parse_unique(series: pd.Series, scalar: Callable, missing, dtype, tally: bool = False) -> Parsed:
     codes, uniques = _factorize(series)
     out = np.empty(len(uniques), dtype=object)
     bad = np.zeros(len(uniques), dtype=bool)
@@ -355,7 +372,8 @@ def _parse_unique(series: pd.Series, scalar: Callable, missing, dtype) -> Parsed
         values = _take_float(codes, out, series.index)
     else:
         values = pd.Series(_broadcast(codes, out, missing), index=series.index).astype(dtype)
-    return Parsed(values, pd.Series(_broadcast(codes, bad, False), index=series.index, dtype=bool))
+    return Parsed(values, pd.Series(_broadcast(codes, bad, False), index=series.index, dtype=bool),
+                  _tally(codes, uniques) if tally else ())
 
 
 # ---------------------------------------------------------------- booleans
@@ -430,4 +448,4 @@ def parse_enum(series: pd.Series, labels: dict[str, str], resolver: Callable[[st
             return resolver(text, labels)
         return labels.get(label_key(text))
 
-    return _parse_unique(series, scalar, None, "str")
+    return _parse_unique(series, scalar, None, "str", tally=True)
