@@ -7,8 +7,8 @@ import streamlit as st
 
 from kpi.targets import Targets
 from ui.auth import require_sign_in
-from ui.data import demo_files, frames_from, load_file
-from ui.i18n import t
+from ui.data import back_to_demo_button, demo_files, frames_from, load_file
+from ui.i18n import LANGS, t
 
 ROOT = Path(__file__).resolve().parent
 # The icon is an emoji: a Material icon here makes the browser fetch the favicon from a font CDN.
@@ -17,7 +17,8 @@ st.set_page_config(page_title="営業・院KPI", page_icon="📊", layout="wide"
 require_sign_in()  # only when .streamlit/secrets.toml has an [auth] section; otherwise the app runs open
 
 # Shared session keys (documented in ui/data.py); page-only keys carry a page prefix.
-st.session_state.setdefault("lang", "ja")
+if "lang" not in st.session_state:  # a shared link opens in its language (?lang=en); Japanese by default
+    st.session_state["lang"] = st.query_params.get("lang") if st.query_params.get("lang") in LANGS else "ja"
 st.session_state.setdefault("targets", Targets())
 
 # (file, title key, icon, group key). One place declares every page.
@@ -45,12 +46,18 @@ with st.sidebar:
     st.segmented_control(t("app.lang"), options=["ja", "en"], format_func={"ja": "日本語", "en": "English"}.get, key="lang", selection_mode="single")
     if st.session_state.get("lang") is None:  # a click on the selected option clears it
         st.session_state["lang"] = "ja"
+    # the language travels in the URL, so a copied link opens as the sender sees it (Japanese needs no parameter)
+    if st.session_state["lang"] == "ja":
+        if "lang" in st.query_params:
+            del st.query_params["lang"]
+    elif st.query_params.get("lang") != st.session_state["lang"]:
+        st.query_params["lang"] = st.session_state["lang"]
     max_mb = st.get_option("server.maxUploadSize")
     uploads = st.file_uploader(
         t("app.uploader"),
         type=["csv", "tsv", "txt", "xlsx", "xlsm", "xls"],
         accept_multiple_files=True,
-        key="uploads",
+        key=f"uploads.{st.session_state.get('uploader_generation', 0)}",  # a new key empties it (back to demo data)
         help=t("app.uploader_help", mb=max_mb),
     )
     demo = not uploads
@@ -61,6 +68,7 @@ with st.sidebar:
         sources = [(name, data, None) for name, data in demo_files()]
     else:
         st.badge(t("app.upload_badge"), icon=":material/description:", color="green")
+        back_to_demo_button("app.back_to_demo_sidebar")
         sources = [(u.name, u.getvalue(), u.file_id) for u in uploads]
     st.toggle(t("app.mask_ids"), key="mask_ids")
 

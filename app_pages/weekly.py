@@ -161,7 +161,9 @@ else:
 
 # ---- the one download: the weekly review workbook (built when clicked)
 st.divider()
-st.download_button(t("weekly.workbook"), data=lambda: report.weekly_workbook(frames, as_of, targets, lang=lang(), actions=actions_frame),
+chosen_causes = tuple(cause for cause, _ in report.CAUSES if st.session_state.get(f"weekly.cause.{cause}"))
+st.download_button(t("weekly.workbook"), data=lambda: report.weekly_workbook(frames, as_of, targets, lang=lang(), actions=actions_frame,
+                                                                             causes=chosen_causes),
                    file_name=f"weekly_review_{review.as_of.date()}.xlsx", mime=XLSX_MIME, key="weekly.dl.workbook", type="primary",
                    icon=":material/download:", on_click="ignore")
 st.caption(t("weekly.workbook_caption"))

@@ -78,6 +78,8 @@ L: dict[str, tuple[str, str]] = {
     "cause.review": ("審査資料の不足", "Review materials missing"), "cause.habits": ("働き方KPIの弱さ", "Weak work-style KPIs"),
     "cause.travel": ("移動の非効率", "Travel inefficiency"), "causes": ("原因の候補と裏付けの数字", "Possible causes and their numbers"),
     "col.cause": ("原因", "Cause"), "no_actions": ("（アクションは未入力）", "(no actions entered)"),
+    "col.chosen": ("会議で選んだ原因", "Chosen in the meeting"), "chosen.yes": ("✓ 選択", "✓ chosen"),
+    "causes.chosen": ("原因（会議で選んだもの ✓ と、裏付けの数字）", "Causes (✓ = chosen in the meeting) and their numbers"),
     }
 
 
@@ -347,7 +349,9 @@ def _write_funnel_sheet(book: _Book, review: WeeklyReview) -> None:
     ws.insert_chart(end + 1, 0, chart)
 
 
-def _write_bottleneck_sheet(book: _Book, review: WeeklyReview) -> None:
+def _write_bottleneck_sheet(book: _Book, review: WeeklyReview, chosen: tuple[str, ...] | None = None) -> None:
+    """``chosen``: the causes the team ticked on the page (codes of CAUSES). When given, they are listed first and
+    marked, so the workbook says what the meeting decided, not only what the numbers suggested."""
     lang = book.lang
     ws = book.sheet("sheet.bottleneck")
     widths: dict[int, int] = {}
@@ -366,17 +370,22 @@ def _write_bottleneck_sheet(book: _Book, review: WeeklyReview) -> None:
     pct_cols = [label(f"col.{c}", lang) for c in ("conversion", "conversion_prev", "conversion_delta", "target")]
     row = book.table(ws, comp, row + 1, formats={c: book.pct for c in pct_cols}, rag_column=label("col.rag", lang), widths=widths) + 1
     ev = review.causes
-    ws.write_string(row, 0, label("causes", lang), book.bold)
+    ws.write_string(row, 0, label("causes" if chosen is None else "causes.chosen", lang), book.bold)
     lines = []
-    for cause, kpis in CAUSES:  # every cause, with its supporting numbers (script gaps have none)
-        lines += [{"cause": label(f"cause.{cause}", lang), "kpi": label(f"kpi.{e.kpi}", lang), "value": e.value, "rag": e.rag}
-                  for e in ev if e.cause == cause] or [{"cause": label(f"cause.{cause}", lang), "kpi": "—", "value": None, "rag": None}]
+    order = [c for c, _ in CAUSES]
+    if chosen is not None:  # the meeting's choice first, in the checklist's order
+        order = [c for c in order if c in chosen] + [c for c in order if c not in chosen]
+    for cause in order:  # every cause, with its supporting numbers (script gaps have none)
+        mark = {} if chosen is None else {"chosen": label("chosen.yes", lang) if cause in chosen else ""}
+        lines += [{**mark, "cause": label(f"cause.{cause}", lang), "kpi": label(f"kpi.{e.kpi}", lang), "value": e.value, "rag": e.rag}
+                  for e in ev if e.cause == cause] or [{**mark, "cause": label(f"cause.{cause}", lang), "kpi": "—", "value": None, "rag": None}]
     causes = pd.DataFrame(lines).rename(columns=lambda c: label(f"col.{c}", lang))
+    value_col = list(causes.columns).index(label("col.value", lang))
     row = book.table(ws, causes, row + 1, formats={}, rag_column=label("col.rag", lang), widths=widths) + 1
     for i, line in enumerate(lines, start=row - len(lines) - 1):  # rates as %, the rest as numbers
         if line["value"] is not None and not math.isnan(line["value"]):
             is_rate = any(line["kpi"] == label(f"kpi.{k}", lang) for k in RATE_KPIS)
-            ws.write_number(i, 2, line["value"], book.pct if is_rate else book.num1)
+            ws.write_number(i, value_col, line["value"], book.pct if is_rate else book.num1)
     if review.bottleneck:
         ws.write_string(row, 0, f"{label('lost_leads', lang, a=a, b=b)}（{len(review.lost_leads)}）", book.bold)
         row = book.table(ws, _labelled(review.lost_leads, lang), row + 1, formats={label("col.amount_yen", lang): book.yen}, widths=widths) + 1
@@ -415,10 +424,11 @@ def _write_habits_sheet(book: _Book, summary: habits.HabitsSummary, targets: Tar
 
 
 def weekly_workbook(frames: dict[str, pd.DataFrame], as_of: dt.date | pd.Timestamp | None, targets: Targets | None,
-                    lang: str = "ja", actions: pd.DataFrame | None = None) -> bytes:
+                    lang: str = "ja", actions: pd.DataFrame | None = None, causes: tuple[str, ...] | None = None) -> bytes:
     """The weekly review workbook (xlsx bytes): KPI table (RAG fills), funnel + native bar chart, bottleneck,
     stalled leads, actions, habits, then each other domain's ``report_tables``. Every sheet A4 landscape, one
-    page wide. ``actions``: columns action, owner, deadline (the Weekly review page's form), optional."""
+    page wide. ``actions``: columns action, owner, deadline (the Weekly review page's form), optional.
+    ``causes``: the cause codes ticked on the page (None: no choice made, e.g. the CLI's report)."""
     targets = targets or Targets()
     leads, activities = frames.get("leads"), frames.get("activities")
     review = weekly_review(leads, activities, as_of, targets) if leads is not None and len(leads) else None
@@ -433,7 +443,7 @@ def weekly_workbook(frames: dict[str, pd.DataFrame], as_of: dt.date | pd.Timesta
     _write_kpi_sheet(book, _kpi_rows(review, leads, summary, targets, lang))
     if review is not None:
         _write_funnel_sheet(book, review)
-        _write_bottleneck_sheet(book, review)
+        _write_bottleneck_sheet(book, review, causes)
         ws = book.sheet("sheet.stalled")
         book.table(ws, _labelled(review.stalled, lang), 0, formats={label("col.amount_yen", lang): book.yen})
         ws.repeat_rows(0)

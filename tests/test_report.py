@@ -192,3 +192,23 @@ def test_cli_report_on_the_demo_data(tmp_path, demo_frames):
     assert habits_rows["議事録24時間以内送付率"] == pytest.approx(metrics["minutes_within_24h_rate"])
     assert habits_rows["1日あたり訪問件数"] == pytest.approx(metrics["visits_per_day"])
     assert habits_rows["1日あたり移動時間（分）"] == pytest.approx(metrics["travel_minutes_per_day"])
+
+
+def test_workbook_lists_the_causes_the_meeting_ticked_first_and_marked():
+    """The causes ticked on the weekly page are what the workbook says was decided (not only the computed
+    candidates): chosen causes first, marked ✓, each with its numbers in the value column."""
+    frames = {"leads": six_leads(), "activities": activities_frame()}
+    chosen = ("travel", "key_person")
+    rows = rows_of(open_book(report.weekly_workbook(frames, AS_OF, Targets(), causes=chosen))["ボトルネック"])
+    head = next(i for i, r in enumerate(rows) if r[0] == "原因（会議で選んだもの ✓ と、裏付けの数字）")
+    assert rows[head + 1][:3] == ("会議で選んだ原因", "原因", "KPI")
+    body = [r for r in rows[head + 2:] if r[1] is not None and r[0] in ("✓ 選択", None, "")]
+    marked = [r[1] for r in body if r[0] == "✓ 選択"]
+    assert set(marked) == {"キーマン不明", "移動の非効率"}
+    assert [r[1] for r in body][: len(marked)] == marked  # the meeting's choice comes first
+    travel = next(r for r in body if r[1] == "移動の非効率")
+    assert isinstance(travel[3], (int, float))  # the number sits in the value column
+    # without a choice (the CLI's report), the candidates are listed as before, no ✓ column
+    plain = rows_of(open_book(report.weekly_workbook(frames, AS_OF, Targets()))["ボトルネック"])
+    assert any(r[0] == "原因の候補と裏付けの数字" for r in plain)
+    assert not any("✓ 選択" in [c for c in r if isinstance(c, str)] for r in plain)

@@ -90,8 +90,12 @@ def load_file(data: bytes, name: str, upload_id: str | None = None) -> FileEntry
     if digest not in shown and len(data) > 2_000_000:
         with st.status(t("app.loading", name=name), expanded=False) as status:
             entry = _load_cached(digest, data, name, sheet, mapping_json)
-            rows = entry.result.report.rows_read if entry.result else 0
-            status.update(label=t("app.loaded_in", name=name, rows=rows, sec=entry.seconds), state="complete")
+            if entry.result is not None:
+                status.update(label=t("app.loaded_in", name=name, rows=entry.result.report.rows_read, sec=entry.seconds), state="complete")
+            elif entry.needs is not None:  # not "0 rows read ✓": the file is fine, its columns need naming first
+                status.update(label=t("app.needs_mapping", name=name), state="error")
+            else:
+                status.update(label=t("app.load_failed", name=name), state="error")
     else:
         entry = _load_cached(digest, data, name, sheet, mapping_json)
     shown.add(digest)
@@ -198,13 +202,37 @@ def _tag_frames(result, key: str, path: str = ""):
     return result
 
 
+def back_to_demo_button(key: str) -> None:
+    """「デモデータに戻す」: empties the uploader (a widget's value cannot be set, so it gets a new key) and the
+    per-file choices, and the app is back on the demo data."""
+    from ui.i18n import t
+
+    def reset() -> None:
+        st.session_state["uploader_generation"] = st.session_state.get("uploader_generation", 0) + 1
+        for name in ("mappings", "sheets", "upload_digests"):
+            st.session_state.pop(name, None)
+
+    st.button(t("app.back_to_demo"), key=key, icon=":material/science:", on_click=reset,
+              help=t("app.back_to_demo_help"))
+
+
 def require(*kinds: str) -> dict[str, pd.DataFrame]:
-    """Frames for a page; stops the page with a clear note when a needed kind is missing."""
+    """Frames for a page; stops the page with a clear note when a needed kind is missing, or when its files
+    were read but every row was rejected (then the note says so and points at the data page, instead of the
+    page asking to widen filters that filter nothing)."""
     from ui.i18n import t
 
     frames = st.session_state.get("frames", {})
+    names = lambda ks: "・".join(t(f"kind.{k}") for k in ks)  # noqa: E731
     missing = [k for k in kinds if k not in frames]
     if missing:
-        st.info(t("app.no_data_for_page", kinds="・".join(t(f"kind.{k}") for k in missing)))
+        st.info(t("app.no_data_for_page", kinds=names(missing)))
+        if st.session_state.get("source") == "upload":
+            back_to_demo_button("app.back_to_demo_page")
+        st.stop()
+    empty = [k for k in kinds if frames[k].empty]
+    if empty:
+        st.warning(t("app.no_valid_rows", kinds=names(empty)), icon=":material/block:")
+        st.page_link("app_pages/data.py", label=t("app.open_data_page"), icon=":material/upload_file:")
         st.stop()
     return frames
