@@ -1,4 +1,4 @@
-"""Command line: ``python -m kpi validate|metrics|report`` (SPEC section 3), the same numbers as the pages.
+"""Command line: ``python -m kpi validate|metrics|report|kpis`` (SPEC sections 3 and 6), the same numbers as the pages.
 
 Exit 0 on success (also when rows were rejected); exit 2 with one ``error: …`` line on stderr when a file
 cannot be read. Never a traceback.
@@ -32,6 +32,10 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--sheet")
     v.add_argument("--mapping")
     v.add_argument("--json", action="store_true")
+
+    k = sub.add_parser("kpis", help="list the KPI registry (SPEC section 6)")
+    k.add_argument("--json", action="store_true")
+    k.add_argument("--targets", help="targets JSON saved from the Targets page (the targets listed)")
 
     for name, help_text in (("metrics", "compute the KPIs of every file"), ("report", "write the weekly review workbook")):
         m = sub.add_parser(name, help=help_text)
@@ -118,12 +122,28 @@ def run(argv: list[str] | None = None) -> int:
             for r in report.errors_table(lang).itertuples(index=False):
                 print(f"  row {r.row} [{r.column}] {r.value!r}: {r.message}")
         return EXIT_OK
+    if args.command == "kpis":
+        from .registry import LAYER_LABELS, describe
+
+        entries = describe(_targets(args.targets))
+        if args.json:
+            print(json.dumps(entries, ensure_ascii=False, indent=2))
+        else:
+            side = 0 if lang == "ja" else 1
+            for e in entries:
+                target = "" if e["target"] is None else f" target={e['target']:g}"
+                print(f"{e['key']:<26} {LAYER_LABELS[e['layer']][side]:<8} {e['cadence']:<8} {e['owner_role']:<13} "
+                      f"{e['unit']:<8} {e['direction']:<5}{target}  {e['label'][lang]}")
+        return EXIT_OK
     frames = _load_all(args, lang)
     targets = _targets(args.targets)
     if args.command == "metrics":
         from .metrics import metrics
 
+        from .registry import values
+
         out = metrics(frames, args.as_of, targets)
+        out["kpis"] = values(frames, args.as_of, targets, sections=out)  # SPEC 6: every registry KPI, null = n/a
         print(json.dumps(out, ensure_ascii=False, indent=2 if args.json else None))
         return EXIT_OK
     from .report import weekly_workbook

@@ -1,0 +1,110 @@
+"""The KPI registry (SPEC section 6): one declaration per KPI; `kpis` lists it, `metrics --json` carries every
+registry KPI with the same numbers as the sections, null where the inputs are absent."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, SAMPLE
+
+from kpi import registry
+from kpi.load import load
+from kpi.metrics import metrics
+
+# SPEC 6's table of the sales layers: key -> (layer, cadence, owner)
+SPEC_TABLE = {
+    "lead_count": ("leading", "week", "agency"), "contact_count": ("leading", "week", "agency"),
+    "meeting_rate": ("leading", "week", "inside_sales"), "poc_count": ("result", "quarter", "field_sales"),
+    "approval_rate": ("result", "quarter", "field_sales"), "payback_months_median": ("result", "quarter", "consultant"),
+}
+SPEC_NAMES = {"meeting_rate": "商談化率", "poc_count": "PoC合意数", "approval_rate": "稟議通過率", "payback_months_median": "回収期間",
+              "minutes_within_24h_rate": "24時間以内議事録送付率", "key_person_rate": "キーマン特定率", "review_capture_rate": "審査日記入率"}
+ALSO_AT_LEAST = ("meeting_count", "approval_count", "collected_count", "contact_rate", "poc_rate", "collection_rate", "overall_rate",
+                 "stalled_count", "visits_per_day", "travel_minutes_per_day")
+DEMO = ["leads.xlsx", "activities.csv", "visits.csv", "onboarding.xlsx", "referrals.csv"]
+
+
+def _frames(names, folder=SAMPLE):
+    frames = {}
+    for name in names:
+        result = load((folder / name).read_bytes(), name)
+        frames[result.report.kind] = result.frame
+    return frames
+
+
+def test_the_registry_holds_the_spec_table_with_its_layers_and_names():
+    for key, (layer, cadence, owner) in SPEC_TABLE.items():
+        kpi = registry.BY_KEY[key]
+        assert (kpi.layer, kpi.cadence, kpi.owner_role) == (layer, cadence, owner), key
+    for key, name in SPEC_NAMES.items():
+        assert registry.BY_KEY[key].label[0] == name
+    for key in ("minutes_within_24h_rate", "key_person_rate", "review_capture_rate"):
+        assert registry.BY_KEY[key].layer == "habit" and registry.BY_KEY[key].cadence == "day"
+    assert set(ALSO_AT_LEAST) <= set(registry.BY_KEY)
+    # headline KPIs of the clinic, onboarding, adoption and referral pages
+    assert {"cancel_rate", "second_visit_rate", "graduation_rate", "nps", "adoption_overall", "reverse_ratio"} <= set(registry.BY_KEY)
+
+
+def test_values_are_the_sections_numbers_on_the_demo_data():
+    frames = _frames(DEMO)
+    sections = metrics(frames)
+    values = registry.values(frames)
+    assert set(values) == set(registry.BY_KEY)
+    funnel = {row["stage"]: row for row in sections["leads"]["funnel"]}
+    assert values["meeting_rate"] == funnel["meeting"]["conversion"]
+    assert values["approval_rate"] == funnel["approval"]["conversion"]
+    assert values["poc_count"] == funnel["poc"]["reached"] and values["lead_count"] == sections["leads"]["rows"]
+    assert values["overall_rate"] == pytest.approx(funnel["collected"]["reached"] / funnel["lead"]["reached"])
+    assert values["payback_months_median"] == sections["leads"]["payback_months_median"]
+    assert values["minutes_within_24h_rate"] == sections["activities"]["minutes_within_24h_rate"]
+    assert values["adoption_overall"] == sections["adoption"]["overall"]
+    assert values["reverse_ratio"] == sections["referrals"]["reverse_ratio"]
+    assert values["nps"] == sections["onboarding"]["nps"]
+    # clinic: the latest full month's row, as the clinic page's headline tiles
+    from kpi.clinic import latest_full_month
+    import pandas as pd
+
+    month = latest_full_month(pd.Timestamp(sections["visits"]["as_of"]))
+    row = next(m for m in sections["visits"]["monthly"] if m["month"] == month)
+    assert values["cancel_rate"] == row["cancel_rate"] and values["clinic_patients"] == row["patients"]
+    # stalled deals: the funnel's own list
+    from kpi import funnel as funnel_kpi
+
+    leads = frames["leads"]
+    as_of = funnel_kpi.default_as_of(leads)
+    assert values["stalled_count"] == len(funnel_kpi.stalled_leads(funnel_kpi.leads_in_scope(leads, as_of), as_of))
+    assert all(v is not None for k, v in values.items()), {k for k, v in values.items() if v is None}
+
+
+def test_a_kpi_whose_inputs_are_absent_is_null_never_zero(tmp_path):
+    (tmp_path / "leads.csv").write_text("リードID,リード日\nL1,2026/11/01\nL2,2026/11/02\n", encoding="utf-8")
+    (tmp_path / "visits.csv").write_text("患者ID,来院日\nP1,2026/10/01\nP1,2026/11/01\n", encoding="utf-8")
+    values = registry.values(_frames(["leads.csv", "visits.csv"], tmp_path))
+    assert values["lead_count"] == 2
+    for key in ("contact_count", "meeting_rate", "poc_count", "overall_rate", "payback_months_median", "key_person_rate",
+                "review_capture_rate", "cancel_rate", "price_per_10min", "clinic_revenue"):
+        assert values[key] is None, key
+    for key in ("minutes_within_24h_rate", "graduation_rate", "reverse_ratio"):  # datasets not given
+        assert values[key] is None, key
+
+
+def _cli(*args):
+    out = subprocess.run([sys.executable, "-m", "kpi", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_cli_kpis_lists_the_registry_and_metrics_carries_every_kpi():
+    entries = json.loads(_cli("kpis", "--json"))
+    assert [e["key"] for e in entries] == [k.key for k in registry.REGISTRY]
+    first = entries[[e["key"] for e in entries].index("meeting_rate")]
+    assert first == {"key": "meeting_rate", "dataset": "leads", "layer": "leading", "cadence": "week", "owner_role": "inside_sales",
+                     "unit": "rate", "direction": "up", "target": 0.2, "label": {"ja": "商談化率", "en": "Meeting rate"},
+                     "definition": first["definition"], "inputs": ["contacted_on", "meeting_on"]}
+    assert "商談化率" in _cli("kpis")
+    out = json.loads(_cli("metrics", *(str(SAMPLE / n) for n in DEMO), "--json"))
+    assert set(out["kpis"]) == set(registry.BY_KEY)
+    assert out["kpis"]["meeting_rate"] == next(r["conversion"] for r in out["leads"]["funnel"] if r["stage"] == "meeting")
