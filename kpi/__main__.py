@@ -35,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
 
     k = sub.add_parser("kpis", help="list the KPI registry (SPEC section 6)")
     k.add_argument("--json", action="store_true")
+    k.add_argument("--markdown", action="store_true", help="the README's KPI table")
     k.add_argument("--targets", help="targets JSON saved from the Targets page (the targets listed)")
 
     for name, help_text in (("metrics", "compute the KPIs of every file"), ("report", "write the weekly review workbook")):
@@ -123,10 +124,12 @@ def run(argv: list[str] | None = None) -> int:
                 print(f"  row {r.row} [{r.column}] {r.value!r}: {r.message}")
         return EXIT_OK
     if args.command == "kpis":
-        from .registry import LAYER_LABELS, describe
+        from .registry import LAYER_LABELS, describe, markdown_table
 
         entries = describe(_targets(args.targets))
-        if args.json:
+        if args.markdown:
+            print(markdown_table(), end="")
+        elif args.json:
             print(json.dumps(entries, ensure_ascii=False, indent=2))
         else:
             side = 0 if lang == "ja" else 1

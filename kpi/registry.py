@@ -324,3 +324,17 @@ def values(frames: dict[str, pd.DataFrame], as_of: dt.date | None = None, target
     for kpi in REGISTRY:
         out[kpi.key] = json_ready(kpi.compute(ctx)) if kpi.dataset in frames else None
     return out
+
+
+def markdown_table(targets: Targets | None = None) -> str:
+    """The README's KPI table (``python -m kpi kpis --markdown``); tests/test_registry.py fails when the README's
+    copy is stale."""
+    targets = targets or Targets()
+    lines = ["| key | 日本語 | English | layer | cadence | owner | unit | better | default target | inputs |",
+             "|---|---|---|---|---|---|---|---|---:|---|"]
+    for k in REGISTRY:
+        target = k.target(targets)
+        lines.append(f"| `{k.key}` | {k.label[0]} | {k.label[1]} | {LAYER_LABELS[k.layer][0]} {k.layer} | {k.cadence} | "
+                     f"{k.owner_role} | {k.unit} | {'↑' if k.direction == 'up' else '↓'} | {'' if target is None else f'{target:g}'} | "
+                     f"{', '.join(k.inputs)} |")
+    return "\n".join(lines) + "\n"

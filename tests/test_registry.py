@@ -108,3 +108,14 @@ def test_cli_kpis_lists_the_registry_and_metrics_carries_every_kpi():
     out = json.loads(_cli("metrics", *(str(SAMPLE / n) for n in DEMO), "--json"))
     assert set(out["kpis"]) == set(registry.BY_KEY)
     assert out["kpis"]["meeting_rate"] == next(r["conversion"] for r in out["leads"]["funnel"] if r["stage"] == "meeting")
+
+
+def test_the_readme_kpi_table_is_the_registry():
+    """The README's table is generated (python -m kpi kpis --markdown): a KPI added, renamed or retargeted in the
+    registry without regenerating it fails here."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start, end = "<!-- kpi-table:start -->\n", "<!-- kpi-table:end -->"
+    assert start in text and end in text
+    shown = text.split(start, 1)[1].split(end, 1)[0]
+    assert shown == registry.markdown_table(), "README KPI table is stale: python -m kpi kpis --markdown"
+    assert "`meeting_rate` | 商談化率" in shown
