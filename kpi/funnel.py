@@ -26,7 +26,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .targets import STAGE_DATE_COLUMNS, STAGES, Targets
+from .targets import STAGE_DATE_COLUMNS, STAGES, Targets, rag_array
 
 Mode = Literal["cohort", "period"]
 BREAKDOWNS: tuple[str, ...] = ("region", "segment", "owner_role", "owner", "source", "week", "month", "fiscal_year", "fiscal_quarter")
@@ -279,15 +279,8 @@ def leads_in_scope(leads: pd.DataFrame, as_of=None, mode: Mode = "cohort", start
 
 
 def _rag_vector(conversion: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """kpi.targets.rag, vectorised, with a 1e-9 tolerance so that exactly 0.8 × target is yellow
-    (0.16 < 0.8 * 0.2 == 0.16000000000000003 in floating point). Object array, None where no rag."""
-    valid = ~np.isnan(conversion) & ~np.isnan(target)
-    eps = 1e-9
-    with np.errstate(invalid="ignore"):
-        out = np.select([valid & (conversion >= target - eps), valid & (conversion >= 0.8 * target - eps), valid],
-                        ["green", "yellow", "red"], default="").astype(object)
-    out[~valid] = None
-    return out
+    """The RAG of every step (kpi.targets.rag_array: the one rule)."""
+    return rag_array(conversion, target)
 
 
 def _long_table(reached: pd.DataFrame, amount: pd.DataFrame | None, targets: Targets) -> pd.DataFrame:

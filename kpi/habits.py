@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .targets import Targets, rag
+from .targets import Targets, rag, rag_band
 
 HABIT_MEETING_TYPES: tuple[str, ...] = ("visit", "online", "demo")
 REVIEW_COLUMNS: tuple[str, ...] = ("ethics_review_on", "it_review_on", "purchasing_review_on", "board_on")
@@ -321,11 +321,7 @@ def kpi_rag(key: str, value: float | None, targets: Targets) -> str | None:
     if value is None or math.isnan(value):
         return None
     if key == "visits_per_day":
-        if targets.visits_per_day_min <= value <= targets.visits_per_day_max:
-            return "green"
-        low_ok = value >= 0.8 * targets.visits_per_day_min
-        high_ok = value * 0.8 <= targets.visits_per_day_max
-        return "yellow" if low_ok and high_ok else "red"
+        return rag_band(value, targets.visits_per_day_min, targets.visits_per_day_max)
     if key == "travel_minutes_per_day":
         return rag(value, targets.travel_minutes_per_day_max, higher_is_better=False)
     return rag(value, getattr(targets, key))

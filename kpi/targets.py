@@ -9,6 +9,8 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
 
+import numpy as np
+
 STAGES: tuple[str, ...] = ("lead", "contact", "meeting", "poc", "approval", "collected")
 STAGE_DATE_COLUMNS: dict[str, str] = {
     "lead": "created_at",
@@ -80,8 +82,30 @@ class Targets:
         return replace(base, **known)
 
 
+YELLOW_SHARE = 0.8  # yellow from 0.8 × target (SPEC 2's RAG rule)
+_EPS = 1e-9  # 0.16 must read as exactly 0.8 x 0.2 (floating point says 0.16000000000000003)
+_ORDER = {"green": 0, "yellow": 1, "red": 2}
+
+
+def rag_array(values, target, higher_is_better: bool = True) -> np.ndarray:
+    """The one RAG rule (SPEC 2), for any number of values: green ≥ target, yellow ≥ 0.8 × target, red below;
+    mirrored when lower is better (yellow up to target / 0.8). ``target`` a number or an array like ``values``.
+    Object array of "green" / "yellow" / "red", None where the value or the target is missing."""
+    v = np.asarray(values, dtype="float64")
+    t = np.broadcast_to(np.asarray(target, dtype="float64"), v.shape)
+    valid = ~np.isnan(v) & ~np.isnan(t)
+    with np.errstate(invalid="ignore"):
+        if higher_is_better:
+            green, yellow = v >= t - _EPS, v >= YELLOW_SHARE * t - _EPS
+        else:
+            green, yellow = v <= t + _EPS, v * YELLOW_SHARE <= t + _EPS
+        out = np.select([valid & green, valid & yellow, valid], ["green", "yellow", "red"], default="").astype(object)
+    out[~valid] = None
+    return out
+
+
 def rag(value: float | None, target: float, higher_is_better: bool = True) -> Rag | None:
-    """SPEC rule: green >= target, yellow >= 0.8 x target, red below (mirrored when lower is better).
+    """The RAG of one value (:func:`rag_array`'s rule).
 
     >>> rag(0.6, 0.6), rag(0.5, 0.6), rag(0.4, 0.6)
     ('green', 'yellow', 'red')
@@ -89,16 +113,19 @@ def rag(value: float | None, target: float, higher_is_better: bool = True) -> Ra
     'yellow'
     >>> rag(11, 12, higher_is_better=False), rag(14, 12, higher_is_better=False)
     ('green', 'yellow')
-
-    For a lower-is-better KPI (payback months, cancel rate), yellow is up to target / 0.8.
     """
     if value is None or value != value:  # None or NaN
         return None
-    eps = 1e-9  # 0.16 must read as exactly 0.8 x 0.2 (floating point says 0.16000000000000003)
-    if higher_is_better:
-        if value >= target - eps:
-            return "green"
-        return "yellow" if value >= 0.8 * target - eps else "red"
-    if value <= target + eps:
-        return "green"
-    return "yellow" if value * 0.8 <= target + eps else "red"
+    return rag_array([value], target, higher_is_better)[0]
+
+
+def rag_band(value: float | None, low: float, high: float) -> Rag | None:
+    """RAG of a value that should lie in [low, high] (visits per day 2–3): the worse of the two one-sided rules.
+
+    >>> rag_band(2.5, 2, 3), rag_band(1.7, 2, 3), rag_band(3.5, 2, 3), rag_band(1.5, 2, 3)
+    ('green', 'yellow', 'yellow', 'red')
+    """
+    sides = [rag(value, low, True), rag(value, high, False)]
+    if None in sides:
+        return None
+    return max(sides, key=_ORDER.__getitem__)
