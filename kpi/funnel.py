@@ -83,15 +83,6 @@ def stage_dates(leads: pd.DataFrame, as_of=None) -> pd.DataFrame:
     return pd.DataFrame(out, index=leads.index)
 
 
-def implied_dates(leads: pd.DataFrame, as_of=None) -> pd.DataFrame:
-    """Stage dates with a skipped stage taking the date of the next later stage that has one (SPEC: a
-    skipped date still counts as passed)."""
-    dates = stage_dates(leads, as_of)
-    for i in range(len(STAGES) - 2, -1, -1):
-        dates[STAGES[i]] = dates[STAGES[i]].fillna(dates[STAGES[i + 1]])
-    return dates
-
-
 # The KPIs below work on a per-lead matrix of int64 day numbers (days since 1970-01-01, one column per
 # stage, ``_NO_DAY`` where the date is absent or after as_of): the same calendar-date reading as
 # :func:`stage_dates`, without building datetime frames. It is rebuilt per call (a few ms on 100k leads) —
@@ -136,7 +127,8 @@ def _stage_days(leads: pd.DataFrame, as_of: pd.Timestamp | None) -> np.ndarray:
 
 
 def _implied_days(days: np.ndarray) -> np.ndarray:
-    """:func:`implied_dates` on the day matrix: a missing stage takes the next later stage's day."""
+    """Implied stage days: a missing stage takes the next later stage's day (SPEC 2: a skipped date still counts
+    as passed)."""
     implied = days.copy(order="F")
     for i in range(len(STAGES) - 2, -1, -1):
         implied[:, i] = np.where(implied[:, i] == _NO_DAY, implied[:, i + 1], implied[:, i])

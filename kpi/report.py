@@ -455,15 +455,8 @@ def weekly_workbook(frames: dict[str, pd.DataFrame], as_of: dt.date | pd.Timesta
     ws.repeat_rows(0)
     if summary is not None:
         _write_habits_sheet(book, summary, targets)
-    for domain in OTHER_DOMAINS:
-        try:
-            module = importlib.import_module(f"kpi.{domain}")
-        except ImportError:
-            continue
-        report_tables = getattr(module, "report_tables", None)
-        if report_tables is None:
-            continue
-        for name, table in report_tables(frames, as_of, targets, lang).items():
+    for domain in OTHER_DOMAINS:  # every domain module has report_tables: a missing one is an error, not a lost sheet
+        for name, table in importlib.import_module(f"kpi.{domain}").report_tables(frames, as_of, targets, lang).items():
             ws = book.sheet(name)
             book.table(ws, table, 0)
             ws.repeat_rows(0)
