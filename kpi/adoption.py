@@ -207,11 +207,15 @@ def normalise_name(series: pd.Series) -> pd.Series:
     ['さくら会', 'abc', 'abc']
     """
     text = series.astype("string")
-    uniques = pd.Series(text.dropna().unique(), dtype="string")  # names repeat: normalise each once
-    norm = uniques.str.normalize("NFKC").str.lower().str.replace(r"\s+", "", regex=True)
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)  # names repeat: normalise each once, then take
+    norm = pd.Series(uniques, dtype="string").str.normalize("NFKC").str.lower().str.replace(r"\s+", "", regex=True)
     for form in LEGAL_FORMS:
         norm = norm.str.replace(form, "", regex=False)
-    return text.map(dict(zip(uniques, norm))).astype("string").where(text.notna())
+    values = norm.to_numpy(dtype=object, na_value=None)
+    out = np.empty(len(codes), dtype=object)
+    out[codes >= 0] = values[codes[codes >= 0]]
+    out[codes < 0] = None
+    return pd.Series(out, index=series.index, dtype="string")
 
 
 def duplicate_key(leads: pd.DataFrame) -> pd.Series:
@@ -224,7 +228,10 @@ def duplicate_key(leads: pd.DataFrame) -> pd.Series:
         contact = contact.where(contact.str.len() > 0)
     else:
         contact = pd.Series(pd.NA, index=leads.index, dtype="string")
-    created = _day(leads["created_at"]).dt.strftime("%Y-%m-%d").astype("string")
+    day = _day(leads["created_at"])
+    day_codes, days = pd.factorize(day, use_na_sentinel=True)  # a few hundred distinct days: format each once
+    labels = np.array([d.strftime("%Y-%m-%d") for d in days] + [None], dtype=object)
+    created = pd.Series(labels[day_codes], index=leads.index, dtype="string")
     key = (account + "|c:" + contact).fillna(account + "|d:" + created)
     return key.where(account.notna())
 
