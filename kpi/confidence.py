@@ -6,7 +6,9 @@ headline tile carries a badge. The badge is derived from three measurable things
 * fill rate   — share of non-missing cells over the columns the KPI reads (a column absent from the file
                 counts as empty);
 * freshness   — share of rows updated within ``fresh_days`` of ``as_of`` (only when an update-date column is
-                given and present; leads use ``updated_on``);
+                given and present; leads use ``updated_on``). Where the rows have a ``status``, only the open
+                ones are measured: a won or lost deal is final, not stale (SPEC 7 names freshness; this reading,
+                the adoption score's own for its freshness sub-score, is ours);
 * sample size — how many rows feed the number (fewer than 10 → low, fewer than 30 → at most medium).
 
 Level rule (documented choice; SPEC section 2 names the inputs, not the thresholds): each measured
@@ -71,9 +73,11 @@ def confidence(
     fill_rate = float(sum(filled) / len(filled)) if filled else None
     freshness = None
     if updated_column and updated_column in frame.columns and as_of is not None:
-        updated = pd.to_datetime(frame[updated_column])
-        cutoff = pd.Timestamp(as_of) - pd.Timedelta(days=fresh_days)
-        freshness = float((updated >= cutoff).mean())
+        measured = frame[frame["status"].eq("open").fillna(False).astype(bool)] if "status" in frame.columns else frame
+        if len(measured):
+            updated = pd.to_datetime(measured[updated_column])
+            cutoff = pd.Timestamp(as_of) - pd.Timedelta(days=fresh_days)
+            freshness = float((updated >= cutoff).mean())
 
     grades: list[Level] = []
     reasons: list[str] = []
@@ -85,7 +89,10 @@ def confidence(
             reasons.append(("空欄が多い列: " if ja else "sparse columns: ") + ", ".join(worst))
     if freshness is not None:
         grades.append(_grade(freshness))
-        reasons.append(f"{fresh_days}日以内に更新 {_pct(freshness)}" if ja else f"updated within {fresh_days} days {_pct(freshness)}")
+        open_note = "status" in frame.columns
+        reasons.append((f"進行中の案件のうち{fresh_days}日以内に更新 {_pct(freshness)}" if open_note else f"{fresh_days}日以内に更新 {_pct(freshness)}")
+                       if ja else (f"open deals updated within {fresh_days} days {_pct(freshness)}" if open_note
+                                   else f"updated within {fresh_days} days {_pct(freshness)}"))
     size_level: Level = "low" if rows < MIN_ROWS_MEDIUM else "medium" if rows < MIN_ROWS_HIGH else "high"
     grades.append(size_level)
     reasons.append(f"{rows:,}行から算出" if ja else f"from {rows:,} rows")

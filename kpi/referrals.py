@@ -14,7 +14,7 @@ Readings chosen where SPEC is silent:
   rolling by calendar offset (the month of as_of is partial, so calendar months would show a false fall).
   Counts referrals **in** (紹介受); out counts are given beside them.
 * "fell" (for the visit list) = in-referrals down by at least ``fall_share`` (20 %) and at least
-  ``min_fall`` (2) referrals, so that a 10 → 9 wobble does not flood the list; the trend ranking shows all.
+  ``min_fall`` (2) referrals, so that a 10 → 9 wobble does not flood the list; the trend table lists all (its chart the 20 biggest changes).
 * "refers in but had no visit in 90 days": ≥ 1 in-referral in (as_of − 90 days, as_of] and no activity of
   type ``visit`` (訪問) for that account in the same 90 days.
 """
@@ -33,6 +33,7 @@ TREND_MONTHS = 3
 VISIT_WINDOW_DAYS = 90
 FALL_SHARE = 0.20
 MIN_FALL = 2
+TREND_CHART_MAX = 20  # institutions drawn in the change ranking; the table below it holds them all
 REASONS: tuple[str, ...] = ("fell", "no_visit")
 
 
@@ -149,6 +150,16 @@ def trend(df: pd.DataFrame, as_of=None) -> pd.DataFrame:
     return out.sort_values(["change", "change_rate", "institution"], ascending=True, na_position="last").reset_index(drop=True)
 
 
+def biggest_changes(trend_table: pd.DataFrame, n: int = TREND_CHART_MAX) -> pd.DataFrame:
+    """The ``n`` rows of :func:`trend` with the largest change in referrals in, either way (ties: more referrals
+    in the six months, then the name), in the trend's own order (falling first). Institutions without a change
+    are left out: a bar of length 0 says nothing. For the ranking chart; the page lists every row in a table."""
+    moved = trend_table[trend_table["change"] != 0]
+    ranked = moved.assign(_size=moved["change"].abs(), _volume=moved["in_last3"] + moved["in_prior3"]).sort_values(
+        ["_size", "_volume", "institution"], ascending=[False, False, True], kind="stable")
+    return trend_table[trend_table.index.isin(ranked.index[:n])]
+
+
 def last_visits(activities: pd.DataFrame | None, as_of) -> pd.DataFrame | None:
     """institution key -> last_visit_on (date of the latest activity of type visit ≤ as_of); None when the
     activities frame or its account column is absent."""
@@ -220,7 +231,12 @@ def new_patients_by_month(visits: pd.DataFrame, as_of=None) -> pd.DataFrame:
 
 def referral_rates(df: pd.DataFrame, visits: pd.DataFrame, as_of=None) -> pd.DataFrame:
     """Per month: in, out, new_patients, referral_rate (紹介率) = in / new patients, reverse_referral_rate
-    (逆紹介率) = out / new patients (None when no new patient). Months of the referrals data up to as_of."""
+    (逆紹介率) = out / new patients (None when no new patient). Months of the referrals data up to as_of.
+
+    A referred-in patient is one of the institution's new patients, so 紹介率 cannot pass 100 %: a month with
+    more referrals in than new patients means the two files are not one institution's counts (a hospital's
+    referrals over a clinic's first visits); its referral_rate is None (n/a), never a rate above 1.
+    逆紹介率 has no such bound (patients referred out need not be new) and is left as computed."""
     as_of = _as_of(df, as_of)
     rows = prepared(df, as_of)
     monthly = _counts(rows, ["month"])
@@ -229,7 +245,7 @@ def referral_rates(df: pd.DataFrame, visits: pd.DataFrame, as_of=None) -> pd.Dat
     out["new_patients"] = out["new_patients"].fillna(0).astype("int64")
     out["history_incomplete"] = out["history_incomplete"].astype("boolean").fillna(False).astype(bool)
     denominator = out["new_patients"].where(out["new_patients"] > 0)
-    out["referral_rate"] = (out["in"] / denominator).astype("float64")
+    out["referral_rate"] = (out["in"] / denominator.where(out["in"] <= out["new_patients"])).astype("float64")
     out["reverse_referral_rate"] = (out["out"] / denominator).astype("float64")
     return out.sort_values("month").reset_index(drop=True)
 

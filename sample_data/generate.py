@@ -6,11 +6,19 @@ through xlsxwriter with a fixed creation date (the zip members carry xlsxwriter'
 
 The story the dashboards tell (as of 2026-11-22, data from 2026-05-01):
 
-* leads.xlsx (営業案件): ~700 leads in Osaka / Kyoto / Kobe / Nara. Step conversions near the SPEC
-  targets except one clear bottleneck, meeting -> PoC (~0.25 vs 0.40); Osaka strongest, Nara weakest.
-  Lost deals with and without a reason, stalled open deals, a few PoC deals waiting for a December
-  board meeting, review-committee dates on hospital deals, ~10 duplicate pairs (株式会社 / (株) /
-  医療法人 / width / spaces variants with the same contact person).
+* leads.xlsx (営業案件): 700 deals (690 + 10 duplicates) in Osaka / Kyoto / Kobe / Nara. Step conversions
+  near the SPEC targets except one clear bottleneck, meeting -> PoC (~0.25 vs 0.40); Osaka strongest, Nara
+  weakest. Lost deals with and without a reason, stalled open deals, a few PoC deals waiting for a December
+  board meeting, review-committee dates on hospital deals.
+  Accounts have several deals (~370 accounts, about half with 2-6 deals in every region): a hospital buys
+  department by department, so its deals have different contacts written with their department
+  (「放射線科 田中 健一」); a clinic or company has one to three deals.
+  最終更新日: Osaka, Kyoto and Kobe update their open deals at the Monday review (93-96 % of open deals
+  updated within 14 days, including the stalled ones: a fresh record is not a moving deal); Nara does not
+  (about a third fresh): the region the freshness checks (confidence badge, adoption score, stale list)
+  point at. Won and lost deals keep the day they were closed. ~10 duplicate pairs (株式会社 / (株) /
+  医療法人 / width / spaces variants with the same contact person) spread over the regions; a duplicate is
+  never worked, so it stays stale.
 * activities.csv (活動記録, cp932): ~3,500 rows by the lead owners. 中村 and 木村 travel well over 60
   minutes per visit day, 山本 makes fewer than 2 visits per visit day, 木村 sends minutes late. Some
   visits go to referral institutions (some recently, some not for more than 90 days).
@@ -18,8 +26,9 @@ The story the dashboards tell (as of 2026-11-22, data from 2026-05-01):
   rate falls over the last months and its bookings 2-4 weeks ahead are thin (week 1 full).
 * onboarding.xlsx (受講記録): 6 customers, 49 users, sessions 0-12; graduates, drop-outs, users in
   progress with scheduled sessions, missed sessions redone.
-* referrals.csv (紹介・逆紹介, cp932): 40 institutions; two big referrers fall over the last three
-  months, one rises.
+* referrals.csv (紹介・逆紹介, cp932): the same clinic's liaison ledger, 40 institutions, ~60 referrals in a
+  month: 紹介率 (referrals in / the clinic's new patients) 25-50 % every month, never near 100 %; two big
+  referrers fall over the last three months, one rises.
 
 All names are fictional.
 """
@@ -297,6 +306,9 @@ def make_leads(rng: np.random.Generator, n: int = 690) -> list[dict]:
     for ld in leads:
         finish_lead(rng, ld)
     add_period_end_deals(rng, leads)
+    # Own streams for the account grouping and the update dates: the funnel draws above stay as they are.
+    group_accounts(rng_for(15), leads)
+    refresh_updates(rng_for(16), leads)
     add_duplicates(rng, leads)
     return leads
 
@@ -394,6 +406,70 @@ def add_period_end_deals(rng: np.random.Generator, leads: list[dict]) -> None:
         ld["period_end"] = True
 
 
+# Deals per account, by segment: a hospital buys department by department, a clinic once or twice.
+DEALS_PER_ACCOUNT = {
+    "病院": ([1, 2, 3, 4, 5, 6], [0.10, 0.20, 0.25, 0.20, 0.15, 0.10]),
+    "クリニック": ([1, 2, 3], [0.50, 0.35, 0.15]),
+    "ヘルスケア": ([1, 2, 3, 4], [0.35, 0.35, 0.20, 0.10]),
+    "一般企業": ([1, 2, 3], [0.45, 0.35, 0.20]),
+}
+HOSPITAL_DEPTS = ["放射線科", "看護部", "医事課", "リハビリテーション科", "薬剤部", "検査科", "地域医療連携室",
+                  "情報システム課", "総務課", "整形外科", "健診センター", "栄養科"]
+
+
+def _person_key(name: str) -> str:
+    return "".join(name.split())
+
+
+def group_accounts(rng: np.random.Generator, leads: list[dict]) -> None:
+    """Several deals per account: within each (region, segment) the leads are shuffled and cut into accounts
+    of 1-6 deals (DEALS_PER_ACCOUNT); each account keeps the name drawn for its first lead. Deals of one
+    account have different contact persons (the duplicate check keys on account + contact); a hospital's
+    deals each come from another department, written before the person (「放射線科 田中 健一」)."""
+    cells: dict[tuple[str, str], list[dict]] = {}
+    for ld in leads:
+        cells.setdefault((ld["region"], ld["segment"]), []).append(ld)
+    for (_, segment), members in sorted(cells.items()):
+        order = [members[int(i)] for i in rng.permutation(len(members))]
+        sizes, p = DEALS_PER_ACCOUNT[segment]
+        while order:
+            size = int(pick(rng, sizes, p))
+            group, order = order[:size], order[size:]
+            group.sort(key=lambda ld: (ld["created"], ld["id"]))
+            name = group[0]["account"]
+            depts = [HOSPITAL_DEPTS[int(i)] for i in rng.permutation(len(HOSPITAL_DEPTS))[:len(group)]]
+            seen: set[str] = set()
+            for ld, dept in zip(group, depts):
+                ld["account"] = name
+                while _person_key(ld["contact"]) in seen:
+                    ld["contact"] = person(rng)
+                seen.add(_person_key(ld["contact"]))
+                if segment == "病院":
+                    ld["contact"] = f"{dept} {ld['contact']}"
+
+
+# Share of open deals whose record was updated in the last two weeks: three regions update every open deal
+# at the Monday review; in Nara (中村, who also covers Kyoto) the weekly update does not happen.
+FRESH_P = {"osaka": 0.98, "kyoto": 0.98, "kobe": 0.98, "nara": 0.3}
+
+
+def refresh_updates(rng: np.random.Generator, leads: list[dict]) -> None:
+    """最終更新日 of open deals: within 14 days of as-of (never before the deal's last stage date) with the
+    region's FRESH_P, otherwise stale (the last stage date plus a few days, more than 14 days ago where the deal
+    is old enough). Won and lost deals keep the day they were closed. Period-end deals stay as set."""
+    cutoff = AS_OF - days(14)
+    for ld in leads:
+        if ld["status"] != "進行中" or ld.get("period_end"):
+            continue
+        last = max(ld["dates"].values())
+        if rng.random() < FRESH_P[ld["region"]]:
+            ld["updated"] = AS_OF - days(rng.integers(0, min(13, (AS_OF - last).days) + 1))
+        elif last < cutoff:
+            ld["updated"] = last + days(rng.integers(0, min(10, (cutoff - last).days - 1) + 1))
+        else:
+            ld["updated"] = last + days(rng.integers(0, (AS_OF - last).days + 1))
+
+
 def variant_name(rng: np.random.Generator, name: str, k: int) -> str:
     """The same company, typed differently: legal-form prefix, width, spaces."""
     if name.startswith("株式会社"):
@@ -407,11 +483,19 @@ def variant_name(rng: np.random.Generator, name: str, k: int) -> str:
     return name.replace("クリニック", " クリニック") if "クリニック" in name else name[:2] + "\u3000" + name[2:]
 
 
+# The ~10 duplicate records (a lead typed in again weeks later, never worked: its 最終更新日 is the day it was
+# typed), spread over the regions so that no region's freshness hangs on them.
+DUPLICATES_PER_REGION = {"osaka": 3, "kyoto": 2, "kobe": 2, "nara": 3}
+
+
 def add_duplicates(rng: np.random.Generator, leads: list[dict]) -> None:
     pool = [ld for ld in leads if ld["created"].date() < AS_OF - days(20) and not ld.get("period_end")]
-    picks = rng.choice(len(pool), size=10, replace=False)
+    picks: list[int] = []
+    for region, count in DUPLICATES_PER_REGION.items():
+        mine = [i for i, ld in enumerate(pool) if ld["region"] == region]
+        picks += [mine[int(j)] for j in rng.choice(len(mine), size=count, replace=False)]
     n = len(leads)
-    for k, idx in enumerate(sorted(int(i) for i in picks)):
+    for k, idx in enumerate(sorted(picks)):
         orig = pool[idx]
         created = orig["created"] + dt.timedelta(days=int(rng.integers(2, 20)), hours=int(rng.integers(0, 5)))
         created = min(created, dt.datetime.combine(AS_OF, dt.time(10, 0)))
@@ -480,6 +564,12 @@ REF_AREAS = [
 ]
 
 
+# Referrals in per month over all institutions. The ledger is the clinic's own (the one in visits.csv): a
+# referred patient is one of its new patients, so referrals in stay well below its ~140 new patients a month
+# (紹介率 25-50 %), as 紹介率 = 紹介患者 / 初診患者 cannot pass 100 %.
+REFERRALS_IN_PER_MONTH = 60.0
+
+
 def make_institutions(rng: np.random.Generator, n: int = 40) -> list[dict]:
     insts, used = [], set()
     stems: set[str] = set()
@@ -502,7 +592,7 @@ def make_institutions(rng: np.random.Generator, n: int = 40) -> list[dict]:
         insts.append({"name": name, "dept": dept, "area": pick(rng, REF_AREAS)})
     # Referral volume: a few big referrers, a long tail.
     rates = np.sort(np.exp(rng.normal(0, 0.8, size=n)))[::-1]
-    rates = rates / rates.sum() * 146.0  # referrals in per month over all institutions
+    rates = rates / rates.sum() * REFERRALS_IN_PER_MONTH
     for inst, rate in zip(insts, rates):
         inst["rate_in"] = float(rate)
         inst["ratio"] = float(rng.uniform(0.45, 0.95))

@@ -43,3 +43,20 @@ def test_sample_size_caps_the_grade():
     assert confidence(pd.DataFrame({"a": range(9)}), ["a"]).level == "low"
     assert confidence(pd.DataFrame({"a": []}), ["a"]).level == "low"
     assert confidence(None, ["a"]).rows == 0
+
+
+def test_freshness_counts_open_deals_only():
+    """A won or lost deal is final, not stale: freshness measures the open rows (closed ones never lower it)."""
+    as_of = pd.Timestamp("2026-11-22")
+    frame = pd.DataFrame({
+        "status": ["open"] * 40 + ["won"] * 30 + ["lost"] * 30,
+        "updated_on": [as_of] * 40 + [as_of - pd.Timedelta(days=200)] * 60,
+        "created_at": [as_of] * 100,
+    })
+    c = confidence(frame, ["created_at"], as_of, updated_column="updated_on")
+    assert c.freshness == 1.0 and c.level == "high"
+    assert any("進行中の案件" in r for r in c.reasons)
+    stale = frame.assign(updated_on=[as_of - pd.Timedelta(days=30)] * 20 + [as_of] * 80)  # half the open deals stale
+    assert confidence(stale, ["created_at"], as_of, updated_column="updated_on").freshness == 0.5
+    closed_only = frame[frame["status"] != "open"]
+    assert confidence(closed_only, ["created_at"], as_of, updated_column="updated_on").freshness is None

@@ -150,9 +150,8 @@ def test_filters_by_department_and_area():
 
 
 # ------------------------------------------------------------------ 紹介率 / 逆紹介率
-def test_referral_rates_per_new_patient():
-    """New patients (first_visit flag, attended): Oct p1, p2, p3, p4 = 4; Nov p5, p6 = 2 (p7 cancelled: not new).
-    Oct: in 2, out 1 -> 2/4, 1/4. Nov: in 3, out 0 -> 3/2, 0."""
+def _new_patient_visits() -> pd.DataFrame:
+    """New patients (first_visit flag, attended): Oct p1, p2, p3, p4 = 4; Nov p5, p6 = 2 (p7 cancelled: not new)."""
     visits = pd.DataFrame({
         "patient_id": pd.Series(["p1", "p2", "p3", "p4", "p1", "p5", "p6", "p7"], dtype="str"),
         "visit_on": pd.to_datetime(["2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04", "2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"]),
@@ -160,11 +159,33 @@ def test_referral_rates_per_new_patient():
         "first_visit": [True, True, True, True, False, True, True, True],
     })
     visits["visit_on_has_time"] = False
-    df = refs(many("2026-10-05", "A", "in", 2) + [("2026-10-06", "A", "out")] + many("2026-11-05", "B", "in", 3))
-    out = rf.referral_rates(df, visits, AS_OF)
+    return visits
+
+
+def test_referral_rates_per_new_patient():
+    """Oct: in 2, out 1 of 4 new patients -> 2/4, 1/4. Nov: in 2, out 3 of 2 new -> 2/2 = 1 (the bound itself
+    is possible), and 逆紹介率 3/2: patients referred out need not be new ones, so it may pass 1."""
+    df = refs(many("2026-10-05", "A", "in", 2) + [("2026-10-06", "A", "out")] + many("2026-11-05", "B", "in", 2)
+              + many("2026-11-06", "B", "out", 3))
+    out = rf.referral_rates(df, _new_patient_visits(), AS_OF)
     assert out["new_patients"].tolist() == [4, 2]
-    assert out["referral_rate"].tolist() == [0.5, 1.5]
+    assert out["referral_rate"].tolist() == [0.5, 1.0]
+    assert out["reverse_referral_rate"].tolist() == [0.25, 1.5]
+
+
+def test_referral_rate_above_one_is_not_shown():
+    """A referred-in patient is a new patient: more referrals in than new patients (Nov: 3 in, 2 new) means the
+    two files are not one institution's counts, so the rate is n/a (NaN), never 150 %. Its counts stay."""
+    df = refs(many("2026-10-05", "A", "in", 2) + [("2026-10-06", "A", "out")] + many("2026-11-05", "B", "in", 3))
+    out = rf.referral_rates(df, _new_patient_visits(), AS_OF)
+    assert out["in"].tolist() == [2, 3] and out["new_patients"].tolist() == [4, 2]
+    assert out.loc[0, "referral_rate"] == 0.5
+    assert pd.isna(out.loc[1, "referral_rate"])
+    assert not (out["referral_rate"] > 1).any()
     assert out["reverse_referral_rate"].tolist() == [0.25, 0.0]
+    # a month without new patients has no rate either way
+    alone = rf.referral_rates(refs(many("2026-09-05", "A", "in", 1)), _new_patient_visits(), AS_OF)
+    assert pd.isna(alone.loc[0, "referral_rate"]) and alone.loc[0, "new_patients"] == 0
 
 
 def test_report_tables():

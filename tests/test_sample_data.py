@@ -232,6 +232,72 @@ def test_duplicate_pairs_differ_only_in_legal_form_width_or_spaces(frames):
     assert (dup.groupby(keys[dup.index])["account"].nunique() == 2).all()
 
 
+def _fresh_share(frame: pd.DataFrame) -> float:
+    from kpi.confidence import confidence
+
+    return confidence(frame, ["status"], AS_OF, updated_column="updated_on").freshness
+
+
+def test_open_deals_are_fresh_in_three_regions_and_stale_in_nara(frames):
+    """The confidence badge's freshness part (kpi.confidence, 14 days) on each region's open deals: Osaka, Kyoto
+    and Kobe keep their records up to date (high), Nara does not (low), so the badges are mixed, not all low."""
+    from kpi.confidence import _grade
+
+    leads = frames["leads"]
+    open_ = leads[leads["status"] == "open"]
+    share = {region: _fresh_share(group) for region, group in open_.groupby("region")}
+    assert {r: _grade(v) for r, v in share.items()} == {"osaka": "high", "kyoto": "high", "kobe": "high", "nara": "low"}, share
+    assert share["nara"] <= 0.5  # mostly stale, not a borderline case
+    assert 0.8 <= _fresh_share(open_) < 0.9  # all regions together: Nara's stale records pull the whole down
+    # fresh records are not moving deals: stalled deals (stage unchanged past its limit) are updated too
+    limits = {"created_at": 14, "contacted_on": 21, "meeting_on": 30, "poc_on": 60, "approved_on": 90}
+    last_stage = open_[STAGES].apply(lambda row: row.last_valid_index(), axis=1)
+    stalled = pd.Series([(AS_OF - d).days > limits[s] for s, d in zip(last_stage, open_[STAGES].max(axis=1))], index=open_.index)
+    assert _fresh_share(open_[stalled & open_["region"].ne("nara")]) >= 0.9
+    # closed deals keep the day they were closed: no update after the decision, and none before the last stage
+    closed = leads[leads["status"] != "open"]
+    assert (closed["updated_on"] >= closed[STAGES].max(axis=1).dt.normalize()).all()
+    assert _fresh_share(closed) < 0.3
+
+
+def test_accounts_have_several_deals_in_every_region(frames):
+    """The region → account → deal drill-down has something to drill into: in every region many accounts carry
+    2-6 deals, hospitals the most (one per department, each with its own contact)."""
+    from kpi import adoption
+    from kpi.funnel import accounts_summary
+
+    leads = frames["leads"]
+    for region, group in leads.groupby("region"):
+        per_account = accounts_summary(group, AS_OF).set_index("account")["leads"]
+        assert (per_account >= 2).sum() >= 25, region
+        assert per_account[per_account >= 2].sum() >= 0.5 * len(group), region  # most deals sit in multi-deal accounts
+        assert per_account.max() <= 6 and (per_account >= 4).sum() >= 3, region
+        hospitals = group[group["segment"] == "hospital"].groupby("account")
+        assert hospitals.size().max() >= 4, region
+    # one account = one segment and one region; a hospital's deals are different departments' contacts
+    by_account = leads.groupby("account")
+    assert (by_account["segment"].nunique() == 1).all() and (by_account["region"].nunique() == 1).all()
+    multi = leads[leads["segment"].eq("hospital") & leads.groupby("account")["lead_id"].transform("size").ge(2)]
+    departments = multi["contact"].str.split(" ").str[0]
+    assert (departments.groupby(multi["account"]).nunique() == multi.groupby("account").size()).all()
+    # several deals per account are not duplicates: the adoption score's check still finds the ~10 pairs only
+    assert 8 <= adoption.duplicate_key(leads).duplicated().sum() <= 15
+    groups = adoption.duplicate_groups(leads, AS_OF)
+    assert 8 <= int(groups["extra"].sum()) <= 15
+
+
+def test_no_referral_rate_above_one(frames):
+    """紹介率 (referrals in / the clinic's new patients) is a share of new patients: every month of the demo has
+    one, between 20 % and 60 %, never above 100 %."""
+    from kpi import referrals as rf
+
+    rates = rf.referral_rates(frames["referrals"], frames["visits"], AS_OF)
+    assert len(rates) == 7 and rates["referral_rate"].notna().all()
+    assert (rates["in"] <= rates["new_patients"]).all()
+    assert rates["referral_rate"].between(0.2, 0.6).all(), rates["referral_rate"].tolist()
+    assert rates["referral_rate"].max() <= 1
+
+
 # ------------------------------------------------------------------ activities story
 def test_activities_by_lead_owners(frames):
     acts, leads = frames["activities"], frames["leads"]
@@ -399,7 +465,7 @@ def test_onboarding_success_measures(frames):
 # ------------------------------------------------------------------ referrals story
 def test_referrals_trends(frames):
     refs = frames["referrals"]
-    assert 1300 <= len(refs) <= 1700
+    assert 500 <= len(refs) <= 750  # ~60 referrals in a month (the clinic's own ledger) and the referrals out
     assert refs["institution"].nunique() == 40
     assert set(refs["direction"]) == {"in", "out"}
     assert {"整形外科", "内科"} <= set(refs["department"])
@@ -408,8 +474,8 @@ def test_referrals_trends(frames):
     before = referred_in[month.isin([6, 7, 8])].groupby("institution").size()
     after = referred_in[month.isin([9, 10, 11])].groupby("institution").size()
     trend = pd.DataFrame({"before": before, "after": after}).fillna(0)
-    falling = trend[(trend["before"] >= 15) & (trend["after"] <= 0.5 * trend["before"])]
-    rising = trend[(trend["after"] >= 15) & (trend["after"] >= 2 * trend["before"])]
+    falling = trend[(trend["before"] >= 10) & (trend["after"] <= 0.5 * trend["before"])]
+    rising = trend[(trend["after"] >= 12) & (trend["after"] >= 2 * trend["before"])]
     assert 1 <= len(falling) <= 3 and len(rising) >= 1
     # the biggest referrer of the spring is one of the falling ones
     spring = referred_in[month.isin([5, 6, 7])].groupby("institution").size()
@@ -421,6 +487,6 @@ def test_reverse_ratio_varies_by_institution(frames):
     counts = refs.groupby(["institution", "direction"]).size().unstack(fill_value=0)
     overall = counts["out"].sum() / counts["in"].sum()
     assert 0.5 <= overall <= 0.9
-    big = counts[counts["in"] >= 20]
+    big = counts[counts["in"] >= 10]
     ratio = big["out"] / big["in"]
     assert ratio.min() < 0.65 and ratio.max() > 0.8
