@@ -11,7 +11,7 @@ from kpi.targets import Targets
 from ui.charts_adoption import owner_heatmap, trend_chart
 from ui.data import cached, require
 from ui.i18n import label_series, lang, t
-from ui.widgets import download_table, fmt_pct, kpi_tile, missing_column_note, show_chart
+from ui.widgets import data_table, fmt_pct, fmt_signed, kpi_tile, missing_column_note, show_chart
 
 # confidence badge per layer: (rows it reads: open leads or all in-scope leads, columns, graded on freshness)
 LAYER_INPUTS = {
@@ -80,7 +80,7 @@ tiles = st.columns(4)
 for col, layer in zip(tiles, ("overall", *kpi.LAYERS)):
     value = score.overall if layer == "overall" else score.layers[layer]
     prev = None if before is None else before[layer]
-    delta = None if value is None or prev is None or pd.isna(prev) else t("adoption.delta_week", delta=value - prev)
+    delta = None if value is None or prev is None or pd.isna(prev) else t("adoption.delta_week", delta=fmt_signed(value - prev))
     if layer == "overall":
         help_text = t("adoption.overall_help")
     else:
@@ -111,8 +111,7 @@ sub_table = pd.DataFrame({
     t("adoption.col.definition"): subs["key"].map(lambda k: t(f"adoption.def.{k}")),
 })
 with st.expander(t("adoption.subscores_table")):
-    st.dataframe(sub_table, hide_index=True, column_config={t("adoption.col.value"): st.column_config.NumberColumn(format="%.1f")})
-    download_table(sub_table, t("adoption.file.subscores"), key="adoption.dl.subscores")
+    data_table(sub_table, column_config={t("adoption.col.value"): st.column_config.NumberColumn(format="%.1f")}, download=t("adoption.file.subscores"), download_key="adoption.dl.subscores")
 
 # ---- weekly trend per layer
 st.subheader(t("adoption.trend"))
@@ -136,8 +135,8 @@ show_chart(owner_heatmap, heat_long, "user", "metric", "value", heat["user"].tol
 owner_table = heat.rename(columns={"user": t("adoption.col.user"), "leads": t("adoption.col.leads"), "open_leads": t("adoption.col.open_leads"),
                                    "score": t("adoption.col.score"), **names})
 with st.expander(t("adoption.owners_table")):
-    st.dataframe(owner_table, hide_index=True, column_config={c: st.column_config.NumberColumn(format="%.0f") for c in [*names.values(), t("adoption.col.score")]})
-    download_table(owner_table, t("adoption.file.owners"), key="adoption.dl.owners")
+    data_table(owner_table, column_config={c: st.column_config.NumberColumn(format="%.0f") for c in [*names.values(), t("adoption.col.score")]},
+               download=t("adoption.file.owners"), download_key="adoption.dl.owners")
 
 # ---- data-quality fix lists, each downloadable
 st.subheader(t("adoption.quality"))
@@ -157,5 +156,5 @@ for tab, (name, column) in zip(tabs, enabling.items()):
         shown = frame.assign(status=label_series("status", frame["status"]))
         shown = shown.rename(columns={c: t(f"adoption.col.{c}") for c in shown.columns})
         dates = [t(f"adoption.col.{c}") for c in ("created_at", "updated_on", "next_action_on")]
-        st.dataframe(shown, hide_index=True, column_config={c: st.column_config.DateColumn(format="YYYY-MM-DD") for c in dates})
-        download_table(shown, t(f"adoption.file.{name}"), key=f"adoption.dl.{name}")
+        data_table(shown, column_config={c: st.column_config.DateColumn(format="YYYY-MM-DD") for c in dates},
+                   download=t(f"adoption.file.{name}"), download_key=f"adoption.dl.{name}")

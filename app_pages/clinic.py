@@ -12,8 +12,8 @@ from ui import charts_clinic as cc
 from ui.charts import PALETTE
 from ui.data import cached, require
 from ui.i18n import lang, t
-from ui.widgets import (download_table, empty_state, fmt_delta_pct_points, fmt_num, fmt_pct, is_missing, kpi_tile,
-                        mask_ids, missing_column_note, show_chart)
+from ui.widgets import (data_table, download_table, empty_state, fmt_delta_pct_points, fmt_num, fmt_pct, is_missing, kpi_tile,
+                        mask_ids, mask_names, mask_phones, missing_column_note, show_chart)
 
 frames = require("visits")
 targets: Targets = st.session_state.get("targets", Targets())
@@ -151,6 +151,20 @@ incomplete = monthly[monthly["history_incomplete"]]
 if len(incomplete):
     st.info(t("clinic.history_note", month=incomplete["month"].iloc[0]), icon=":material/history:")
 
+# ---- the call list: the owner's main action, first after the tiles. Names and phones appear here only, masked
+# with the IDs by the sidebar switch (also in this list's download, which is exactly the table shown).
+calls = r["calls"]
+st.subheader(t("clinic.calls.title", n=len(calls)))
+st.caption(t("clinic.calls.caption"))
+masks = {"patient_id": mask_ids, "patient_name": mask_names, "phone": mask_phones}
+calls = calls.assign(**{c: mask(calls[c]) for c, mask in masks.items() if c in calls.columns}, first_visit_on=calls["first_visit_on"].dt.date)
+calls = calls.rename(columns={c: t(f"clinic.col.{c}") for c in calls.columns})
+if calls.empty:
+    st.success(t("clinic.calls.empty"))
+else:
+    data_table(calls, hide_index=True, width="stretch", key="clinic.df.calls")
+    download_table(calls, "clinic_call_list", key="clinic.dl.calls")
+
 tab_monthly, tab_new, tab_retention, tab_backlog = st.tabs([t("clinic.tab.monthly"), t("clinic.tab.new"), t("clinic.tab.retention"), t("clinic.tab.backlog")])
 m_title = t("clinic.month")
 with tab_monthly:
@@ -188,7 +202,7 @@ with tab_monthly:
     headers = clinic.MONTHLY_HEADERS.get(lang(), clinic.MONTHLY_HEADERS["en"])
     formats = {**{k: "percent" for k in ("second_visit_rate", "cancel_rate", "self_pay_ratio")}, "frequency": "%.2f",
                **{k: "¥%,.0f" for k in ("revenue", "avg_price", "price_per_10min")}}
-    st.dataframe(shown, hide_index=True, width="stretch", column_config={headers[k]: st.column_config.NumberColumn(format=f) for k, f in formats.items()})
+    data_table(shown, hide_index=True, width="stretch", column_config={headers[k]: st.column_config.NumberColumn(format=f) for k, f in formats.items()})
     download_table(shown, "clinic_monthly", key="clinic.dl.monthly")
 
 with tab_new:
@@ -196,15 +210,7 @@ with tab_new:
     show_chart(cc.second_visit_bars, cohorts, "month", "second_visit_rate", "new_eligible", "new_pending", targets.second_visit_rate_min,
                t("clinic.second.pending"), t("clinic.second.title"), m_title, t("clinic.second.axis"), st_width="stretch")
     st.caption(t("clinic.second.caption"))
-    st.subheader(t("clinic.calls.title"))
-    st.caption(t("clinic.calls.caption"))
-    calls = r["calls"].assign(patient_id=lambda f: mask_ids(f["patient_id"]), first_visit_on=lambda f: f["first_visit_on"].dt.date)
-    calls = calls.rename(columns={c: t(f"clinic.col.{c}") for c in calls.columns})
-    if calls.empty:
-        st.success(t("clinic.calls.empty"))
-    else:
-        st.dataframe(calls, hide_index=True, width="stretch")
-        download_table(calls, "clinic_call_list", key="clinic.dl.calls")
+    st.caption("ⓘ " + t("clinic.calls.at_top"))
 
 with tab_retention:
     cont = r["continuation"].assign(label=lambda f: [t("clinic.continuation.visit", n=n) for n in f["visit_no"]])

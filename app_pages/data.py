@@ -10,10 +10,12 @@ from kpi.templates import template_xlsx
 from ui.data import SAMPLE_DIR, SAMPLE_FILES, FileEntry
 from ui.i18n import lang, t
 from ui.mapping import columns_form, constants_form, mapping_upload, values_form
+from ui.widgets import data_table, join_list
 
 st.title(t("data.title"))
 st.caption(t("data.intro") + "　" + t("data.upload_limit", mb=st.get_option("server.maxUploadSize")))
 entries: list[FileEntry] = st.session_state.get("files", [])
+ROW_NUMBER = {t("data.col.row"): st.column_config.NumberColumn(format="%d")}  # Excel's row number, no thousands separator
 if st.session_state.get("source") == "demo":
     st.info(t("data.no_files"))
 
@@ -38,8 +40,9 @@ def show_entry(entry: FileEntry) -> None:
         if sheet != report.sheet:
             st.session_state.setdefault("sheets", {})[entry.digest] = sheet
             st.rerun()
-    c1, c2, c3, c4 = st.columns(4)
-    c1.metric(t("data.kind"), t(f"kind.{report.kind}"))
+    # the kind as a badge, not a metric: a metric value is cut to its column ("来院・予約…")
+    st.markdown(f":blue-badge[:material/category: {t('data.kind')}: {t(f'kind.{report.kind}')}]")
+    c2, c3, c4 = st.columns(3)
     c2.metric(t("data.rows_read"), f"{report.rows_read:,}")
     c3.metric(t("data.rows_valid"), f"{report.rows_valid:,}")
     c4.metric(t("data.rows_rejected"), f"{report.rows_rejected:,}")
@@ -51,7 +54,7 @@ def show_entry(entry: FileEntry) -> None:
     errors = report.errors_table(lang())
     if len(errors):
         with st.expander(t("data.errors", n=len(errors)), expanded=True):
-            st.dataframe(errors.rename(columns=cols), hide_index=True, width="stretch", height=min(400, 38 + 35 * len(errors)))
+            data_table(errors.rename(columns=cols), height=min(400, 38 + 35 * len(errors)), column_config=ROW_NUMBER)
             st.download_button(
                 t("data.download_rejected"),
                 data=lambda result=result, lang_now=lang(): to_xlsx_bytes({"rejected": rejected_rows_table(result, lang_now)}),  # built on click
@@ -65,9 +68,9 @@ def show_entry(entry: FileEntry) -> None:
     warnings = report.warnings_table(lang())
     if len(warnings):
         with st.expander(t("data.warnings", n=len(warnings))):
-            st.dataframe(warnings.rename(columns=cols), hide_index=True, width="stretch")
+            data_table(warnings.rename(columns=cols), column_config=ROW_NUMBER)
     if report.unknown_columns:
-        st.caption(t("data.unknown_columns", cols="、".join(report.unknown_columns)))
+        st.caption(t("data.unknown_columns", cols=join_list(report.unknown_columns)))
     saved = current or mapping_from_report(report)
     # open when the mapping can still change the numbers: rows rejected for a label the mapping could map
     unmapped = bool(len(report.errors)) and report.errors["code"].eq("unknown_label").any()

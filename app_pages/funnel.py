@@ -11,8 +11,8 @@ from ui.charts import bar_ranked
 from ui.charts_funnel import conversion_heatmap, conversion_trend, days_box, funnel_bars, payback_histogram
 from ui.data import cached, require
 from ui.i18n import label_of, label_series, lang, t
-from ui.widgets import (download_table, empty_state, fmt_delta_pct_points, fmt_pct, fmt_yen, kpi_tile,
-                        missing_column_note, show_chart)
+from ui.widgets import (data_table, empty_state, fmt_delta_pct_points, fmt_pct, fmt_signed, fmt_yen, kpi_tile,
+                        missing_column_note, pct_column, show_chart)
 
 P = "funnel"
 PRESETS = ("fiscal_year", "fiscal_quarter", "month", "last_12_weeks", "all", "custom")
@@ -90,19 +90,16 @@ def labelled(frame: pd.DataFrame, language: str) -> pd.DataFrame:
         if c in out.columns:
             out[c] = label_series("stage" if "stage" in c else c, out[c])
     if "rag" in out.columns:
-        out["rag"] = out["rag"].map(lambda v: t(f"rag.{v}") if isinstance(v, str) else "")
-    text = [c for c in out.columns if out[c].dtype == object or pd.api.types.is_string_dtype(out[c])]
-    out[text] = out[text].fillna("")  # blank, not "None", in the Japanese table
+        out["rag"] = out["rag"].map(lambda v: t(f"rag.{v}") if isinstance(v, str) else None)  # empty: "—" (data_table)
     return out.rename(columns={c: t(f"{P}.col.{c}") for c in out.columns if f"{P}.col.{c}" != t(f"{P}.col.{c}")})
 
 
 def show_table(frame: pd.DataFrame, name: str, key: str) -> None:
     shown = labelled(frame, lang())
-    config = {t(f"{P}.col.{c}"): st.column_config.NumberColumn(format="percent") for c in ("conversion", "target", "share") if c in frame.columns}
+    config = {t(f"{P}.col.{c}"): pct_column() for c in ("conversion", "target", "share") if c in frame.columns}
     config |= {t(f"{P}.col.amount_yen"): st.column_config.NumberColumn(format="¥%,.0f")} if "amount_yen" in frame.columns else {}
     config |= {t(f"{P}.col.{c}"): st.column_config.DateColumn(format="YYYY/MM/DD") for c in frame.columns if str(frame[c].dtype).startswith("datetime")}
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key=f"{P}.df.{key}")
-    download_table(shown, name, key=f"{P}.dl.{key}")
+    data_table(shown, key=f"{P}.df.{key}", column_config=config, download=name, download_key=f"{P}.dl.{key}")
 
 
 frames = require("leads")
@@ -115,7 +112,7 @@ st.title(t(f"{P}.title"))
 st.caption(t(f"{P}.intro"))
 
 # ---------------------------------------------------------------- filters (one row)
-cols = st.columns([1.4, 1.3] + [1] * len(FILTERS))
+cols = st.columns([1.2, 1.5] + [1] * len(FILTERS))  # the period's options are the longer ones ("Fiscal year (Apr–)")
 mode = cols[0].selectbox(t(f"{P}.mode"), ("cohort", "period"), format_func=lambda m: t(f"{P}.mode.{m}"), key=f"{P}.mode", help=t(f"{P}.mode_help"))
 preset = cols[1].selectbox(t(f"{P}.period"), PRESETS, format_func=lambda p: t(f"{P}.preset.{p}"), key=f"{P}.preset")
 selected = {}
@@ -181,7 +178,7 @@ for col, key in zip(tile_cols, tiles):
                 kpi_tile(t(f"{P}.kpi.payback"), "n/a", help=t(f"{P}.kpi.payback_help", max=targets.payback_months_max))
                 missing_column_note("回収期間(月) / payback_months")
                 continue
-            delta = t(f"{P}.delta_months", value=pay.median - before.median) if before and before.median is not None and pay.median is not None else None
+            delta = t(f"{P}.delta_months", value=fmt_signed(pay.median - before.median)) if before and before.median is not None and pay.median is not None else None
             kpi_tile(t(f"{P}.kpi.payback"), "n/a" if pay.median is None else t(f"{P}.months", value=pay.median), delta, delta_color="inverse",
                      rag=rag(pay.median, targets.payback_months_max, higher_is_better=False),
                      confidence=badges["payback"], help=t(f"{P}.kpi.payback_help", max=targets.payback_months_max))

@@ -13,8 +13,8 @@ from kpi.targets import Targets
 from ui.charts_habits import committee_bars, rep_bars_with_guide, trend_with_band
 from ui.data import cached, require
 from ui.i18n import label_of, label_series, lang, t  # widget keys with translated labels carry the language (labels change)
-from ui.widgets import (download_table, fmt_delta_pct_points, fmt_num, fmt_pct, is_missing, kpi_tile,
-                        missing_column_note, show_chart)
+from ui.widgets import (data_table, fmt_delta_pct_points, fmt_num, fmt_pct, fmt_signed, is_missing, join_list, kpi_tile,
+                        missing_column_note, pct_column, show_chart)
 
 frames = require("activities")
 activities, leads = frames["activities"], frames.get("leads")
@@ -65,9 +65,9 @@ def delta(key: str, a: float | None, b: float | None) -> str | None:
     if is_missing(a) or is_missing(b):
         return None
     if key == "visits_per_day":
-        return f"{a - b:+.2f}"
+        return fmt_signed(a - b, 2)
     if key == "travel_minutes_per_day":
-        return t("habits.minutes_unit", v=f"{a - b:+.1f}")
+        return t("habits.minutes_unit", v=fmt_signed(a - b, 1))
     return fmt_delta_pct_points(a, b)
 
 
@@ -125,14 +125,13 @@ else:
         "minutes_low": lambda r: t("habits.issue.minutes_low", v=fmt_pct(r.minutes_within_24h_rate, 0), target=fmt_pct(targets.minutes_within_24h_rate, 0)),
     }
     # one short sentence per rep (a handful of rows: the loop is over reps, not over data rows)
-    issues = ["、".join(f(r) for flag, f in issue_text.items() if getattr(r, flag)) for r in off.itertuples()]
+    issues = [join_list(f(r) for flag, f in issue_text.items() if getattr(r, flag)) for r in off.itertuples()]
     table = pd.DataFrame({
-        t("habits.col.rep"): off["rep"], t("habits.col.region"): off["region"].map(lambda r: label_of("region", r) if isinstance(r, str) else "—"),
+        t("habits.col.rep"): off["rep"], t("habits.col.region"): label_series("region", off["region"]),
         t("habits.col.visits_per_day"): off["visits_per_day"].round(2), t("habits.col.travel_per_day"): off["travel_minutes_per_day"].round(0),
-        t("habits.col.minutes_rate"): (off["minutes_within_24h_rate"] * 100).round(1), t("habits.col.issues"): issues,
+        t("habits.col.minutes_rate"): off["minutes_within_24h_rate"], t("habits.col.issues"): issues,
     })
-    st.dataframe(table, hide_index=True, width="stretch")
-    download_table(table, "habits_off_guide", key="habits.dl.off")
+    data_table(table, column_config={t("habits.col.minutes_rate"): pct_column()}, download="habits_off_guide", download_key="habits.dl.off")
 
 # ---- each committee's capture rate, and regions
 left, right = st.columns(2)
@@ -150,9 +149,8 @@ with left:
             for c, r in now.review.committees.items() if r is not None
         ])
         show_chart(committee_bars, committees, t("habits.col.committee"), "rate", targets.review_capture_rate, t("habits.committee_title"), t("habits.col.rate"), st_width="stretch")
-        shown_committees = committees.assign(rate=(committees["rate"] * 100).round(1)).rename(columns={"rate": t("habits.col.rate") + " (%)"})
-        st.dataframe(shown_committees, hide_index=True, width="stretch")
-        download_table(shown_committees, "habits_committees", key="habits.dl.committees")
+        shown_committees = committees.rename(columns={"rate": t("habits.col.rate")})
+        data_table(shown_committees, column_config={t("habits.col.rate"): pct_column()}, download="habits_committees", download_key="habits.dl.committees")
 with right:
     st.subheader(t("habits.regions_title"))
     region_table = pd.DataFrame({
@@ -160,8 +158,7 @@ with right:
         t("habits.col.visits"): now.regions["visits"], t("habits.col.rep_days"): now.regions["rep_days"],
         t("habits.col.visits_per_day"): now.regions["visits_per_day"].round(2), t("habits.col.travel_per_day"): now.regions["travel_minutes_per_day"].round(0),
     })
-    st.dataframe(region_table, hide_index=True, width="stretch")
-    download_table(region_table, "habits_regions", key="habits.dl.regions")
+    data_table(region_table, download="habits_regions", download_key="habits.dl.regions")
 
 with st.expander(t("habits.owners_title")):
     owners = pd.DataFrame({
@@ -169,5 +166,4 @@ with st.expander(t("habits.owners_title")):
         t("habits.owners.roles"): [" / ".join(label_of("owner_role", r) for r in habits.KPI_OWNERS[k]) for k in habits.HABIT_KPIS],
         t("habits.owners.why"): [t(f"habits.why.{k}") for k in habits.HABIT_KPIS],
     })
-    st.dataframe(owners, hide_index=True, width="stretch")
-    download_table(owners, "habits_owners", key="habits.dl.owners")
+    data_table(owners, download="habits_owners", download_key="habits.dl.owners")

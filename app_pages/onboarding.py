@@ -10,7 +10,7 @@ from kpi.targets import Targets
 from ui.charts_onboarding import LEVEL_COLORS, NPS_COLORS, progress_heatmap, reach_bars, stacked_share, workload_lines
 from ui.data import cached, require
 from ui.i18n import lang, t
-from ui.widgets import download_table, empty_state, fmt_num, fmt_pct, kpi_tile, missing_column_note, show_chart
+from ui.widgets import data_table, empty_state, fmt_num, fmt_pct, kpi_tile, missing_column_note, pct_column, show_chart
 
 frames = require("onboarding")
 targets: Targets = st.session_state.get("targets", Targets())
@@ -91,9 +91,8 @@ with right:
         st.success(t("onboarding.stalled.none"))
     else:
         table = dropped.assign(last_done_on=dropped["last_done_on"].dt.date).rename(columns={c: t(f"onboarding.col.{c}") for c in dropped.columns})
-        st.dataframe(table, hide_index=True, width="stretch", column_config={t(f"onboarding.col.{c}"): st.column_config.NumberColumn(width="small")
-                                                                              for c in ("last_session", "days_since")})
-        download_table(table, "stalled_users", key="onboarding.dl.stalled")
+        data_table(table, column_config={t(f"onboarding.col.{c}"): st.column_config.NumberColumn(width="small") for c in ("last_session", "days_since")},
+                   download="stalled_users", download_key="onboarding.dl.stalled")
 
 # ---- trainer workload
 st.subheader(t("onboarding.workload.title"))
@@ -107,8 +106,7 @@ else:
     show_chart(workload_lines, workload, wl_titles, st_width="stretch")
     table = workload.assign(week=workload["week"].dt.date).rename(columns={c: t(f"onboarding.col.{c}") for c in workload.columns})
     with st.expander(t("onboarding.workload.title")):
-        st.dataframe(table, hide_index=True, width="stretch")
-        download_table(table, "trainer_workload", key="onboarding.dl.workload")
+        data_table(table, download="trainer_workload", download_key="onboarding.dl.workload")
 
 # ---- success levels and NPS
 left, right = st.columns(2)
@@ -127,9 +125,8 @@ with left:
         needs = levels[levels["level"] == "needs_support"].drop(columns="level")
         st.markdown(f"**{t('onboarding.success.needs_title')}**")
         table = needs.rename(columns={c: t(f"onboarding.col.{c}") for c in needs.columns})
-        pct = st.column_config.NumberColumn(format="percent")
-        st.dataframe(table, hide_index=True, width="stretch", column_config={t(f"onboarding.col.{c}"): pct for c in ("same_day_record_rate", "guidance_use_rate")})
-        download_table(table, "needs_support", key="onboarding.dl.needs")
+        data_table(table, column_config={t(f"onboarding.col.{c}"): pct_column() for c in ("same_day_record_rate", "guidance_use_rate")},
+                   download="needs_support", download_key="onboarding.dl.needs")
 with right:
     st.subheader(t("onboarding.nps.title"))
     if nps is None:
@@ -145,5 +142,4 @@ with right:
                     "count": t("onboarding.nps.users")}, st_width="stretch")
         table = pd.DataFrame({t("onboarding.nps.group"): [labels[k] for k in NPS_COLORS],
                               t("onboarding.nps.users"): [s.promoters, s.passives, s.detractors]})
-        st.dataframe(table, hide_index=True, width="stretch")
-        download_table(table, "nps", key="onboarding.dl.nps")
+        data_table(table, download="nps", download_key="onboarding.dl.nps")

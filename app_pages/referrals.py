@@ -9,7 +9,7 @@ from kpi.confidence import confidence
 from ui.charts_onboarding import monthly_in_out, trend_bars
 from ui.data import cached, require
 from ui.i18n import lang, t
-from ui.widgets import download_table, empty_state, fmt_num, fmt_pct, kpi_tile, show_chart
+from ui.widgets import data_table, download_table, empty_state, fmt_num, fmt_pct, kpi_tile, show_chart
 
 frames = require("referrals")
 activities, visits = frames.get("activities"), frames.get("visits")
@@ -87,7 +87,7 @@ else:
     table = shown[keep].rename(columns=names)
     on_screen = ["institution", "reason", "in_prior3", "in_last3", "change"]  # visit dates and areas: in the download
     top = 15
-    st.dataframe(table[[names[c] for c in on_screen]].head(top), hide_index=True, width="stretch",
+    data_table(table[[names[c] for c in on_screen]].head(top), hide_index=True, width="stretch",
                  column_config={names["reason"]: st.column_config.TextColumn(width="large")})
     if len(table) > top:
         st.caption(t("referrals.visit.more", shown=top, total=len(table)))
@@ -103,17 +103,22 @@ titles = {k: t(f"referrals.col.{k}") for k in ("count", "direction", "institutio
 show_chart(monthly_in_out, top_monthly, directions, titles, order=top_names, st_width="content")
 table = institutions.rename(columns=col_names)
 with st.expander(t("referrals.tile.institutions")):
-    st.dataframe(table, hide_index=True, width="stretch", column_config={col_names["reverse_ratio"]: st.column_config.NumberColumn(format="%.2f")})
+    data_table(table, hide_index=True, width="stretch", column_config={col_names["reverse_ratio"]: st.column_config.NumberColumn(format="%.2f")})
     download_table(table, "institutions", key="referrals.dl.institutions")
 
-# ---- trend ranking (falling first)
-st.subheader(t("referrals.trend.title"))
+# ---- trend ranking: the biggest changes drawn (falling first), every institution in the sortable table below
+biggest = rf.biggest_changes(trend)
+st.subheader(t("referrals.trend.title", n=len(biggest) or rf.TREND_CHART_MAX))
 st.caption(t("referrals.trend.caption"))
-show_chart(trend_bars, trend, {k: col_names[k] for k in ("institution", "in_last3", "in_prior3", "change", "change_rate")}, st_width="stretch")
-with st.expander(t("referrals.trend.title")):
-    table = trend.rename(columns=col_names)
-    st.dataframe(table, hide_index=True, width="stretch", column_config={col_names["change_rate"]: st.column_config.NumberColumn(format="percent")})
-    download_table(table, "referral_trend", key="referrals.dl.trend")
+if biggest.empty:
+    st.caption("ⓘ " + t("referrals.trend.no_change"))
+else:
+    show_chart(trend_bars, biggest, {k: col_names[k] for k in ("institution", "in_last3", "in_prior3", "change", "change_rate")}, st_width="stretch")
+st.caption(t("referrals.trend.table", shown=len(biggest), total=len(trend)))
+table = trend.rename(columns=col_names)
+data_table(table, hide_index=True, width="stretch", key="referrals.df.trend",
+             column_config={col_names["change_rate"]: st.column_config.NumberColumn(format="percent")})
+download_table(table, "referral_trend", key="referrals.dl.trend")
 
 # ---- 紹介率 / 逆紹介率 per month (needs clinic visits for new patients)
 st.subheader(t("referrals.rates.title"))
@@ -124,5 +129,9 @@ else:
     shown = rates if rates["history_incomplete"].any() else rates.drop(columns="history_incomplete")
     table = shown.assign(month=shown["month"].dt.strftime("%Y-%m")).rename(columns=col_names)
     pct = st.column_config.NumberColumn(format="percent")
-    st.dataframe(table, hide_index=True, width="stretch", column_config={col_names["referral_rate"]: pct, col_names["reverse_referral_rate"]: pct})
+    data_table(table, hide_index=True, width="stretch", column_config={col_names["referral_rate"]: pct, col_names["reverse_referral_rate"]: pct})
+    impossible = rates[rates["referral_rate"].isna() & (rates["in"] > rates["new_patients"]) & (rates["new_patients"] > 0)]
+    if len(impossible):  # 紹介率 would pass 100 %: the two files are not one institution's counts
+        months = pd.to_datetime(impossible["month"]).dt.strftime("%Y-%m")
+        st.caption("ⓘ " + t("referrals.rates.mismatch", months=("、" if lang() == "ja" else ", ").join(months)))
     download_table(table, "referral_rates", key="referrals.dl.rates")

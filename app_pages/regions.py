@@ -14,7 +14,7 @@ from ui.charts import REGION_COLORS
 from ui.charts_funnel import conversion_heatmap, funnel_bars, region_bars, timeline
 from ui.data import cached, require
 from ui.i18n import label_of, label_series, t
-from ui.widgets import download_table, fmt_pct, fmt_yen, missing_column_note, show_chart
+from ui.widgets import data_table, fmt_pct, fmt_yen, missing_column_note, show_chart
 
 P = "regions"
 MAIN_REGIONS = ("osaka", "kyoto", "kobe", "nara")
@@ -49,8 +49,7 @@ def write_url(**values: str) -> None:
 
 
 def show_table(frame: pd.DataFrame, name: str, key: str, config: dict | None = None) -> None:
-    st.dataframe(frame, hide_index=True, width="stretch", column_config=config or {}, key=f"{P}.df.{key}")
-    download_table(frame, name, key=f"{P}.dl.{key}")
+    data_table(frame, key=f"{P}.df.{key}", column_config=config, download=name, download_key=f"{P}.dl.{key}")
 
 
 frames = require("leads")
@@ -148,7 +147,6 @@ if account:
     st.markdown(f"**{t(f'{P}.leads_title', account=account)}**")
     cols = [c for c in ("lead_id", "segment", "owner", "status", "created_at", "amount_yen", "lost_reason") if c in lead_rows.columns]
     deals = lead_rows[cols].assign(stage=label_series("stage", stage_of, "—"))
-    deals = deals.astype({c: object for c in ("lost_reason",) if c in deals.columns}).fillna({"lost_reason": ""})
     for c in ("segment", "status"):
         if c in deals.columns:
             deals[c] = label_series(c, deals[c])

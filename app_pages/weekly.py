@@ -13,7 +13,8 @@ from kpi.targets import Targets
 from ui.charts_habits import agenda_bar
 from ui.data import cached, require
 from ui.i18n import label_series, lang, t
-from ui.widgets import download_table, fmt_delta_pct_points, fmt_num, fmt_pct, is_missing, kpi_tile, show_chart, XLSX_MIME
+from ui.widgets import (data_table, delta_column, delta_pct_points, fmt_delta_pct_points, fmt_num, fmt_pct, fmt_signed, kpi_tile,
+                        pct_column, show_chart, XLSX_MIME)
 
 frames = require("leads")
 leads, activities = frames["leads"], frames.get("activities")
@@ -35,6 +36,9 @@ st.caption(t("weekly.as_of_caption", now=review.as_of.date(), prev=review.previo
 
 def stage(code: str) -> str:
     return t(f"stage.{code}")
+
+
+YEN = {t("weekly.col.amount_yen"): st.column_config.NumberColumn(format="¥%,.0f")}
 
 
 def lead_table(rows: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -64,7 +68,7 @@ else:
         kpi_tile(t("weekly.tile.conversion", step=t("weekly.step", a=a, b=b)), fmt_pct(row["conversion"]), fmt_delta_pct_points(row["conversion"], row["conversion_prev"]),
                  rag=row["rag"], confidence=conf, help=t("weekly.tile.conversion_help", a=a, b=b))
     with c2:
-        kpi_tile(t("weekly.tile.lost"), fmt_num(row["lost"]), f"{int(row['lost'] - prev_lost):+d}", delta_color="inverse", help=t("weekly.tile.lost_help", a=a, b=b))
+        kpi_tile(t("weekly.tile.lost"), fmt_num(row["lost"]), fmt_signed(row["lost"] - prev_lost, 0), delta_color="inverse", help=t("weekly.tile.lost_help", a=a, b=b))
     with c3:
         limit = targets.stall_days.get(review.step[0])
         kpi_tile(t("weekly.tile.stalled", a=a), fmt_num(len(review.stalled_in_step)), help=t("weekly.tile.stalled_help", a=a, days=limit))
@@ -88,13 +92,16 @@ comp = review.comparison
 compare = pd.DataFrame({
     t("weekly.col.stage"): comp["stage"].map(stage),
     t("weekly.col.reached"): comp["reached"], t("weekly.col.reached_prev"): comp["reached_prev"], t("weekly.col.reached_delta"): comp["reached_delta"],
-    t("weekly.col.conversion"): comp["conversion"].map(fmt_pct), t("weekly.col.conversion_prev"): comp["conversion_prev"].map(fmt_pct),
-    t("weekly.col.conversion_delta"): [fmt_delta_pct_points(x, y) or "—" for x, y in zip(comp["conversion"], comp["conversion_prev"])],
-    t("weekly.col.target"): comp["target"].map(lambda v: "—" if is_missing(v) else fmt_pct(v, 0)),
-    t("weekly.col.rag"): comp["rag"].map(lambda r: t(f"rag.{r}") if isinstance(r, str) else "—"),
+    # rates and their change stay numbers (0.5 points is 0.5, not the text '+0.5pt'): the downloads can be summed
+    t("weekly.col.conversion"): comp["conversion"], t("weekly.col.conversion_prev"): comp["conversion_prev"],
+    t("weekly.col.conversion_delta"): [delta_pct_points(x, y) for x, y in zip(comp["conversion"], comp["conversion_prev"])],
+    t("weekly.col.target"): comp["target"],
+    t("weekly.col.rag"): comp["rag"].map(lambda r: t(f"rag.{r}") if isinstance(r, str) else None),
 })
-st.dataframe(compare, hide_index=True, width="stretch")
-download_table(compare, "weekly_compare", key="weekly.dl.compare")
+compare[t("weekly.col.conversion_delta")] = compare[t("weekly.col.conversion_delta")].astype("float64")
+data_table(compare, column_config={t("weekly.col.conversion"): pct_column(), t("weekly.col.conversion_prev"): pct_column(),
+                                   t("weekly.col.conversion_delta"): delta_column(), t("weekly.col.target"): pct_column(digits=0)},
+           download="weekly_compare", download_key="weekly.dl.compare")
 
 # ---- ② the leads behind the problem
 if review.bottleneck is not None:
@@ -103,16 +110,15 @@ if review.bottleneck is not None:
     with left:
         st.markdown(f"**{t('weekly.lost_title', a=a, b=b, n=len(review.lost_leads))}**")
         lost = lead_table(review.lost_leads, ["lead_id", "account", "owner", "owner_role", "region", "status", "amount_yen", "key_person", "lost_reason"])
-        st.dataframe(lost, hide_index=True, width="stretch", height=320)
-        download_table(lost, "weekly_lost_at_step", key="weekly.dl.lost")
+        data_table(lost, height=320, column_config=YEN, download="weekly_lost_at_step", download_key="weekly.dl.lost")
     with right:
         st.markdown(f"**{t('weekly.stalled_title', a=a, n=len(review.stalled_in_step))}**")
         stalled = lead_table(review.stalled_in_step, ["lead_id", "account", "owner", "owner_role", "region", "stage_date", "days_in_stage", "limit_days", "amount_yen"])
         if stalled.empty:
             st.info(t("weekly.none"))
         else:
-            st.dataframe(stalled, hide_index=True, width="stretch", height=320)
-            download_table(stalled, "weekly_stalled", key="weekly.dl.stalled")
+            data_table(stalled, height=320, column_config=YEN | {t("weekly.col.stage_date"): st.column_config.DateColumn(format="YYYY/MM/DD")},
+                       download="weekly_stalled", download_key="weekly.dl.stalled")
 
 # ---- ③ cause checklist with the habit numbers behind each cause
 st.subheader(t("weekly.causes_title"))
@@ -155,8 +161,7 @@ if actions_frame.empty:
     st.info(t("weekly.action_none"))
 else:
     shown = actions_frame.rename(columns={"action": t("weekly.action"), "owner": t("weekly.action_owner"), "deadline": t("weekly.action_deadline")})
-    st.dataframe(shown, hide_index=True, width="stretch")
-    download_table(shown, "weekly_actions", key="weekly.dl.actions")
+    data_table(shown, download="weekly_actions", download_key="weekly.dl.actions")
     st.button(t("weekly.action_clear"), key="weekly.action_clear", on_click=actions.clear)
 
 # ---- the one download: the weekly review workbook (built when clicked)

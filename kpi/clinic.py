@@ -33,6 +33,7 @@ from .targets import Targets
 ATTENDED = "attended"
 CANCELLED = ("cancelled", "no_show")
 SECOND_VISIT_DAYS = 14
+CALL_CONTACT_COLUMNS = ("patient_name", "phone")  # optional visits fields, shown in the call list only
 CHURN_DAYS = 30
 CONTINUATION_STEPS = (2, 3, 5, 10)
 BACKLOG_WEEKS = (1, 2, 3, 4)
@@ -526,10 +527,13 @@ def call_list(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None,
     after as_of). Oldest first visit first. "Without a second visit within 14 days" therefore includes
     patients still inside their 14 days (the call that prevents the miss) — window_closed tells them apart.
 
-    Columns: patient_id, clinic, first_visit_on, days_since, staff, window_closed.
+    Columns: patient_id, [patient_name, phone,] clinic, first_visit_on, days_since, staff, window_closed.
+    patient_name and phone come only where the visits have those columns: the patient's latest non-empty
+    value (by visit_on, any status). They are personal data: this list is the only table that carries them.
     """
     as_of = resolve_as_of(visits, as_of)
-    cols = ["patient_id", "clinic", "first_visit_on", "days_since", "staff", "window_closed"]
+    contact = [c for c in CALL_CONTACT_COLUMNS if c in visits.columns]
+    cols = ["patient_id", *contact, "clinic", "first_visit_on", "days_since", "staff", "window_closed"]
     if as_of is None:
         return pd.DataFrame(columns=cols)
     news = new_patients(visits, as_of, work=work) if news is None else news
@@ -547,7 +551,17 @@ def call_list(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None,
         "staff": recent["staff"],
     })
     out["window_closed"] = out["days_since"] > SECOND_VISIT_DAYS
-    return out.sort_values(["first_visit_on", "patient_id"]).reset_index(drop=True)
+    if contact:
+        if work is not None:  # patient codes: no string comparison over a million rows
+            wanted = np.zeros(work.n_pid, dtype=bool)
+            wanted[recent["pid"].to_numpy().astype("int64") + 1] = True
+            theirs = visits[wanted[work.pid + 1]]
+        else:
+            theirs = visits[visits["patient_id"].isin(out["patient_id"])]
+        latest = theirs.sort_values("visit_on", kind="stable").groupby("patient_id")[contact].last()  # last non-empty
+        for column in contact:
+            out[column] = out["patient_id"].map(latest[column]).astype("str") if len(out) else pd.Series(dtype="str")
+    return out[cols].sort_values(["first_visit_on", "patient_id"]).reset_index(drop=True)
 
 
 def _live_at(visits: pd.DataFrame, d: pd.Timestamp) -> pd.Series:

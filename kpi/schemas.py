@@ -222,6 +222,10 @@ class Visit(_Row):
     treatment_minutes: T("int", float) = F("int", "施術時間", "treatment_minutes", **NonNeg)
     clinic: T("text", str) = F("text", "院名", "店舗", "clinic")
     staff: T("text", str) = F("text", "施術者", "担当", "staff")
+    # Personal data for the call list only (issue 17 item 12): shown nowhere else, masked like IDs. Aliases are
+    # per dataset, so 電話 here does not clash with leads.contact's 電話.
+    patient_name: T("text", str) = F("text", "患者名", "氏名", "名前", "お名前", "patient_name")
+    phone: T("text", str) = F("text", "電話", "電話番号", "TEL", "連絡先", "phone")
 
 
 class OnboardingSession(_Row):

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -74,7 +75,9 @@ def open_page(page, url: str, name: str) -> None:
         link = page.locator(f"[data-testid='stSidebarNav'] a[href='{url}/'], [data-testid='stSidebarNav'] a[href='{url}']")
     if link.count():
         link.first.click()
-        page.wait_for_url(f"{url}/" if name == DEFAULT_PAGE else f"**/{name}", timeout=30_000)
+        # the path alone: the app keeps the language in the query string (?lang=en)
+        want = "" if name == DEFAULT_PAGE else f"/{name}"
+        page.wait_for_url(lambda u: urlparse(u).path.rstrip("/") == want, timeout=30_000)
     else:
         page.goto(f"{url}/{name}")
     wait_idle(page)

@@ -274,6 +274,32 @@ def test_call_list_new_patients_without_return_or_booking():
     assert calls[["patient_id", "days_since", "staff", "window_closed"]].values.tolist() == [
         ["N4", 22, "田中", True], ["N1", 13, "佐藤", False], ["X", 0, "鈴木", False]]
     assert calls["first_visit_on"].iloc[0] == D("2026-02-20")
+    assert "patient_name" not in calls.columns and "phone" not in calls.columns  # only when the file has them
+
+
+def test_call_list_carries_name_and_phone_when_the_visits_have_them():
+    """Issue 17 item 12: the optional 患者名 / 電話 columns reach the call list (the patient's latest non-empty
+    value), by the page's path (page_results, shared patient codes) exactly as by call_list alone."""
+    frame = visits(
+        [("N1", "2026-02-01", "cancelled"), ("N1", "2026-03-01", "attended"),  # the name only on an older row
+         ("N4", "2026-02-20", "attended"),
+         ("N2", "2026-03-02", "attended"), ("N2", "2026-03-05", "attended"),  # came back -> no call
+         ("X", "2026-03-10", "attended"), ("X", "2026-03-14", "attended"),     # X came back: not listed
+         ("Y", "2026-03-14", "attended")],
+        patient_name=["山田 太郎", None, "佐藤 花子", "鈴木 一", "鈴木 一", "高橋", "高橋", None],
+        phone=["06-1111-2222", "06-1111-3333", None, "075-000-0000", None, "0742-00-0000", None, None],
+    )
+    calls = clinic.call_list(frame)
+    assert list(calls.columns[:3]) == ["patient_id", "patient_name", "phone"]
+    got = calls[["patient_id", "patient_name", "phone"]].astype(object)
+    assert got.where(got.notna(), None).values.tolist() == [
+        ["N4", "佐藤 花子", None], ["N1", "山田 太郎", "06-1111-3333"], ["Y", None, None]]
+    r = clinic.page_results(frame)
+    pd.testing.assert_frame_equal(r["calls"], calls)
+    # one of the two columns alone; and an empty list keeps its columns
+    only_phone = clinic.call_list(frame.drop(columns="patient_name"))
+    assert "patient_name" not in only_phone.columns and only_phone["phone"].tolist()[1] == "06-1111-3333"
+    assert list(clinic.call_list(frame, as_of=D("2025-01-01")).columns[:3]) == ["patient_id", "patient_name", "phone"]
 
 
 def test_continuation_shares_of_new_patients():

@@ -86,7 +86,7 @@ def go_to(page, name: str, title: str) -> None:
     """Navigate inside the session through the sidebar link, then wait for the page's title and the end of its run."""
     path = "/" if name == PAGES[0] else f"/{name}"  # the first page is the default one, served at the root
     page.locator(f"[data-testid='stSidebarNav'] a[href$='{path}']").first.click()
-    page.wait_for_url(re.compile(re.escape(path) + "$"))
+    page.wait_for_url(re.compile(re.escape(path) + r"(\?.*)?$"))  # the language may follow (?lang=en)
     expect(page.locator("[data-testid='stMain'] h1", has_text=title).first).to_be_visible()
     wait_run_done(page)
 

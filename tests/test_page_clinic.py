@@ -36,10 +36,11 @@ def test_clinic_page_on_demo_data_shows_the_kpi_numbers(app):
     backlog = clinic.booking_backlog(visits)
     assert [metric(app, f"{w}週以内").value for w in (1, 2, 3, 4)] == [f"{backlog[f'w{w}']:,}" for w in (1, 2, 3, 4)]
     # the monthly table (one row per month) and the call list (masked IDs)
-    monthly = app.dataframe[0].value
+    frames = [d.value for d in app.dataframe]
+    monthly = next(f for f in frames if "月" in f.columns)
     assert list(monthly["月"]) == list(clinic.monthly_table(visits)["month"])
     assert monthly["来院数"].sum() == clinic.monthly_table(visits)["visits"].sum()
-    calls = app.dataframe[1].value
+    calls = app.dataframe[0].value  # the call list comes first (issue 17 item 12)
     assert len(calls) == len(clinic.call_list(visits))
     assert calls["患者ID"].str.contains("＊").all()
 
@@ -85,7 +86,8 @@ def test_clinic_page_in_english(app):
     cur, _ = expected_month(app.session_state["frames"]["visits"])
     assert metric(app, "Visits").value == f"{cur['visits']:,}"
     assert any(m.label.startswith("Frequency") for m in app.metric)
-    assert "Month" in app.dataframe[0].value.columns
+    assert "Patient ID" in app.dataframe[0].value.columns  # the call list first
+    assert any("Month" in d.value.columns for d in app.dataframe[1:])
 
 
 def test_clinic_filter_gives_that_clinics_numbers(app):
@@ -119,6 +121,94 @@ def test_without_first_visit_column_the_first_month_is_a_note_not_a_split(app):
     # the money columns are absent: n/a, and the page says which column enables it
     assert metric(app, "10分単価").value == "n/a"
     assert any("amount_yen" in str(c.value) for c in app.caption)
+
+
+# ---------------------------------------------------------------- the call list first, names and phones (issue 17 item 12)
+SURNAMES = ["山本", "中村", "小林", "加藤", "吉田", "山口", "松本", "井上", "木下", "森田", "清水", "池田"]
+GIVEN = ["一郎", "花子", "健太", "美咲", "翔太", "陽菜", "大輔", "結衣"]
+
+
+def visits_with_contacts() -> tuple[bytes, dict[str, str], dict[str, str]]:
+    """The demo visits with 患者名 and 電話番号 columns (the names not used by any staff member): the CSV, and
+    patient_id -> name / phone."""
+    from conftest import SAMPLE
+
+    frame = pd.read_csv(SAMPLE / "visits.csv", encoding="cp932", dtype=str, keep_default_na=False)
+    staff = set(frame["施術者"])
+    pool = [f"{s} {g}" for s in SURNAMES for g in GIVEN if f"{s} {g}" not in staff]
+    ids = sorted(frame["患者ID"].unique())
+    names = {pid: pool[i % len(pool)] + ("" if i < len(pool) else str(i // len(pool))) for i, pid in enumerate(ids)}
+    phones = {pid: f"06-{5000 + i:04d}-{(7919 * i) % 10000:04d}" for i, pid in enumerate(ids)}
+    frame.insert(1, "患者名", frame["患者ID"].map(names))
+    frame.insert(2, "電話番号", frame["患者ID"].map(phones))
+    return frame.to_csv(index=False).encode("cp932"), names, phones
+
+
+def _page_elements(node, out=None) -> list:
+    """The page's elements in the order shown (tabs and columns opened)."""
+    out = [] if out is None else out
+    children = getattr(node, "children", None)
+    if isinstance(children, dict):
+        for child in children.values():
+            out.append(child)
+            _page_elements(child, out)
+    return out
+
+
+def _page_bytes(at) -> bytes:
+    """Everything the app sent for this run (main and sidebar: texts, tables as Arrow, chart data)."""
+    return b"".join(e.proto.SerializeToString() for e in _page_elements(at.main) + _page_elements(at.sidebar)
+                    if hasattr(e, "proto") and hasattr(e.proto, "SerializeToString"))
+
+
+@pytest.fixture
+def contacts_app(app):
+    data, names, phones = visits_with_contacts()
+    app.sidebar.file_uploader[0].set_value(("visits.csv", data, "text/csv")).run()
+    app.switch_page(PAGE).run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app, names, phones
+
+
+def test_call_list_heading_with_its_count_comes_before_the_first_chart(contacts_app):
+    at, _, _ = contacts_app
+    calls = clinic.call_list(at.session_state["frames"]["visits"])
+    assert len(calls) > 0
+    order = [(getattr(e, "type", None), str(getattr(e, "value", ""))) for e in _page_elements(at.main)]
+    heading = order.index(("subheader", f"今週電話する患者（{len(calls):,}人）"))
+    first_chart = next(i for i, (kind, _) in enumerate(order) if kind == "vega_lite_chart")
+    first_metric = next(i for i, (kind, _) in enumerate(order) if kind == "metric")
+    assert first_metric < heading < first_chart  # right after the headline tiles, before the charts
+    # its table is the first table on the page, one row per patient to call, names and phones masked
+    table = at.dataframe[0].value
+    assert list(table.columns[:3]) == ["患者ID", "患者名", "電話"] and len(table) == len(calls)
+    assert table["患者名"].str.fullmatch(r".＊＊").all()
+    assert table["電話"].str.fullmatch(r"＊＊＊＊\d{4}").all()
+    assert table["電話"].str[-4:].tolist() == calls["phone"].str[-4:].tolist()  # the last 4 digits kept
+    assert table["患者名"].str[0].tolist() == calls["patient_name"].str[0].tolist()  # the first character kept
+
+
+def test_masked_names_and_phones_appear_nowhere_and_only_in_the_call_list_unmasked(contacts_app):
+    at, names, phones = contacts_app
+    assert at.session_state["mask_ids"] is True  # the default
+    sent = _page_bytes(at)
+    for pid in names:
+        assert names[pid].encode() not in sent, names[pid]
+        assert phones[pid].encode() not in sent and phones[pid].replace("-", "").encode() not in sent, phones[pid]
+    # switched off: the call list shows them in full, and still no other table, chart or text carries any
+    at.sidebar.toggle(key="mask_ids").set_value(False).run()
+    assert not at.exception
+    calls = clinic.call_list(at.session_state["frames"]["visits"])
+    table = at.dataframe[0].value
+    assert table["患者名"].tolist() == calls["patient_name"].tolist()
+    assert table["電話"].tolist() == calls["phone"].tolist()
+    shown = _page_bytes(at)  # the check above reads the same bytes: it would see a leak
+    assert all(n.encode() in shown for n in calls["patient_name"]) and all(p.encode() in shown for p in calls["phone"])
+    elements = _page_elements(at.main)
+    first_table = next(i for i, e in enumerate(elements) if getattr(e, "type", None) == "dataframe")
+    others = b"".join(e.proto.SerializeToString() for i, e in enumerate(elements) if i != first_table and hasattr(e, "proto"))
+    for pid in names:
+        assert names[pid].encode() not in others and phones[pid].encode() not in others
 
 
 # ---------------------------------------------------------------- chart builders

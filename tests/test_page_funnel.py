@@ -152,12 +152,19 @@ def test_payback_histogram_bins_end_on_the_rule():
 def test_timeline_labels_only_stage_and_review_points():
     from ui.charts_funnel import timeline
 
-    frame = pd.DataFrame({"date": pd.to_datetime(["2026-01-01", "2026-01-02"]), "kind": ["stage", "activity"],
-                          "kind_label": ["段階", "活動"], "event": ["リード", "訪問"], "detail": [None, "佐藤：初回"]})
-    points, text = timeline(frame, ["段階", "活動"], "", "日付").to_dict()["layer"]
+    frame = pd.DataFrame({"date": pd.to_datetime(["2026-01-01", "2026-01-01", "2026-01-02", "2026-01-31"]),
+                          "kind": ["stage", "stage", "activity", "stage"], "kind_label": ["段階", "段階", "活動", "段階"],
+                          "event": ["リード", "接触", "訪問", "商談"], "detail": [None, None, "佐藤：初回", None]})
+    spec = timeline(frame, ["段階", "活動"], "", "日付").to_dict()
+    points, above, below = spec["layer"]
     assert points["encoding"]["y"]["sort"] == ["段階", "活動"]
-    assert text["transform"] == [{"filter": "(datum.kind !== 'activity')"}]
     assert points["encoding"]["x"]["axis"]["format"] == "%Y/%m/%d"  # no English month names
+    # labels: stage and review points only, one per day (two on one point would print over each other)
+    labels = spec["datasets"][above["data"]["name"]]
+    assert [d["event"] for d in labels] == ["リード / 接触", "商談"] and [d["below"] for d in labels] == [False, True]
+    assert above["mark"]["dy"] < 0 < below["mark"]["dy"]  # neighbours alternate above / below their points
+    # room right of the last point for its label (a label past the chart's right edge is cut)
+    assert pd.Timestamp(points["encoding"]["x"]["scale"]["domain"][1]) > pd.Timestamp("2026-01-31") + pd.Timedelta(days=4)
 
 
 def test_conversion_heatmap_rows_in_given_order():

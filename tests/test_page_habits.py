@@ -61,7 +61,7 @@ def test_habits_page_in_english(app, demo):
     s = habits.habits_summary(demo["activities"], demo["leads"], None, Targets())
     shown = metrics(app)
     assert shown["Minutes within 24 h"] == fmt_pct(s.minutes.value)
-    assert shown["Travel minutes per day"] == f"{fmt_num(s.travel_minutes_per_day)} min"
+    assert shown["Travel min per day"] == f"{fmt_num(s.travel_minutes_per_day)} min"
     assert "Owner: Field sales" in texts(app)
 
 

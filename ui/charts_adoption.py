@@ -39,7 +39,7 @@ def owner_heatmap(frame: pd.DataFrame, row: str, column: str, value: str, row_or
     sequential colours on 0–100 (light = low), the number printed in each cell; n/a cells stay blank."""
     base = alt.Chart(frame).encode(
         x=alt.X(f"{column}:N", sort=column_order, title=None,
-                axis=alt.Axis(orient="top", labelAngle=-30, labelAlign="left", labelLimit=160, labelOverlap=False, labelPadding=6)),
+                axis=alt.Axis(orient="top", labelAngle=-30, labelAlign="left", labelLimit=230, labelOverlap=False, labelPadding=6)),
         y=alt.Y(f"{row}:N", sort=row_order, title=None, axis=alt.Axis(labelOverlap=False, labelLimit=160)),
     )
     cells = base.mark_rect(stroke="white", strokeWidth=1).encode(

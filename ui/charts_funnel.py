@@ -144,8 +144,13 @@ def region_bars(frame: pd.DataFrame, value: str, region_order: list[str], title:
 def timeline(frame: pd.DataFrame, kind_order: list[str], title: str, date_title: str) -> alt.Chart:
     """One deal's events on a time axis: a row per kind, a labelled point per event
     (``frame``: date, kind (stage / review / activity), kind_label, event, detail)."""
+    # the labels start right of their point: room after the last event, or its label runs past the chart's edge
+    dates = pd.to_datetime(frame["date"]).dropna()
+    span = max(dates.max() - dates.min(), pd.Timedelta(days=7)) if len(dates) else pd.Timedelta(days=7)
+    domain = [(dates.min() - span * 0.03).isoformat(), (dates.max() + span * 0.18).isoformat()] if len(dates) else None
     base = alt.Chart(frame).encode(
-        x=alt.X("date:T", title=date_title, axis=alt.Axis(format="%Y/%m/%d", labelAngle=0)),
+        x=alt.X("date:T", title=date_title, axis=alt.Axis(format="%Y/%m/%d", labelAngle=0),
+                scale=alt.Scale(domain=domain) if domain else alt.Undefined),
         y=alt.Y("kind_label:N", sort=kind_order, title=None),
     )
     points = base.mark_point(filled=True, size=140).encode(
@@ -153,7 +158,14 @@ def timeline(frame: pd.DataFrame, kind_order: list[str], title: str, date_title:
         shape=alt.Shape("kind_label:N", sort=kind_order, legend=None),
         tooltip=[alt.Tooltip("date:T", title=date_title, format="%Y/%m/%d"), alt.Tooltip("event:N"), alt.Tooltip("detail:N")],
     )
-    # stage and review points are few and get a label; activities are many and keep theirs in the tooltip
-    text = base.mark_text(align="left", dx=8, dy=-10, fontSize=11, angle=0).encode(text="event:N").transform_filter(
-        alt.datum.kind != "activity")
-    return alt.layer(points, text).properties(title=title, height=70 * max(1, len(kind_order)) + 40)
+    # stage and review points are few and get a label; activities are many and keep theirs in the tooltip.
+    # Events of one day share one label (リード / 接触): two labels at one point would print over each other.
+    named = frame[frame["kind"].ne("activity")]
+    # Neighbouring labels of a row alternate above and below their points, so that close dates do not collide.
+    labels = named.groupby(["date", "kind_label"], sort=False)["event"].agg(lambda e: " / ".join(dict.fromkeys(map(str, e)))).reset_index()
+    labels = labels.sort_values(["kind_label", "date"], kind="stable")
+    labels["below"] = labels.groupby("kind_label").cumcount() % 2 == 1
+    texts = [alt.Chart(labels).mark_text(align="left", dx=8, dy=dy, fontSize=11, angle=0).encode(
+        x="date:T", y=alt.Y("kind_label:N", sort=kind_order), text="event:N").transform_filter(f"{'' if below else '!'}datum.below")
+        for below, dy in ((False, -10), (True, 12))]
+    return alt.layer(points, *texts).properties(title=title, height=70 * max(1, len(kind_order)) + 40)

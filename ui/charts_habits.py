@@ -10,6 +10,7 @@ import pandas as pd
 from ui.charts import PALETTE, RAG_COLORS, guide_rule
 
 BAND_COLOR = "#2DA44E"
+LABEL_ROOM = 1.22  # x domain = the longest bar × this: its value label (dx 3 px, ~40 px wide) stays inside the chart
 
 
 def trend_with_band(frame: pd.DataFrame, x: str, y: str, low: float | None, high: float | None, title: str,
@@ -43,9 +44,12 @@ def rep_bars_with_guide(frame: pd.DataFrame, rep: str, value: str, status: str, 
     data["status_label"] = data[status].map(status_labels)
     domain = [status_labels["ok"], status_labels["off"]]
     order = data.sort_values(value, ascending=False)[rep].tolist()  # explicit: a layer's "-x" sort is dropped
+    # room right of the longest bar (and of the guide) for its label: a label past the chart's edge is cut
+    top = max([float(data[value].max()) if len(data) else 0.0] + [float(g) for g in guides]) or 1.0
     bars = alt.Chart(data).mark_bar().encode(
         y=alt.Y(f"{rep}:N", sort=order, title=None),
-        x=alt.X(f"{value}:Q", title=value_title, axis=alt.Axis(format=fmt)),
+        x=alt.X(f"{value}:Q", title=value_title, scale=alt.Scale(domain=[0, top * LABEL_ROOM], nice=False),
+                axis=alt.Axis(format=fmt, values=[i / 5 for i in range(int(top * 5) + 1)]) if percent else alt.Axis(format=fmt)),
         color=alt.Color("status_label:N", title=None, scale=alt.Scale(domain=domain, range=[RAG_COLORS["green"], RAG_COLORS["red"]]),
                         legend=alt.Legend(orient="top")),
         tooltip=[alt.Tooltip(f"{rep}:N"), alt.Tooltip(f"{value}:Q", title=value_title, format=fmt)],
@@ -59,9 +63,11 @@ def rep_bars_with_guide(frame: pd.DataFrame, rep: str, value: str, status: str, 
 def committee_bars(frame: pd.DataFrame, label: str, rate: str, target: float, title: str, value_title: str) -> alt.LayerChart:
     """Each committee's review-date fill rate (0–100 %) with the capture target as a dashed rule."""
     data = frame[[label, rate]].dropna().copy()
+    top = max([1.0] + data[rate].tolist())  # 0–100 %, with room right of a 100 % bar for its label
     bars = alt.Chart(data).mark_bar(color=PALETTE[1]).encode(
         y=alt.Y(f"{label}:N", sort=data.sort_values(rate, ascending=False)[label].tolist(), title=None),
-        x=alt.X(f"{rate}:Q", title=value_title, scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=".0%")),
+        x=alt.X(f"{rate}:Q", title=value_title, scale=alt.Scale(domain=[0, top * 1.15], nice=False),
+                axis=alt.Axis(format=".0%", values=[i / 5 for i in range(int(top * 5) + 1)])),
         tooltip=[alt.Tooltip(f"{label}:N", title=None), alt.Tooltip(f"{rate}:Q", title=value_title, format=".1%")],
     )
     text = bars.mark_text(align="left", dx=3, fontSize=12).encode(text=alt.Text(f"{rate}:Q", format=".0%"), color=alt.value("#333"))

@@ -61,7 +61,7 @@ def reach_bars(reached: pd.DataFrame, titles: dict[str, str]) -> alt.LayerChart:
         tooltip=[alt.Tooltip("session_no:O", title=titles["session"]), alt.Tooltip("reached:Q", title=titles["count"]),
                  alt.Tooltip("share:Q", title=titles["share"], format=".0%")],
     )
-    text = base.mark_text(dy=-7, fontSize=11).encode(y="share:Q", text=alt.Text("reached:Q"))
+    text = base.mark_text(dy=-7, fontSize=11).encode(y="share:Q", text=alt.Text("reached:Q", format=","))  # 1,497
     return alt.layer(bars, text).properties(height=240)
 
 
@@ -96,6 +96,21 @@ def stacked_share(frame: pd.DataFrame, group: str, category: str, count: str, co
 
 
 # ------------------------------------------------------------------ referrals
+MONTH_STEPS = (1, 2, 3, 6, 12, 24, 60, 120)  # tick spacing in months, the first that keeps a panel's labels apart
+
+
+def month_axis(months: pd.Series, lang: str = "ja", max_ticks: int = 3) -> alt.Axis:
+    """A month axis whose labels always carry the year (2026年4月 / Apr 2026; 2020年 / 2020 when ticks are a
+    year or more apart), one tick per whole month or per whole years, at most ``max_ticks`` labels: a span of
+    many years reads as years, never as a row of 4月 without their year."""
+    valid = pd.to_datetime(months).dropna()
+    span = (valid.max().year - valid.min().year) * 12 + valid.max().month - valid.min().month + 1 if len(valid) else 1
+    step = next((s for s in MONTH_STEPS if span / s <= max_ticks), MONTH_STEPS[-1] * (span // (MONTH_STEPS[-1] * max_ticks) + 1))
+    if step >= 12:
+        return alt.Axis(format="%Y年" if lang != "en" else "%Y", tickCount={"interval": "year", "step": step // 12}, labelOverlap=True)
+    return alt.Axis(format="%Y年%-m月" if lang != "en" else "%b %Y", tickCount={"interval": "month", "step": step}, labelOverlap=True)
+
+
 def monthly_in_out(monthly: pd.DataFrame, direction_labels: dict[str, str], titles: dict[str, str], order: list[str] | None = None,
                    columns: int = 4) -> alt.FacetChart:
     """Small multiples: per institution, referrals in and out by month. ``monthly``: institution, month, in,
@@ -104,22 +119,22 @@ def monthly_in_out(monthly: pd.DataFrame, direction_labels: dict[str, str], titl
     long["direction_label"] = long["direction"].map(direction_labels)
     order = order or list(dict.fromkeys(monthly["institution"]))
     return alt.Chart(long).mark_line(point=True).encode(
-        x=alt.X("month:T", title=None, axis=alt.Axis(format="%-m月" if titles.get("lang") != "en" else "%b", tickCount="month")),
+        x=alt.X("month:T", title=None, axis=month_axis(monthly["month"], titles.get("lang", "ja"))),
         y=alt.Y("count:Q", title=titles["count"]),
         color=alt.Color("direction_label:N", title=titles["direction"],
                         scale=alt.Scale(domain=[direction_labels["in"], direction_labels["out"]], range=[DIRECTION_COLORS["in"], DIRECTION_COLORS["out"]]),
                         legend=alt.Legend(orient="top")),
         tooltip=[alt.Tooltip("institution:N", title=titles["institution"]), alt.Tooltip("month:T", title=titles["month"], format="%Y-%m"),
                  alt.Tooltip("direction_label:N", title=titles["direction"]), alt.Tooltip("count:Q", title=titles["count"])],
-    ).properties(width=210, height=120).facet(
-        facet=alt.Facet("institution:N", title=None, sort=order, header=alt.Header(labelFontSize=12, labelLimit=220)), columns=columns)
+    ).properties(width=190, height=120).facet(
+        facet=alt.Facet("institution:N", title=None, sort=order, header=alt.Header(labelFontSize=12, labelLimit=190)), columns=columns)
 
 
 def trend_bars(trend: pd.DataFrame, titles: dict[str, str]) -> alt.Chart:
     """Diverging bars of the change in referrals in (last 3 months − the 3 before), falling first."""
     data = trend.assign(direction=(trend["change"] < 0).map({True: "down", False: "up"}))
     return alt.Chart(data).mark_bar().encode(
-        y=alt.Y("institution:N", sort=data["institution"].tolist(), title=None, axis=alt.Axis(labelOverlap=False)),
+        y=alt.Y("institution:N", sort=data["institution"].tolist(), title=None, axis=alt.Axis(labelOverlap=False, labelLimit=280)),
         x=alt.X("change:Q", title=titles["change"]),
         color=alt.Color("direction:N", scale=alt.Scale(domain=["down", "up"], range=[RAG_COLORS["red"], RAG_COLORS["green"]]), legend=None),
         tooltip=[alt.Tooltip("institution:N", title=titles["institution"]), alt.Tooltip("in_prior3:Q", title=titles["in_prior3"]),

@@ -14,6 +14,8 @@ from kpi.schemas import KINDS, FieldSpec, field_specs
 from ui.i18n import lang, t
 
 AUTO = ""  # a label left to the standard reading (no `values` entry)
+# fields that differ row by row by nature: one fixed value for all rows would be wrong, so no constant is offered
+PER_ROW_FIELDS = frozenset({"patient_name", "phone", "contact", "lead_id", "patient_id"})
 
 
 def set_mapping(digest: str, mapping: ColumnMapping) -> None:
@@ -100,7 +102,8 @@ def constants_form(digest: str, report: ValidationReport, current: ColumnMapping
     """A fixed value for each field the export lacks (院名 = 本院): text for text fields, a choice for enums."""
     # fields read from a column of the file (report.column_map also lists constants, as field -> field)
     from_columns = {f for h, f in report.column_map.items() if not (h == f and f in current.constants)}
-    free = [s for s in field_specs(report.kind) if not s.required and s.name not in from_columns]
+    free = [s for s in field_specs(report.kind)
+            if not s.required and s.name not in from_columns and s.name not in PER_ROW_FIELDS]
     if not free:
         return
     st.markdown(f"**{t('data.constants_title')}**")

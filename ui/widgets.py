@@ -9,7 +9,7 @@ import streamlit as st
 from kpi.export import to_csv_bytes, to_xlsx_bytes
 from ui.charts import theme
 from ui.data import frame_fingerprint
-from ui.i18n import t
+from ui.i18n import lang, t
 
 RAG_BADGE = {"green": ("green", "●"), "yellow": ("orange", "▲"), "red": ("red", "■")}
 CONFIDENCE_COLOR = {"high": "green", "medium": "orange", "low": "red"}
@@ -36,19 +36,54 @@ def fmt_num(value: float | None, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
-def fmt_yen(value: float | None) -> str:
-    """¥ with 万 for large amounts, as Japanese managers read them (¥1,234万)."""
+def fmt_yen(value: float | None, language: str | None = None) -> str:
+    """¥ as each language reads large amounts: Japanese with 万 (¥1,234万), English with k / M / B (¥120k, ¥12.3M,
+    ¥1.59B); below ¥10,000 (English) or ¥1,000,000 (Japanese) the full amount (¥9,800)."""
     if is_missing(value):
         return "n/a"
-    if abs(value) >= 1_000_000:
+    size = abs(value)
+    if (language or lang()) == "en":
+        for unit, scale, digits in (("B", 1e9, 2), ("M", 1e6, 1), ("k", 1e3, 0)):
+            if size >= 10_000 and round(size / scale, digits) >= 1:  # ¥999,999 is ¥1.0M, not ¥1,000k
+                return f"{'-' if value < 0 else ''}¥{size / scale:,.{digits}f}{unit}"
+        return f"{'-' if value < 0 else ''}¥{size:,.0f}"
+    if size >= 1_000_000:
         return f"¥{value / 10_000:,.0f}万"
     return f"¥{value:,.0f}"
+
+
+def join_list(items, language: str | None = None) -> str:
+    """Items of a sentence joined as each language writes them: 「A、B」 / "A, B"."""
+    return ("、" if (language or lang()) == "ja" else ", ").join(str(i) for i in items)
+
+
+def delta_number(value: float | None, digits: int = 1) -> float | None:
+    """A change as a number for tables and downloads, rounded to what is shown, never a negative zero."""
+    if is_missing(value):
+        return None
+    return round(float(value), digits) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def fmt_signed(value: float | None, digits: int = 1, unit: str = "") -> str | None:
+    """A change with its sign: '+0.5pt', '-1.2pt'; one that rounds to zero is '±0.0pt' (never '-0.0pt').
+    ``kpi_tile`` draws a '±' delta grey and without an arrow."""
+    if is_missing(value):
+        return None
+    text = f"{delta_number(value, digits):+.{digits}f}"
+    return ("±" + text[1:] if float(text) == 0 else text) + unit
 
 
 def fmt_delta_pct_points(now: float | None, before: float | None) -> str | None:
     if is_missing(now) or is_missing(before):
         return None
-    return f"{(now - before) * 100:+.1f}pt"
+    return fmt_signed((now - before) * 100, 1, "pt")
+
+
+def delta_pct_points(now: float | None, before: float | None) -> float | None:
+    """The change of a rate in percentage points as a number (0.5 for +0.5pt): what a table column holds."""
+    if is_missing(now) or is_missing(before):
+        return None
+    return delta_number((now - before) * 100, 1)
 
 
 # ------------------------------------------------------------------ badges and tiles
@@ -81,8 +116,10 @@ def confidence_parts(confidence: Any | None) -> tuple[str, str | None]:
 def kpi_tile(label: str, value: str, delta: str | None = None, rag: str | None = None, confidence: Any | None = None,
              help: str | None = None, delta_color: str = "normal", border: bool = True) -> None:
     """One headline number: st.metric, then its RAG and confidence badges on one line (reasons on hover)."""
+    unchanged = isinstance(delta, str) and delta.startswith("±")  # fmt_signed's zero: grey, no arrow
     with st.container(border=border):
-        st.metric(label, value, delta=delta, help=help, delta_color=delta_color)
+        st.metric(label, value, delta=delta, help=help, delta_color="off" if unchanged else delta_color,
+                  delta_arrow="off" if unchanged else "auto")
         badge, help_text = confidence_parts(confidence)
         line = " ".join(p for p in (rag_badge_md(rag), badge) if p)
         if line:
@@ -121,6 +158,69 @@ def _chart_spec(name: str, _builder: Callable[..., Any], args: tuple, kwargs: di
     return _convert_altair_to_vega_lite_spec(theme(chart))
 
 
+# ------------------------------------------------------------------ tables
+MISSING = "—"  # what a table shows in an empty cell (Streamlit's default is a grey "None")
+
+
+def pct_column(label: str | None = None, digits: int = 1, **kwargs: Any) -> dict:
+    """A column of rates (0.735) shown as percents with one precision everywhere: 73.5% and 54.0%, not 73.52% and 54%
+    (Streamlit's "percent" format takes its decimals from ``step``)."""
+    return st.column_config.NumberColumn(label, format="percent", step=10 ** -(digits + 2), **kwargs)
+
+
+def delta_column(label: str | None = None, digits: int = 1, unit: str = "", **kwargs: Any) -> dict:
+    """A column of signed changes kept as numbers (0.5, not the text '+0.5pt'): '+0.5' on screen, 0.5 in the files."""
+    return st.column_config.NumberColumn(label, format=f"%+.{digits}f{unit}", **kwargs)
+
+
+def table_config(frame: pd.DataFrame, column_config: dict | None = None) -> dict:
+    """Column formats of a shown table: every number column with thousands separators (1,497, not 1497) unless the
+    caller gave it a format; the caller's other settings (label, width, another column type) win."""
+    config = dict(column_config or {})
+    for col, dtype in frame.dtypes.items():  # (a frame may repeat a header)
+        if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+            continue
+        base = st.column_config.NumberColumn(format="localized")
+        mine = config.get(col, {})
+        if isinstance(mine, str):
+            mine = st.column_config.Column(mine)
+        if not isinstance(mine, dict):  # None: the column is hidden
+            continue
+        typed = mine.get("type_config") or {}
+        if typed.get("type", "number") != "number":  # e.g. a date or progress column: as given
+            continue
+        merged = {**base, **{k: v for k, v in mine.items() if v is not None and k != "type_config"}}
+        merged["type_config"] = {**base["type_config"], **{k: v for k, v in typed.items() if v is not None}}
+        config[col] = merged
+    return config
+
+
+def _rounded_to_step(frame: pd.DataFrame, config: dict) -> pd.DataFrame:
+    """The shown copy of a frame whose columns have a ``step`` (``pct_column``): Streamlit truncates a value to its
+    step (0.672857 → 67.2%), so it gets the value rounded first (0.673 → 67.3%, as the tiles round it)."""
+    rounded = {}
+    for col, dtype in frame.dtypes.items():
+        step = ((config.get(col) or {}).get("type_config") or {}).get("step") if isinstance(config.get(col), dict) else None
+        if step and step < 1 and pd.api.types.is_float_dtype(dtype):
+            rounded[col] = len(f"{step:f}".rstrip("0").split(".")[1])
+    if not rounded or frame.columns.has_duplicates:
+        return frame
+    return frame.round(rounded)
+
+
+def data_table(frame: pd.DataFrame, key: str | None = None, column_config: dict | None = None, download: str | None = None,
+               download_key: str | None = None, csv: bool = True, **kwargs: Any) -> None:
+    """Every table of every page: ``st.dataframe`` with empty cells shown as "—" (never "None"), numbers with
+    thousands separators (``table_config``), no index, full width; and, with ``download`` (a file name), the
+    Excel / CSV downloads of exactly this frame."""
+    kwargs.setdefault("hide_index", True)
+    kwargs.setdefault("width", "stretch")
+    config = table_config(frame, column_config)
+    st.dataframe(_rounded_to_step(frame, config), key=key, column_config=config, placeholder=MISSING, **kwargs)
+    if download:
+        download_table(frame, download, key=download_key or f"{key or download}.dl", csv=csv)
+
+
 # ------------------------------------------------------------------ downloads
 def download_table(frame: pd.DataFrame, name: str, key: str, csv: bool = True) -> None:
     """Excel (and CSV) download of exactly what the table shows; formula injection neutralised.
@@ -143,3 +243,21 @@ def mask_ids(series: pd.Series) -> pd.Series:
         return series
     text = series.astype("str")
     return text.where(text.str.len() <= 3, text.str[:2] + "＊＊＊" + text.str[-1:])
+
+
+def mask_names(series: pd.Series) -> pd.Series:
+    """Patient names, under the same switch as IDs: the first character only (山田 太郎 → 山＊＊; a one-character
+    name is hidden whole). The length is not shown."""
+    if not st.session_state.get("mask_ids", True):
+        return series
+    text = series.astype("str").str.strip()
+    return text.where(text.str.len() <= 1, text.str[:1] + "＊＊").where(text.str.len() != 1, "＊＊")
+
+
+def mask_phones(series: pd.Series) -> pd.Series:
+    """Phone numbers, under the same switch as IDs: the last 4 digits only (06-1234-5678 → ＊＊＊＊5678); a number
+    of 4 digits or fewer is hidden whole."""
+    if not st.session_state.get("mask_ids", True):
+        return series
+    digits = series.astype("str").str.replace(r"\D", "", regex=True)
+    return ("＊＊＊＊" + digits.str[-4:]).where(digits.str.len() > 4, "＊＊＊＊").where(series.notna())

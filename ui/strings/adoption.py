@@ -15,7 +15,7 @@ STRINGS = {
     "adoption.no_activities": {"ja": "活動記録がないため、活動記録率は表示できません（アクティブ率は案件の更新だけで判定）。", "en": "No activities file: activity logging is n/a (active users judged from lead updates only)."},
     "adoption.layer_help": {"ja": "{layer}: 次の指標の平均×100（n/aは除外）\n{items}\n帯: 80以上=良好・60以上=注意・60未満=要改善", "en": "{layer}: mean of these sub-scores × 100 (n/a excluded)\n{items}\nBands: ≥ 80 good, ≥ 60 watch, < 60 act"},
     "adoption.overall_help": {"ja": "総合 = 利用・データ品質・成果の平均（n/aの層は除外）", "en": "Overall = mean of usage, data quality and outcomes (n/a layers excluded)"},
-    "adoption.delta_week": {"ja": "{delta:+.1f}（前週比）", "en": "{delta:+.1f} vs last week"},
+    "adoption.delta_week": {"ja": "{delta}（前週比）", "en": "{delta} vs last week"},
     "adoption.band.green": {"ja": "良好", "en": "Good"},
     "adoption.band.yellow": {"ja": "注意", "en": "Watch"},
     "adoption.band.red": {"ja": "要改善", "en": "Act"},

@@ -1,0 +1,187 @@
+"""The referrals page (app_pages/referrals.py) over many years and many institutions (issue 17 item 10): month
+axes carry the year, and the change ranking draws at most 20 institutions (the biggest changes) while the
+sortable table below it, with its download, holds every one. Checked on a generated 3-year, 1,000-institution
+CSV and on the real Kinki facility-filings workbook (37 years, 999 institutions) read as referrals."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import APP, ROOT, realdata
+from kpi import referrals as rf
+from kpi.load import ColumnMapping, load
+
+PAGE = "app_pages/referrals.py"
+KINKI = ("kinki_kouseikyoku_nara_xlsx", "2025.10_sisetukijun_nara_ika.xlsx")
+KINKI_MAPPING = ROOT / "examples" / "mappings" / "kinki_facility_filings_as_referrals.json"
+
+
+def generated_csv(institutions: int = 1000, seed: int = 17) -> bytes:
+    """Referrals from 2023-12 to 2026-11 (three years) for ``institutions`` clinics, each with its own rate that
+    drifts up or down over time, so that most of them changed between the two last 3-month windows."""
+    rng = np.random.default_rng(seed)
+    days = pd.date_range("2023-12-01", "2026-11-30", freq="D")
+    rows = []
+    for i in range(institutions):
+        base, drift = rng.uniform(0.002, 0.02), rng.normal(0, 1.2)
+        rate = base * np.exp(drift * np.linspace(-1, 1, len(days)))
+        hit = rng.random(len(days)) < rate
+        hit[rng.integers(len(days))] = True  # every institution referred at least once
+        for day in days[hit]:
+            rows.append((f"{day:%Y/%m/%d}", f"医療機関{i:04d}クリニック", "逆紹介" if rng.random() < 0.3 else "紹介",
+                         ("内科", "整形外科", "小児科")[i % 3], ("奈良市", "大和郡山市", "生駒市", "天理市")[i % 4]))
+    frame = pd.DataFrame(rows, columns=["紹介日", "医療機関名", "区分", "診療科", "地域"])
+    return frame.to_csv(index=False).encode("utf-8")
+
+
+def _elements(node, out=None) -> list:
+    """Every element of the page in the order shown (tabs and columns opened)."""
+    out = [] if out is None else out
+    children = getattr(node, "children", None)
+    if isinstance(children, dict):
+        for child in children.values():
+            out.append(child)
+            _elements(child, out)
+    return out
+
+
+def _charts(at) -> list[tuple[dict, pd.DataFrame]]:
+    """(Vega-Lite spec, its data) of every chart on the page, in order."""
+    from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+
+    charts = []
+    for element in _elements(at.main):
+        if getattr(element, "type", None) == "vega_lite_chart":
+            spec = json.loads(element.proto.spec)
+            data = convert_arrow_bytes_to_pandas_df(element.proto.datasets[0].data.data) if element.proto.datasets else pd.DataFrame()
+            charts.append((spec, data))
+    return charts
+
+
+def _trend_chart(at) -> tuple[dict, pd.DataFrame]:
+    return next((spec, data) for spec, data in _charts(at) if spec.get("encoding", {}).get("x", {}).get("field") == "change")
+
+
+def _monthly_chart(at) -> dict:
+    return next(spec for spec, _ in _charts(at) if "facet" in spec)
+
+
+def _trend_table(at, change_rate: str = "増減率") -> pd.DataFrame:
+    return next(d.value for d in at.dataframe if change_rate in d.value.columns)
+
+
+def _open(at, files: list[tuple[str, bytes, str]]):
+    at.sidebar.file_uploader[0].set_value(files).run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _check_ranking(at, frame: pd.DataFrame) -> None:
+    trend = rf.trend(frame)
+    spec, data = _trend_chart(at)
+    drawn = data["institution"].tolist()
+    # at most 20 bars, and they are the biggest changes, falling first as the kpi orders them
+    assert 0 < len(drawn) <= 20
+    assert drawn == spec["encoding"]["y"]["sort"] == rf.biggest_changes(trend)["institution"].tolist()
+    smallest_drawn = data["change"].abs().min()
+    assert (trend[~trend["institution"].isin(drawn)]["change"].abs() <= smallest_drawn).all()
+    assert spec["height"]["step"] * len(drawn) <= 20 * 20  # no 14,000-px chart
+    # the table holds every institution, with its download
+    table = _trend_table(at)
+    assert len(table) == len(trend) == frame["institution"].nunique()
+    assert sorted(table["医療機関"]) == sorted(trend["institution"])
+    keys = {b.proto.id for b in at.get("download_button")}
+    assert any("referrals.dl.trend.xlsx" in k for k in keys) and any("referrals.dl.trend.csv" in k for k in keys)
+    assert any(s.value.startswith("紹介の増減ランキング") for s in at.subheader)
+
+
+def test_generated_three_years_and_1000_institutions():
+    from streamlit.testing.v1 import AppTest
+
+    data = generated_csv()
+    frame = load(data, "referrals.csv").frame
+    assert frame["institution"].nunique() == 1000
+    assert frame["referred_on"].min().year == 2023 and frame["referred_on"].max().year == 2026
+    at = _open(AppTest.from_file(APP, default_timeout=180).run(), [("referrals.csv", data, "text/csv")])
+    _check_ranking(at, frame)
+    # the per-institution monthly chart spans three years: its month labels carry the year
+    axis = _monthly_chart(at)["spec"]["encoding"]["x"]["axis"]
+    assert "%Y" in axis["format"]
+
+
+def test_real_kinki_filings_as_referrals():
+    """9,433 valid filings of 999 institutions from 1988 to 2025: the chart stays at 20 bars, the table has all
+    999, and the month axis of 37 years reads as years."""
+    from streamlit.testing.v1 import AppTest
+
+    from ui.data import digest_of
+
+    data = realdata(*KINKI).read_bytes()
+    mapping = ColumnMapping.from_json(KINKI_MAPPING.read_bytes())
+    frame = load(data, KINKI[1], mapping=mapping).frame
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.session_state["mappings"] = {digest_of(data): mapping.to_json()}  # as the data page's saved mapping does
+    _open(at, [(KINKI[1], data, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")])
+    assert len(at.session_state["frames"]["referrals"]) == len(frame) == 9433
+    _check_ranking(at, frame)
+    assert len(_trend_table(at)) == 999
+    axis = _monthly_chart(at)["spec"]["encoding"]["x"]["axis"]
+    assert axis["format"] == "%Y年" and axis["tickCount"]["interval"] == "year"
+
+
+def test_english_month_axis_and_ranking_on_demo_data(app):
+    app.session_state["lang"] = "en"
+    app.switch_page(PAGE).run()
+    assert not app.exception
+    axis = _monthly_chart(app)["spec"]["encoding"]["x"]["axis"]
+    assert axis["format"] in ("%b %Y", "%Y")
+    _, data = _trend_chart(app)
+    assert len(data) <= 20
+    assert len(_trend_table(app, "Change rate")) == len(rf.trend(app.session_state["frames"]["referrals"]))
+
+
+# ------------------------------------------------------------------ the pieces, without the app
+def test_biggest_changes_keeps_the_trend_order_and_leaves_out_no_change():
+    trend = pd.DataFrame({"institution": list("ABCDEF"), "in_last3": [0, 1, 5, 5, 9, 12], "in_prior3": [6, 3, 5, 4, 2, 2]})
+    trend["change"] = trend["in_last3"] - trend["in_prior3"]
+    trend = trend.sort_values("change").reset_index(drop=True)  # A -6, B -2, C 0, D +1, E +7, F +10
+    assert rf.biggest_changes(trend, 3)["institution"].tolist() == ["A", "E", "F"]  # falling first, then rises
+    assert rf.biggest_changes(trend)["institution"].tolist() == ["A", "B", "D", "E", "F"]  # C did not change
+    assert rf.biggest_changes(trend.assign(change=0)).empty
+
+
+@pytest.mark.parametrize(("start", "end", "lang", "fmt", "interval", "step"), [
+    ("2026-03-01", "2026-05-01", "ja", "%Y年%-m月", "month", 1),
+    ("2025-12-01", "2026-11-01", "ja", "%Y年%-m月", "month", 6),
+    ("2025-12-01", "2026-11-01", "en", "%b %Y", "month", 6),
+    ("2023-12-01", "2026-11-01", "ja", "%Y年", "year", 1),
+    ("1988-12-01", "2025-10-01", "ja", "%Y年", "year", 20),
+])
+def test_month_axis_always_shows_the_year(start, end, lang, fmt, interval, step):
+    from ui.charts_onboarding import month_axis
+
+    axis = month_axis(pd.Series(pd.to_datetime([start, end])), lang).to_dict()
+    assert axis["format"] == fmt
+    assert axis["tickCount"] == {"interval": interval, "step": step}
+
+
+def test_referral_rate_of_mismatched_files_is_na_with_its_reason():
+    """A hospital's referrals over a small clinic's first visits would give 紹介率 above 100 %: the month reads n/a
+    and the page says why (issue 17 item 7: never a rate above 100 % where the definition cannot exceed it)."""
+    from streamlit.testing.v1 import AppTest
+
+    referrals = "紹介日,医療機関名,区分\n" + "".join(f"2026/10/{d:02d},A病院,紹介\n" for d in range(1, 21))
+    visits = "患者ID,来院日\n" + "".join(f"P{i},2026/10/{i + 1:02d}\n" for i in range(5)) + "P0,2026/11/02\n"
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.sidebar.file_uploader[0].set_value([("ref.csv", referrals.encode(), "text/csv"), ("v.csv", visits.encode(), "text/csv")]).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    captions = " ".join(c.value for c in at.caption)
+    assert "2026-10 は紹介（受）が新患数より多いため、紹介率を n/a にしました" in captions
