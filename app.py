@@ -9,6 +9,7 @@ from kpi.targets import Targets
 from ui.auth import require_sign_in
 from ui.data import back_to_demo_button, demo_files, frames_from, load_file
 from ui.i18n import LANGS, t
+from ui.workspace import sidebar_controls as workspace_controls
 
 ROOT = Path(__file__).resolve().parent
 # The icon is an emoji: a Material icon here makes the browser fetch the favicon from a font CDN.
@@ -28,6 +29,7 @@ PAGES = [
     ("app_pages/regions.py", "nav.regions", ":material/map:", "nav.group.sales"),
     ("app_pages/habits.py", "nav.habits", ":material/event_repeat:", "nav.group.sales"),
     ("app_pages/weekly.py", "nav.weekly", ":material/rate_review:", "nav.group.sales"),
+    ("app_pages/memory.py", "nav.memory", ":material/history:", "nav.group.sales"),
     ("app_pages/clinic.py", "nav.clinic", ":material/local_hospital:", "nav.group.clinic"),
     ("app_pages/onboarding.py", "nav.onboarding", ":material/school:", "nav.group.cs"),
     ("app_pages/adoption.py", "nav.adoption", ":material/insights:", "nav.group.cs"),
@@ -71,6 +73,7 @@ with st.sidebar:
         back_to_demo_button("app.back_to_demo_sidebar")
         sources = [(u.name, u.getvalue(), u.file_id) for u in uploads]
     st.toggle(t("app.mask_ids"), key="mask_ids")
+    workspace_controls(demo)
 
     entries = []
     for name, data, upload_id in sources:

@@ -1,4 +1,4 @@
-"""Command line: ``python -m kpi validate|metrics|report|kpis`` (SPEC sections 3 and 6), the same numbers as the pages.
+"""Command line: ``python -m kpi validate|metrics|report|kpis|moves|history`` (SPEC sections 3, 5 and 6), the same numbers as the pages.
 
 Exit 0 on success (also when rows were rejected); exit 2 with one ``error: …`` line on stderr when a file
 cannot be read. Never a traceback.
@@ -49,7 +49,168 @@ def _parser() -> argparse.ArgumentParser:
             m.add_argument("--json", action="store_true")
         else:
             m.add_argument("--out", required=True)
+    _add_weekly_memory_parsers(sub)
     return p
+
+
+# ------------------------------------------------------------------ the weekly memory (SPEC section 5)
+KINDS = ("leads", "activities", "visits", "onboarding", "referrals")
+
+
+def _add_weekly_memory_parsers(sub) -> None:
+    mv = sub.add_parser("moves", help="moves between two leads snapshots (SPEC section 5)")
+    mv.add_argument("files", nargs=2, metavar="FILE", help="two leads exports, in any order (ordered by their as_of)")
+    mv.add_argument("--mapping", action="append", default=[], help="repeatable; applied to the files in order")
+    mv.add_argument("--sheet")
+    mv.add_argument("--json", action="store_true")
+
+    h = sub.add_parser("history", help="the weekly history store (a workspace; SPEC section 5)")
+    hs = h.add_subparsers(dest="history_command", required=True)
+
+    def store_arg(q):
+        q.add_argument("--store", help="the workspace's DuckDB file (default: $KPI_STORE)")
+
+    add = hs.add_parser("add", help="validate files and store their valid rows as the week's snapshot")
+    add.add_argument("files", nargs="+")
+    store_arg(add)
+    add.add_argument("--week", type=_date, help="the week (default: the data's as_of)")
+    add.add_argument("--kind", choices=KINDS)
+    add.add_argument("--sheet")
+    add.add_argument("--mapping", action="append", default=[], help="repeatable; applied to the files in order")
+    for name, help_text in (("list", "the stored snapshots"), ("actions", "the weekly review's actions")):
+        q = hs.add_parser(name, help=help_text)
+        store_arg(q)
+        q.add_argument("--json", action="store_true")
+    q = hs.add_parser("moves", help="moves between two stored leads snapshots (default: the latest two)")
+    store_arg(q)
+    q.add_argument("--from", dest="from_week", type=_date)
+    q.add_argument("--to", dest="to_week", type=_date)
+    q.add_argument("--json", action="store_true")
+    q = hs.add_parser("trend", help="registry KPIs per stored week, oldest first")
+    store_arg(q)
+    q.add_argument("--kpi", action="append", default=[], help="repeatable; default: every registry KPI")
+    q.add_argument("--json", action="store_true")
+    q = hs.add_parser("forget", help="delete a week's snapshots (or one kind of them)")
+    store_arg(q)
+    q.add_argument("--week", type=_date, required=True)
+    q.add_argument("--kind", choices=KINDS)
+
+
+def _report_line(path: str, report) -> str:
+    """The summary line ``validate`` prints for a file."""
+    return (f"{Path(path).name}: {report.kind} rows_read={report.rows_read} rows_valid={report.rows_valid} "
+            f"rows_rejected={report.rows_rejected} encoding={report.encoding or '-'} header_row={report.header_row}")
+
+
+def _print_moves(result, as_json: bool, lang: str) -> None:
+    for notice in result.warnings:
+        print(f"warning: {notice.text(lang)}", file=sys.stderr)
+    if as_json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        return
+    from .targets import STAGES
+
+    print(result.summary_line())
+    width = max(len(s) for s in STAGES)
+    corner = "old\\new"
+    print(f"  {corner:<{width + 2}}" + "".join(f"{s:>{width + 1}}" for s in STAGES))
+    for old in STAGES:
+        print(f"  {old:<{width + 2}}" + "".join(f"{result.matrix[old][new]:>{width + 1}}" for new in STAGES))
+
+
+def _moves(args, lang: str) -> int:
+    from .moves import compare
+
+    frames, names = [], []
+    for i, path in enumerate(args.files):
+        mapping = _mapping(args.mapping[i]) if i < len(args.mapping) else None
+        result = _load_one(path, None, args.sheet, mapping, lang)
+        if result.report.kind != "leads":
+            from .messages import KIND_LABELS
+
+            raise CliError(message("moves.not_leads", lang, file=Path(path).name,
+                                   kind=KIND_LABELS.get(result.report.kind, {}).get(lang, result.report.kind)))
+        frames.append(result.frame)
+        names.append(Path(path).name)
+    _print_moves(compare(frames[0], frames[1], None, None, names[0], names[1]), args.json, lang)
+    return EXIT_OK
+
+
+def _history(args, lang: str) -> int:
+    """``history …``: duckdb is imported here only (the other commands start without it)."""
+    from .history import HistoryError
+
+    try:
+        return _history_command(args, lang)
+    except HistoryError as exc:
+        raise CliError(exc.message(lang)) from None
+
+
+def _history_command(args, lang: str) -> int:
+    import hashlib
+    import os
+
+    from .history import ENV_STORE, HistoryError, Store
+
+    store_path = args.store or os.environ.get(ENV_STORE)
+    if not store_path:
+        raise HistoryError("no_store")
+    command = args.history_command
+    if command == "add":
+        from .combine import Part, combine_parts
+
+        parts = []
+        for i, path in enumerate(args.files):  # every file is read and validated before anything is stored
+            mapping = _mapping(args.mapping[i]) if i < len(args.mapping) else None
+            data = _read(path)
+            result = _load_bytes(data, path, args.kind, args.sheet, mapping, lang)
+            print(_report_line(path, result.report))
+            for r in result.report.errors_table(lang).itertuples(index=False):
+                print(f"  row {r.row} [{r.column}] {r.value!r}: {r.message}")
+            parts.append(Part(Path(path).name, hashlib.sha256(data).hexdigest(), result.report.kind, result.frame))
+        combined = combine_parts(parts)
+        for note in combined.notes:
+            print(f"warning: {note.text(lang)}", file=sys.stderr)
+        sources = {kind: ", ".join(names) for kind, names in combined.files.items()}
+        store = Store(store_path)
+        for snap in store.add_snapshot(combined.frames, args.week, sources):
+            print(f"stored: week={snap.week.isoformat()} kind={snap.kind} rows={snap.rows} store={store_path}")
+        return EXIT_OK
+    store = Store(store_path)
+    if command == "list":
+        snaps = store.list_snapshots()
+        if args.json:
+            print(json.dumps({"snapshots": [s.to_json() for s in snaps]}, ensure_ascii=False, indent=2))
+        else:
+            for s in snaps:
+                added = s.added_at.isoformat(timespec="seconds")
+                print(f"{s.week.isoformat()}  {s.kind:<11} rows={s.rows:<8} added_at={added}  {s.source}")
+        return EXIT_OK
+    if command == "moves":
+        _print_moves(store.moves(args.from_week, args.to_week), args.json, lang)
+        return EXIT_OK
+    if command == "trend":
+        weeks = store.trend(args.kpi or None)
+        if args.json:
+            print(json.dumps({"weeks": [{"week": w["week"].isoformat(), "kpis": w["kpis"]} for w in weeks]},
+                             ensure_ascii=False, indent=2))
+        else:
+            for w in weeks:
+                values = " ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in w["kpis"].items() if v is not None)
+                print(f"{w['week'].isoformat()}  {values}")
+        return EXIT_OK
+    if command == "forget":
+        n = store.forget(args.week, args.kind)
+        print(f"forgot: week={args.week.isoformat()} kind={args.kind or 'all'} snapshots={n}")
+        return EXIT_OK
+    actions = store.actions()
+    if args.json:
+        print(json.dumps({"actions": [a.to_json() for a in actions]}, ensure_ascii=False, indent=2))
+    else:
+        for a in actions:
+            print(f"#{a.id} {a.week_raised.isoformat()} [{a.status}] {a.kpi_or_bottleneck or '-'}: {a.action}"
+                  f" (owner={a.owner or '-'} deadline={a.deadline.isoformat() if a.deadline else '-'})")
+    return EXIT_OK
 
 
 def _date(text: str) -> dt.date:
@@ -138,6 +299,10 @@ def run(argv: list[str] | None = None) -> int:
                 print(f"{e['key']:<26} {LAYER_LABELS[e['layer']][side]:<8} {e['cadence']:<8} {e['owner_role']:<13} "
                       f"{e['unit']:<8} {e['direction']:<5}{target}  {e['label'][lang]}")
         return EXIT_OK
+    if args.command == "moves":
+        return _moves(args, lang)
+    if args.command == "history":
+        return _history(args, lang)
     frames = _load_all(args, lang)
     targets = _targets(args.targets)
     if args.command == "metrics":

@@ -1,0 +1,194 @@
+"""先週からの動き (Since last week): moves between two leads snapshots, leads stuck across weeks, KPI trends over the
+stored weeks, and the workspace's weeks (save this week, forget a week or the whole workspace).
+
+Last week's data is always an explicit choice (SPEC 7): a stored week of the workspace, or a file the user uploads
+here as last week's. All numbers come from kpi.moves / kpi.history / kpi.registry.
+"""
+from __future__ import annotations
+
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from kpi import moves as mv
+from kpi.history import HistoryError
+from kpi.registry import BY_KEY, LAYER_LABELS, REGISTRY
+from ui.data import load_file, require
+from ui.i18n import label_of, lang, t
+from ui.widgets import data_table, download_table
+from ui.workspace import current_store, is_demo_store
+
+P = "memory"
+st.title(t(f"{P}.title"))
+st.caption(t(f"{P}.intro"))
+frames = require("leads")
+store = current_store()
+side = 0 if lang() == "ja" else 1
+
+# ---------------------------------------------------------------- which two snapshots
+sources = [s for s in ("store", "file") if s != "store" or store is not None]
+source = st.segmented_control(t(f"{P}.source"), sources, default=sources[0], format_func=lambda s: t(f"{P}.source.{s}"),
+                              key=f"{P}.source")
+moves: mv.Moves | None = None
+try:
+    if source == "store":
+        weeks = store.weeks("leads")
+        if len(weeks) < 2:
+            st.info(t(f"{P}.need_two_weeks", n=len(weeks)))
+        else:
+            c1, c2 = st.columns(2)
+            to_week = c2.selectbox(t(f"{P}.to_week"), weeks[::-1], key=f"{P}.to_week")
+            earlier = [w for w in weeks if w < to_week][::-1]
+            from_week = c1.selectbox(t(f"{P}.from_week"), earlier or weeks[:1], key=f"{P}.from_week")
+            moves = store.moves(from_week, to_week)
+    else:
+        up = st.file_uploader(t(f"{P}.last_week_file"), type=["csv", "tsv", "txt", "xlsx", "xlsm", "xls"], key=f"{P}.last_week_upload",
+                              help=t(f"{P}.last_week_help"))
+        if up is not None:
+            entry = load_file(up.getvalue(), up.name, up.file_id)
+            if entry.result is None or entry.result.report.kind != "leads":
+                st.error(t(f"{P}.not_leads", name=up.name))
+            else:
+                moves = mv.compare(entry.result.frame, frames["leads"], first_name=up.name, second_name=t(f"{P}.this_week"))
+                if moves.swapped:
+                    st.warning(t(f"{P}.swapped", name=up.name))
+except HistoryError as exc:
+    st.error(exc.message(lang()))
+
+stage_names = [label_of("stage", s) for s in mv.STAGES]
+if moves is not None:
+    for notice in moves.warnings:
+        st.caption(":material/warning: " + notice.text(lang()))
+    st.subheader(t(f"{P}.moves_title", old=moves.old_as_of.date(), new=moves.new_as_of.date()))
+    counts = moves.counts()
+    cols = st.columns(8)
+    for col, key in zip(cols, ("forward", "jumped", "backward", "unchanged", "won", "lost", "new", "vanished")):
+        col.metric(t(f"{P}.count.{key}"), f"{counts[key]:,}", help=t(f"{P}.count.{key}.help"))
+    st.caption(t(f"{P}.matched", n=counts["matched"]))
+
+    cells = pd.DataFrame([{"old": label_of("stage", a), "new": label_of("stage", b), "n": n,
+                           "kind": "same" if a == b else ("forward" if mv.STAGES.index(b) > mv.STAGES.index(a) else "backward")}
+                          for a, row in moves.matrix.items() for b, n in row.items()])
+    base = alt.Chart(cells).encode(
+        x=alt.X("new:N", sort=stage_names, title=t(f"{P}.matrix.new"), axis=alt.Axis(labelAngle=0, orient="top")),
+        y=alt.Y("old:N", sort=stage_names, title=t(f"{P}.matrix.old")))
+    heat = base.mark_rect(stroke="white").encode(
+        color=alt.Color("kind:N", scale=alt.Scale(domain=["forward", "same", "backward"], range=["#2DA44E", "#D0D7DE", "#CF222E"]),
+                        legend=alt.Legend(title=None, labelExpr=f"{{'forward': '{t(f'{P}.kind.forward')}', 'same': '{t(f'{P}.kind.same')}', "
+                                                                f"'backward': '{t(f'{P}.kind.backward')}'}}[datum.label]")),
+        opacity=alt.condition("datum.n > 0", alt.value(0.85), alt.value(0.15)),
+        tooltip=[alt.Tooltip("old:N", title=t(f"{P}.matrix.old")), alt.Tooltip("new:N", title=t(f"{P}.matrix.new")),
+                 alt.Tooltip("n:Q", title=t(f"{P}.matrix.n"), format=",")])
+    text = base.mark_text(fontSize=13).encode(text=alt.Text("n:Q", format=","), color=alt.condition("datum.n > 0", alt.value("black"), alt.value("#8C959F")))
+    st.markdown(f"**{t(f'{P}.matrix.title')}**")
+    st.altair_chart((heat + text).properties(width=520, height=260), width="content")
+
+    category = st.pills(t(f"{P}.category"), mv.CATEGORIES, default="forward", format_func=lambda c: f"{t(f'{P}.count.{c}')} ({counts.get(c, 0) if c in counts else 0:,})",
+                        key=f"{P}.category")
+    if category:
+        shown = moves.leads_in(category).assign(
+            old_stage=lambda f: f["old_stage"].map(lambda s: label_of("stage", s) if isinstance(s, str) else "—"),
+            new_stage=lambda f: f["new_stage"].map(lambda s: label_of("stage", s) if isinstance(s, str) else "—"),
+            region=lambda f: f["region"].map(lambda r: label_of("region", r) if isinstance(r, str) else "—"))
+        shown = shown.drop(columns=["presence"]).rename(columns={c: t(f"{P}.col.{c}") for c in shown.columns})
+        data_table(shown, hide_index=True, width="stretch")
+        download_table(shown, f"moves_{category}", key=f"{P}.dl.{category}")
+
+    tabs = st.tabs([t(f"{P}.tab.amount"), t(f"{P}.tab.pushed"), t(f"{P}.tab.owner")])
+    for tab, (name, table) in zip(tabs, (("amount", moves.amount_changes), ("pushed", moves.next_action_pushed), ("owner", moves.owner_changes))):
+        with tab:
+            if table is None:
+                st.caption("ⓘ " + t(f"{P}.tab.{name}.needs"))
+            elif table.empty:
+                st.info(t(f"{P}.none"))
+            else:
+                view = table.rename(columns={c: t(f"{P}.col.{c}") for c in table.columns})
+                data_table(view, hide_index=True, width="stretch")
+                download_table(view, f"moves_{name}", key=f"{P}.dl.tab.{name}")
+
+if store is None:
+    st.divider()
+    st.info(t(f"{P}.workspace_off"), icon=":material/history:")
+    st.stop()
+
+# ---------------------------------------------------------------- stalled across uploads (history only)
+st.divider()
+st.subheader(t(f"{P}.unmoved_title"))
+st.caption(t(f"{P}.unmoved_caption", n=store.settings.stalled_after))
+try:
+    unmoved = store.weeks_unmoved()
+except HistoryError as exc:
+    st.error(exc.message(lang()))
+    unmoved = None
+if unmoved is not None and len(unmoved):
+    stuck = unmoved[unmoved["stalled"]].drop(columns=["stalled"])
+    stuck = stuck.assign(stage=stuck["stage"].map(lambda s: label_of("stage", s)), region=stuck["region"].map(lambda r: label_of("region", r)))
+    st.metric(t(f"{P}.unmoved_count"), f"{len(stuck):,}")
+    view = stuck.rename(columns={c: t(f"{P}.col.{c}") for c in stuck.columns})
+    data_table(view, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(view)))
+    download_table(view, "stalled_across_weeks", key=f"{P}.dl.unmoved")
+
+# ---------------------------------------------------------------- trends over the stored weeks
+st.divider()
+st.subheader(t(f"{P}.trend_title"))
+headline = ["meeting_rate", "poc_count", "approval_rate", "stalled_count"]
+keys = st.multiselect(t(f"{P}.trend_kpis"), [k.key for k in REGISTRY], default=headline, key=f"{P}.trend_keys",
+                      format_func=lambda k: f"{BY_KEY[k].label[side]}（{LAYER_LABELS[BY_KEY[k].layer][side]}）")
+trend = store.trend_frame(keys) if keys else pd.DataFrame()
+if len(trend) and keys:
+    last = trend.iloc[-1]
+    cols = st.columns(min(len(keys), 4))
+    for i, key in enumerate(keys[:4]):
+        prev = trend.iloc[-2][key] if len(trend) >= 2 else None
+        four = trend.iloc[-5][key] if len(trend) >= 5 else None
+        kpi = BY_KEY[key]
+        fmt = (lambda v: "n/a" if v is None or pd.isna(v) else (f"{v:.1%}" if kpi.unit == "rate" else f"{v:,.1f}" if kpi.unit in ("ratio", "score", "months") else f"{v:,.0f}"))
+        delta = None if prev is None or pd.isna(prev) or pd.isna(last[key]) else last[key] - prev
+        cols[i].metric(kpi.label[side], fmt(last[key]),
+                       delta=None if delta is None else (f"{delta * 100:+.1f}pt" if kpi.unit == "rate" else f"{delta:+,.1f}"),
+                       delta_color="normal" if kpi.direction == "up" else "inverse",
+                       help=t(f"{P}.trend_help", four=fmt(four) if four is not None else "—"),
+                       chart_data=trend[key].astype("float64").tolist(), chart_type="line")
+    long = trend.melt("week", var_name="key", value_name="value").dropna()
+    long["kpi"] = long["key"].map(lambda k: BY_KEY[k].label[side])
+    chart = alt.Chart(long).mark_line(point=True).encode(
+        x=alt.X("week:T", title=None, axis=alt.Axis(format="%m/%d", labelAngle=0)),
+        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+        color=alt.Color("kpi:N", title=None, legend=None),
+        tooltip=[alt.Tooltip("week:T", title=t(f"{P}.week"), format="%Y-%m-%d"), alt.Tooltip("kpi:N", title="KPI"),
+                 alt.Tooltip("value:Q", title=t(f"{P}.value"), format=",.3~f")],
+    ).properties(width=260, height=140)
+    st.altair_chart(chart.facet(facet=alt.Facet("kpi:N", title=None, sort=[BY_KEY[k].label[side] for k in keys]), columns=3)
+                    .resolve_scale(y="independent"), width="content")
+    download_table(trend.assign(week=trend["week"].dt.date), "kpi_trend", key=f"{P}.dl.trend")
+
+# ---------------------------------------------------------------- the workspace's weeks
+st.divider()
+st.subheader(t(f"{P}.weeks_title"))
+st.caption(t(f"{P}.where_demo") if is_demo_store(store) else t(f"{P}.where", path=store.database))
+if not is_demo_store(store) and st.session_state.get("source") == "upload":
+    if st.button(t(f"{P}.save_week"), type="primary", icon=":material/save:", key=f"{P}.save"):
+        names = {e.result.report.kind: e.name for e in st.session_state.get("files", []) if e.result is not None}
+        try:
+            saved = store.add_snapshot(dict(st.session_state["frames"]), None, names)
+            st.success(t(f"{P}.saved", week=saved[0].week if saved else "", n=len(saved)))
+        except HistoryError as exc:
+            st.error(exc.message(lang()))
+snaps = store.list_snapshots()
+if snaps:
+    table = pd.DataFrame([s.to_json() for s in snaps])
+    data_table(table.rename(columns={c: t(f"{P}.col.{c}") for c in table.columns}), hide_index=True, width="stretch")
+    if not is_demo_store(store):
+        c1, c2 = st.columns([2, 1])
+        week = c1.selectbox(t(f"{P}.forget_week"), sorted({s.week for s in snaps}, reverse=True), key=f"{P}.forget_pick")
+        if c2.button(t(f"{P}.forget"), icon=":material/delete:", key=f"{P}.forget_btn"):
+            store.forget(week)
+            st.rerun()
+        with st.popover(t(f"{P}.forget_all"), icon=":material/delete_forever:"):
+            st.warning(t(f"{P}.forget_all_warn", path=store.database))
+            if st.button(t(f"{P}.forget_all_confirm"), type="primary", key=f"{P}.forget_all_btn"):
+                store.forget_all()
+                st.rerun()
+else:
+    st.info(t(f"{P}.no_weeks"))

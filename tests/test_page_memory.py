@@ -1,0 +1,97 @@
+"""先週からの動き (app_pages/memory.py) in AppTest: the demo's in-memory history, two uploaded files with one marked as
+last week's, and a real workspace file that keeps a saved week across sessions (issue 13)."""
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+from conftest import APP, SAMPLE
+
+from kpi import moves as mv
+from kpi.load import load
+
+PAGE = "app_pages/memory.py"
+
+
+def _app(files=None, timeout=180):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    at.run()
+    if files:
+        at.sidebar.file_uploader[0].set_value(files).run()
+    return at
+
+
+def _metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_demo_history_shows_moves_stuck_deals_and_trends_without_writing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    at = _app()
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    metrics = _metrics(at)
+    # the demo's last two weeks: the same numbers as kpi.moves on the weekly demo snapshots
+    from sample_data.weekly import weekly_snapshots
+
+    snaps = weekly_snapshots()
+    expected = mv.compare(snaps[-2].frame, snaps[-1].frame, snaps[-2].as_of, snaps[-1].as_of)
+    assert metrics["前進"] == f"{expected.forward:,}" and metrics["後退"] == f"{expected.backward:,}"
+    assert metrics["新規"] == f"{expected.new:,}" and metrics["消えた"] == f"{expected.vanished:,}"
+    assert int(metrics["動いていない案件"].replace(",", "")) > 0
+    assert "商談化率" in metrics  # a trend tile of the stored weeks
+    assert list(tmp_path.iterdir()) == []  # demo mode writes nothing
+
+
+def _leads_csv(rows) -> bytes:
+    frame = pd.DataFrame(rows, columns=["リードID", "取引先", "担当者", "リード日", "接触日", "商談日"])
+    return frame.to_csv(index=False).encode("utf-8")
+
+
+THIS_WEEK = [("L1", "A病院", "佐藤", "2026/11/01", "2026/11/03", "2026/11/20"), ("L2", "B病院", "鈴木", "2026/11/01", "2026/11/05", ""),
+             ("L3", "C病院", "高橋", "2026/11/10", "", ""), ("L5", "E病院", "田中", "2026/11/19", "", "")]
+LAST_WEEK = [("L1", "A病院", "佐藤", "2026/11/01", "2026/11/03", ""), ("L2", "B病院", "鈴木", "2026/11/01", "2026/11/05", ""),
+             ("L3", "C病院", "高橋", "2026/11/10", "", ""), ("L4", "D病院", "伊藤", "2026/11/02", "", "")]
+
+
+def test_last_weeks_file_marked_on_the_page_gives_the_moves():
+    at = _app([("this_week.csv", _leads_csv(THIS_WEEK), "text/csv")])
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    at.segmented_control(key="memory.source").set_value("file").run()
+    at.file_uploader(key="memory.last_week_upload").set_value(("last_week.csv", _leads_csv(LAST_WEEK), "text/csv")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    metrics = _metrics(at)
+    assert metrics["前進"] == "1" and metrics["変化なし"] == "2" and metrics["新規"] == "1" and metrics["消えた"] == "1"
+    # this week's frame stays the one of the sidebar (the last week's file is not added to the week's data)
+    assert len(at.session_state["frames"]["leads"]) == 4
+
+
+def test_a_saved_week_survives_a_new_session(tmp_path):
+    store_path = tmp_path / "client_a.duckdb"
+    for week_rows, name in ((LAST_WEEK, "last.csv"), (THIS_WEEK, "this.csv")):
+        at = _app([(name, _leads_csv(week_rows), "text/csv")])
+        at.session_state["workspace.on"] = True
+        at.session_state["workspace.path"] = str(store_path)
+        at.run()
+        at.switch_page(PAGE).run()
+        at.button(key="memory.save").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+    assert store_path.exists() and (store_path.stat().st_mode & 0o777) == 0o600
+    # a fresh session on the same workspace: both weeks listed, moves between them
+    at = _app([("this.csv", _leads_csv(THIS_WEEK), "text/csv")])
+    at.session_state["workspace.on"] = True
+    at.session_state["workspace.path"] = str(store_path)
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    weeks = at.dataframe[-1].value
+    assert sorted(weeks.iloc[:, 0].astype(str)) == ["2026-11-10", "2026-11-20"]
+    assert _metrics(at)["前進"] == "1"
+    # forget a week
+    at.selectbox(key="memory.forget_pick").set_value(sorted({w for w in weeks.iloc[:, 0]})[0]).run()
+    at.button(key="memory.forget_btn").click().run()
+    assert len(at.dataframe[-1].value) == 1

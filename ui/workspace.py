@@ -1,0 +1,65 @@
+"""The workspace (SPEC section 5): which history store this session uses, chosen in the sidebar.
+
+* Off by default: nothing is kept between sessions and nothing is written.
+* On: one DuckDB file, at the path the user types (a consultant keeps one per client and switches by path);
+  ``KPI_STORE`` in the environment fills the default path. The path is shown. Files are created on the first
+  write, mode 0600, with the key file that pseudonymises patient IDs beside it (kpi.history).
+* Demo mode: an in-memory workspace filled with the eight weekly demo snapshots and the demo actions
+  (sample_data/weekly.py), one per session, never on disk.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from kpi.history import ENV_STORE, HistoryError, Store
+from ui.i18n import lang, t
+
+DEFAULT_PATH = str(Path.home() / "kpi-workspaces" / "workspace.duckdb")
+
+
+def _demo_store() -> Store:
+    """This session's in-memory demo workspace (built on first use, kept in the session, never shared)."""
+    store = st.session_state.get("workspace.demo_store")
+    if store is None:
+        from sample_data.weekly import demo_store  # the app's folder is on sys.path (streamlit run app.py)
+
+        with st.spinner(t("workspace.demo_building")):
+            store = demo_store()
+        st.session_state["workspace.demo_store"] = store
+    return store
+
+
+def sidebar_controls(demo: bool) -> None:
+    """The workspace switch and path (in the sidebar, under the uploads)."""
+    with st.expander(t("workspace.title"), icon=":material/history:", expanded=bool(st.session_state.get("workspace.on"))):
+        if demo:
+            st.caption(t("workspace.demo_note"))
+            return
+        st.toggle(t("workspace.on"), key="workspace.on", help=t("workspace.on_help"))
+        if st.session_state.get("workspace.on"):
+            st.session_state.setdefault("workspace.path", os.environ.get(ENV_STORE) or DEFAULT_PATH)
+            st.text_input(t("workspace.path"), key="workspace.path", help=t("workspace.path_help"))
+            st.caption(t("workspace.path_shown", path=st.session_state["workspace.path"]))
+
+
+def current_store() -> Store | None:
+    """The session's workspace: the demo's in memory, the chosen file, or None (off)."""
+    if st.session_state.get("source") == "demo":
+        return _demo_store()
+    if not st.session_state.get("workspace.on"):
+        return None
+    path = (st.session_state.get("workspace.path") or "").strip()
+    if not path:
+        return None
+    try:
+        return Store(os.path.expanduser(path))
+    except HistoryError as exc:
+        st.error(exc.message(lang()))
+        return None
+
+
+def is_demo_store(store: Store | None) -> bool:
+    return store is not None and store.database == ":memory:"
