@@ -7,11 +7,14 @@ is no cell type, such text gets a leading apostrophe (OWASP's advice).
 
 Two xlsx writers: ``new_workbook`` / ``write_frame`` / ``write_cell`` (xlsxwriter, a call per cell; the report and
 the templates, which need charts, merged cells and formats) and ``to_xlsx_bytes`` for downloads of whole
-frames, which writes the same cells column-wise (issue 11: 110k rejected rows took ~20 s cell by cell) and
-gives formula-looking text cells Excel's quote prefix as well.
+frames, which writes the same cells column-wise (issue 11: 110k rejected rows took ~20 s cell by cell). Both give
+formula-looking text cells Excel's quote prefix as well (SPEC 7), so editing such a cell in Excel keeps it text.
+Sheet names may come from user text (an account named ``O'Brien'``): ``_sheet_name`` makes any text a name Excel
+accepts, and ``to_xlsx_bytes`` makes them unique.
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import io
 import re
@@ -47,10 +50,45 @@ def to_csv_bytes(frame: pd.DataFrame, encoding: str = "utf-8-sig") -> bytes:
     return safe.to_csv(index=False).encode(encoding, errors="replace")
 
 
+class _QuotingWorkbook(xlsxwriter.Workbook):
+    """``new_workbook``'s workbook: its worksheets know it, so ``write_cell`` can give formula-looking text Excel's
+    quote prefix in the cell's own format (one quoted twin per format, made once)."""
+
+    def add_worksheet(self, name=None, worksheet_class=None):
+        ws = super().add_worksheet(name, worksheet_class)
+        ws.kpi_workbook = self
+        return ws
+
+    def quoted(self, cell_format=None):
+        """``cell_format`` (None: the default) with Excel's quote prefix set."""
+        twins = self.__dict__.setdefault("_quoted_twins", {})
+        key = id(cell_format)
+        if key not in twins:
+            if cell_format is None:
+                twin = self.add_format({"quote_prefix": True})
+            else:  # the same format plus the prefix, registered like add_format's
+                twin = copy.copy(cell_format)
+                twin.xf_index = twin.dxf_index = None
+                twin.set_quote_prefix()
+                self.formats.append(twin)
+            twins[key] = (cell_format, twin)  # (the original is kept alive: its id stays its own)
+        return twins[key][1]
+
+
 def new_workbook(buffer: io.BytesIO) -> xlsxwriter.Workbook:
-    wb = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
+    wb = _QuotingWorkbook(buffer, WORKBOOK_OPTIONS)
     wb.set_properties({"created": dt.datetime(2026, 1, 1)})  # deterministic bytes for the same content
     return wb
+
+
+def write_text(ws, row: int, col: int, text: str, cell_format=None) -> None:
+    """A string cell; text that begins with = + - @ (or tab / CR) also carries Excel's quote prefix (SPEC 7) when the
+    sheet belongs to ``new_workbook``'s workbook (every workbook the app writes)."""
+    if text.startswith(FORMULA_PREFIXES):
+        book = getattr(ws, "kpi_workbook", None)
+        if book is not None:
+            cell_format = book.quoted(cell_format)
+    ws.write_string(row, col, text, cell_format)
 
 
 def write_frame(wb: xlsxwriter.Workbook, ws, frame: pd.DataFrame, start_row: int = 0, start_col: int = 0, header_format=None) -> int:
@@ -58,7 +96,7 @@ def write_frame(wb: xlsxwriter.Workbook, ws, frame: pd.DataFrame, start_row: int
     date_fmt = wb.add_format({"num_format": "yyyy/mm/dd"})
     datetime_fmt = wb.add_format({"num_format": "yyyy/mm/dd hh:mm"})
     for j, name in enumerate(frame.columns):
-        ws.write_string(start_row, start_col + j, str(name), header_format)
+        write_text(ws, start_row, start_col + j, str(name), header_format)
     for i, row in enumerate(frame.itertuples(index=False), start=start_row + 1):
         for j, value in enumerate(row):
             write_cell(ws, i, start_col + j, value, date_fmt, datetime_fmt)
@@ -85,7 +123,7 @@ def write_cell(ws, row: int, col: int, value, date_fmt=None, datetime_fmt=None) 
         if missing:
             ws.write_blank(row, col, None)
         else:
-            ws.write_string(row, col, str(value))
+            write_text(ws, row, col, str(value))
 
 
 def to_xlsx_bytes(sheets: dict[str, pd.DataFrame], freeze_header: bool = True) -> bytes:
@@ -95,7 +133,7 @@ def to_xlsx_bytes(sheets: dict[str, pd.DataFrame], freeze_header: bool = True) -
     with Arrow string kernels and one decision per distinct value instead of one xlsxwriter call per cell (a
     110k x 16 rejected-rows download took about 20 s that way). Text cells are shared strings; one that begins
     with = + - @ (or tab / CR) also carries Excel's quote prefix (SPEC section 7)."""
-    names = _checked_sheet_names([_sheet_name(name) for name in sheets] or ["Sheet1"])
+    names = _checked_sheet_names(_unique_sheet_names(list(sheets)) or ["Sheet1"])
     tables = [_SheetCells(frame) for frame in sheets.values()] or [_SheetCells(pd.DataFrame())]
     freeze = [freeze_header] * len(sheets) or [False]  # xlsxwriter's default sheet of an empty workbook: plain
     strings = _shared_strings(tables)
@@ -229,6 +267,22 @@ def _app_xml(names: list[str]) -> str:
             f'<TitlesOfParts><vt:vector size="{len(names)}" baseType="lpstr">{titles}</vt:vector></TitlesOfParts>'
             "<Company></Company><LinksUpToDate>false</LinksUpToDate><SharedDoc>false</SharedDoc>"
             "<HyperlinksChanged>false</HyperlinksChanged><AppVersion>12.0000</AppVersion></Properties>")
+
+
+def _unique_sheet_names(names: list) -> list[str]:
+    """``_sheet_name`` of each, made unique ignoring case as Excel compares them (``name_2``, ``name_3``...)."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for name in names:
+        base = candidate = _sheet_name(name)
+        i = 2
+        while candidate.casefold() in seen:
+            suffix = f"_{i}"
+            candidate = _sheet_name(_utf16_cut(base, SHEET_NAME_MAX - len(suffix)) + suffix)
+            i += 1
+        seen.add(candidate.casefold())
+        out.append(candidate)
+    return out
 
 
 def _checked_sheet_names(names: list[str]) -> list[str]:
@@ -554,10 +608,29 @@ def _excel_serials(stamps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return serials, rem != 0
 
 
-def _sheet_name(name: str) -> str:
-    for ch in "[]:*?/\\":
-        name = name.replace(ch, "_")
-    return name[:31] or "Sheet1"
+SHEET_NAME_MAX = 31  # Excel's limit, in UTF-16 units
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f\ufffe\uffff]")  # what Excel refuses, and what XML cannot hold
+
+
+def _sheet_name(name) -> str:
+    """Any text as a sheet name Excel accepts: ``[]:*?/\\`` (and control characters) become ``_``, an apostrophe at
+    either end is dropped (``O'Brien'`` -> ``O'Brien``), at most 31 characters; empty -> ``Sheet1``; ``History``
+    (reserved by Excel) -> ``History_``. Unique names: ``_unique_sheet_names``."""
+    name = _SHEET_NAME_FORBIDDEN.sub("_", str(name)).strip("'")
+    name = _utf16_cut(name, SHEET_NAME_MAX).rstrip("'")
+    if name.casefold() == "history":
+        name += "_"
+    return name or "Sheet1"
+
+
+def _utf16_cut(text: str, units: int) -> str:
+    """``text`` cut to at most ``units`` UTF-16 units (a character beyond the BMP counts two), never mid-character."""
+    total = 0
+    for i, ch in enumerate(text):
+        total += 2 if ord(ch) > 0xFFFF else 1
+        if total > units:
+            return text[:i]
+    return text
 
 
 def _display_width(text: str) -> int:

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError, field_validator
 
 from . import parse
 from .messages import KIND_LABELS, message
@@ -48,12 +48,17 @@ class LoadError(Exception):
     def __init__(self, code: str, **params: Any):
         self.code = code
         self.params = params
-        super().__init__(message(code, "en", **params))
+        super().__init__(LoadError.message(self, "en"))  # (the base rendering: a subclass may not be set up yet)
 
     def message(self, lang: str = "ja") -> str:
         params = dict(self.params)
         if self.code == "unknown_kind":
             params["expected"] = expected_headers_hint(lang)
+        if self.code.startswith("mapping."):  # the mapping file by name when it is known (SPEC 7)
+            source = params.get("source")
+            params["where"] = ("" if not source else f"「{source}」" if lang == "ja" else f" '{source}'")
+            kind = params.get("kind")
+            params["kind"] = KIND_LABELS[kind][lang] if kind in KIND_LABELS else ("全データ種別" if lang == "ja" else "any kind of data")
         return message(self.code, lang, **params)
 
 
@@ -74,15 +79,45 @@ class MappingNeeded(LoadError):
         return message("missing_required", lang, kind=KIND_LABELS[self.kind][lang], columns=columns)
 
 
+class AmbiguousColumns(MappingNeeded):
+    """Two columns read as the same **required** field (two 患者ID columns, or 患者ID and カルテ番号): which one holds
+    the field cannot be guessed (SPEC 7). The message names both columns; the app offers the mapping, where the
+    user picks one (the other is then ignored)."""
+
+    def __init__(self, kind: str, clashes: list[tuple[str, list[int]]], table: "RawTable", header_row: int, headers: list[str]):
+        LoadError.__init__(self, "ambiguous_columns", kind=KIND_LABELS[kind]["en"], columns=_clash_text(kind, clashes, headers, "en"))
+        self.kind = kind
+        self.missing = [f for f, _ in clashes]
+        self.clashes = clashes
+        self.table = table
+        self.header_row = header_row
+        self.headers = headers
+
+    def message(self, lang: str = "ja") -> str:
+        return message("ambiguous_columns", lang, kind=KIND_LABELS[self.kind][lang], columns=_clash_text(self.kind, self.clashes, self.headers, lang))
+
+
+def _clash_text(kind: str, clashes: list[tuple[str, list[int]]], headers: list[str], lang: str) -> str:
+    """「患者ID」（A列）と「カルテ番号」（C列） → 患者ID（patient_id）: each column by its header and its Excel letter."""
+    names = {s.name: s.aliases[0] for s in _SPECS[kind]}
+    if lang == "ja":
+        return "、".join("と".join(f"「{headers[c]}」（{_col_letters(c + 1)}列）" for c in cols) + f" → {names[f]}（{f}）" for f, cols in clashes)
+    return "; ".join(" and ".join(f"'{headers[c]}' (column {_col_letters(c + 1)})" for c in cols) + f" -> {f}" for f, cols in clashes)
+
+
 # ------------------------------------------------------------------ mapping file
 class ColumnMapping(BaseModel):
-    """The saved column mapping (SPEC section 1): rename headers, map labels, fill constants."""
+    """The saved column mapping (SPEC section 1): rename headers, map labels, fill constants.
+
+    ``from_json`` checks every entry before the mapping is used (SPEC 7, ``check``); ``source`` names the file it
+    came from in those messages."""
 
     model_config = ConfigDict(extra="forbid")
     kind: str | None = None
     columns: dict[str, str] = {}
     values: dict[str, dict[str, str]] = {}
     constants: dict[str, Any] = {}
+    _source: str | None = PrivateAttr(default=None)
 
     @field_validator("kind")
     @classmethod
@@ -92,14 +127,68 @@ class ColumnMapping(BaseModel):
         return v
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> "ColumnMapping":
+    def from_json(cls, text: str | bytes, source: str | None = None) -> "ColumnMapping":
+        """The mapping in ``text`` (a saved mapping file), checked (``check``); ``source`` is the file's name, for
+        the messages. Raises ``LoadError`` (``bad_mapping`` or ``mapping.*``)."""
         try:
-            return cls.model_validate(json.loads(text))
+            mapping = cls.model_validate(json.loads(text))
         except (ValueError, ValidationError) as exc:
             raise LoadError("bad_mapping", what=str(exc).splitlines()[0]) from None
+        mapping._source = source
+        return mapping.check()
+
+    def check(self, kind: str | None = None) -> "ColumnMapping":
+        """SPEC 7: ``columns`` may only name known fields, ``values`` only the field's own enum codes, ``constants``
+        only plain text / number / date values of a known field (an enum constant: one of its codes or labels).
+        Without a kind (neither given nor in the mapping), a field of any kind passes; ``load`` checks again once
+        the file's kind is known. An entry that breaks this is a ``LoadError`` naming the mapping and the entry."""
+        kind = kind or self.kind
+        specs: dict[str, list[FieldSpec]] = {}
+        for k in (kind,) if kind in KINDS else KINDS:
+            for spec in _SPECS[k]:
+                specs.setdefault(spec.name, []).append(spec)
+
+        def refuse(code: str, entry: str, **params):
+            raise LoadError(code, source=self._source, entry=entry, kind=kind or "", **params)
+
+        for header, name in self.columns.items():
+            if name not in specs:
+                refuse("mapping.unknown_field", _entry(("columns", header), name), field=name)
+        for name, labels in self.values.items():
+            if name not in specs:
+                refuse("mapping.unknown_field", _entry(("values", name), labels), field=name)
+            codes = [code for spec in specs[name] if spec.kind == "enum" for code in (spec.labels or {})]
+            if not codes:
+                refuse("mapping.not_enum", _entry(("values", name), labels), field=name)
+            for label, code in labels.items():
+                if code not in codes:
+                    refuse("mapping.bad_code", _entry(("values", name, label), code), field=name,
+                           value=code, allowed=", ".join(dict.fromkeys(codes)))
+        for name, value in self.constants.items():
+            if name not in specs:
+                refuse("mapping.unknown_field", _entry(("constants", name), value), field=name)
+            plain = isinstance(value, (str, int, float)) and not (isinstance(value, float) and not np.isfinite(value))
+            if not plain:
+                refuse("mapping.bad_constant", _entry(("constants", name), value), field=name)
+            enums = [spec for spec in specs[name] if spec.kind == "enum"]
+            if enums and len(enums) == len(specs[name]) and not any(isinstance(value, str) and standard_code(spec, value) for spec in enums):
+                codes = ", ".join(dict.fromkeys(code for spec in enums for code in (spec.labels or {})))
+                refuse("mapping.bad_code", _entry(("constants", name), value), field=name, value=_short(value), allowed=codes)
+        return self
 
     def to_json(self) -> str:
         return json.dumps(self.model_dump(exclude_none=True), ensure_ascii=False, indent=2)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _entry(path: tuple[str, ...], value: Any) -> str:
+    """One mapping entry as it reads in the JSON file: ``"values" → "status" → "Yes": "no-show"``."""
+    keys = " → ".join(json.dumps(k, ensure_ascii=False) for k in path)
+    return f"{keys}: {_short(json.dumps(value, ensure_ascii=False, default=str))}"
 
 
 # ------------------------------------------------------------------ raw table
@@ -137,6 +226,7 @@ def alias_index(kind: str) -> dict[str, str]:
 
 _ALIAS_INDEX = {kind: alias_index(kind) for kind in KINDS}
 _SPECS = {kind: field_specs(kind) for kind in KINDS}
+_REQUIRED = {kind: {s.name: s.required for s in specs} for kind, specs in _SPECS.items()}
 
 
 # ------------------------------------------------------------------ format sniffing and decoding
@@ -278,7 +368,10 @@ def _read_csv_parts(data: bytes, text: str, encoding: str, invalid_bytes: int, r
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
     head_records, data_offset = _head_records(text, delimiter)
     width = max((len(r) for r in head_records), default=0)
-    header_idx = _best_header_row(head_records)[0] if head_records else 0
+    header_idx, _, header_score = _best_header_row(head_records) if head_records else (0, None, 0)
+    other = _other_delimiter(head_records) if not header_score else None
+    if other:
+        raise LoadError("csv_delimiter", delimiter=other)
     # Records before and including the header go through the csv module; the rest through pyarrow.
     head_records = head_records[: header_idx + 1]
     data_start = _offset_after_records(text, delimiter, header_idx + 1)
@@ -323,6 +416,26 @@ def _head_records(text: str, delimiter: str) -> tuple[list[list[str]], int]:
     except csv.Error:
         pass
     return records, 0
+
+
+def _other_delimiter(records: list[list[str]]) -> str | None:
+    """';' or '|' when the file is a CSV saved with that separator (SPEC 7: say so, not "unknown kind"): nothing
+    was recognised as a header with ',' or a tab, and a row that is one cell holding the separator either reads
+    as a header once split on it, or is the first row of the file with most rows holding the separator too."""
+    filled = [[c for c in rec if c.strip()] for rec in records]
+    filled = [cells for cells in filled if cells]
+    if not filled:
+        return None
+    for delim in (";", "|"):
+        single = [cells[0] for cells in filled if len(cells) == 1 and delim in cells[0]]
+        if not single:
+            continue
+        if _best_header_row([cell.split(delim) for cell in single])[2] > 0:
+            return delim
+        first = filled[0]
+        if len(first) == 1 and len(first[0].split(delim)) >= 2 and 2 * sum(delim in "".join(cells) for cells in filled) >= len(filled):
+            return delim
+    return None
 
 
 def _offset_after_records(text: str, delimiter: str, n_records: int) -> int:
@@ -469,8 +582,8 @@ def inflate_member(data: bytes, info: zipfile.ZipInfo, limit: int) -> bytes:
 
 _DTD = re.compile(rb"<!(?i:doctype|entity)")
 # Prefixed cell tags (<x:c>) are never read by the cheap scan below: they send the sheet to the exact walk.
-_PREFIXED_TAG = re.compile(rb":(?:c|row)[\s>/]")
-_TOKEN = re.compile(rb"<(?:\w+:)?(row|c)(?=[\s>/])([^>]*)>")
+_PREFIXED_TAG = re.compile(rb":(?:c|row|v|is)[\s>/]")
+_TOKEN = re.compile(rb"<(?:\w+:)?(row|c|v|is)(?=[\s>/])([^>]*)>")
 _REF_ATTR = re.compile(rb"""(?<![^\s])r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _CELL_REF = re.compile(rb"([A-Za-z]+)(\d+)")
 MAX_SPARSE_CELLS = 2_000_000  # below this a sheet's area is never questioned
@@ -504,26 +617,43 @@ def _largest(rows: np.ndarray) -> bytes:
     return rows[int(np.argmax(key))].tobytes()
 
 
-def _plain_area(xml: bytes | bytearray) -> tuple[int, int] | None:
-    """Exact (last row, last column) of the cell references when every cell tag is written the plain way,
-    ``<c r="AB12" ...`` (what Excel and every library write); None when any is not (the caller walks).
+def _plain_area(xml: bytes | bytearray, values_only: bool = True) -> tuple[int, int] | None:
+    """Exact (last row, last column) of the references of the cells with a value (``values_only``; else of every
+    cell) when every cell tag is written the plain way, ``<c r="AB12" ...`` (what Excel and every library write);
+    None when any is not (the caller walks).
 
     Vectorised over the XML bytes with numpy (~0.15 s for 1.2 M cells): find every ``<c`` followed by
     whitespace, '>' or '/'; each must continue `` r="`` + 1–3 capital letters + 1–7 digits + '"'. Row tags
-    do not matter here: calamine places a cell by its own reference when it has one."""
+    do not matter here: calamine places a cell by its own reference when it has one. ``values_only`` (~2x the
+    time): every '<' opening ``c``, ``v`` or ``is`` in file order; a cell has a value when a ``<v`` or ``<is`` tag
+    follows it before the next cell opens. One without (``<c r="XFD1048576" s="1"/>``, a formatted empty cell
+    Excel leaves behind) is not part of calamine's grid and is not counted (SPEC 7)."""
     a = np.frombuffer(xml, dtype=np.uint8)
     n = len(a)
-    if n <= _TAIL:
-        return None
-    starts = _find_pair(a, b"<c")
-    if len(starts) and starts.max() >= n - _TAIL:
-        return None
-    cells = starts[_TAG_END[a[starts + 2]]]
+    if n <= _TAIL or xml.find(b"<c", n - _TAIL) != -1:
+        return None  # a cell too close to the end to be whole: the exact walk decides
+    if values_only:
+        if xml.find(b"<", n - 3) != -1:
+            return None  # a tag cut short at the very end
+        opens = np.flatnonzero(a == 60)  # '<', in file order
+        name, after = a[opens + 1], a[opens + 2]
+        is_cell = (name == 99) & _TAG_END[after]  # <c
+        is_value = ((name == 118) & _TAG_END[after]) | ((name == 105) & (after == 115) & _TAG_END[a[opens + 3]])  # <v, <is
+        cells = opens[is_cell]
+    else:
+        starts = _find_pair(a, b"<c")
+        cells = starts[_TAG_END[a[starts + 2]]]
     if not len(cells):
         return 0, 0
     win = np.lib.stride_tricks.sliding_window_view(a, 6 + _REF_WIDTH)[cells]
     if not (win[:, 2:6] == _R_ATTR).all():
         return None
+    valued = np.ones(len(cells), dtype=bool)
+    if values_only:
+        tagged = is_cell[is_cell | is_value]
+        owners = (np.cumsum(tagged) - 1)[~tagged]  # the cell each value tag follows (-1: none yet)
+        valued[:] = False
+        valued[owners[owners >= 0]] = True
     refs = win[:, 6:]
     cls = _REF_CLASS[refs]
     quote = np.argmax(cls == 2, axis=1)
@@ -535,6 +665,10 @@ def _plain_area(xml: bytes | bytearray) -> tuple[int, int] | None:
         return None  # a zero-padded row number (A0000001): its digit count says nothing of its size
     if int(np.count_nonzero((cls == 1) & (np.arange(_REF_WIDTH) < quote[:, None]))) != int(digits.sum()):
         return None  # something other than digits between the letters and the quote
+    if not valued.any():
+        return 0, 0
+    if values_only:
+        refs, letters, digits = refs[valued], letters[valued], digits[valued]
     widest = letters.max()
     last_col = _col_number(_largest(refs[letters == widest, :widest]))
     longest = digits.max()
@@ -554,18 +688,25 @@ def _area_refused(area: int, xml_bytes: int) -> bool:
     return area > MAX_SHEET_CELLS or (area > MAX_SPARSE_CELLS and area > MAX_CELLS_PER_XML_BYTE * xml_bytes)
 
 
-def sheet_area(xml: bytes | bytearray, exact: bool = False) -> tuple[int, int]:
+def sheet_area(xml: bytes | bytearray, exact: bool = False, values_only: bool = True) -> tuple[int, int]:
     """(last row, last column) of the grid python-calamine builds for this worksheet (it starts at A1 and
-    goes to the farthest cell reference; the declared <dimension> plays no part).
+    goes to the farthest cell with a value; the declared <dimension> and formatted empty cells play no part).
+    ``values_only=False``: of every cell tag, with or without a value (a bound of the former, found faster).
 
     Real files take the vectorised scan of :func:`_plain_area`; any other spelling (cells without ``r``,
-    r='A1', prefixed tags) is walked tag by tag (rows and cells without ``r`` follow the previous one)."""
+    r='A1', prefixed tags) is walked tag by tag (rows and cells without ``r`` follow the previous one; a cell
+    counts when a ``<v>`` or ``<is>`` tag follows it before the next cell)."""
     if not exact and not _PREFIXED_TAG.search(xml):
-        area = _plain_area(xml)
+        area = _plain_area(xml, values_only)
         if area is not None:
             return area
     row = col = last_row = last_col = 0
+    cell = None  # (row, col) of the last cell opened
     for tag, attrs in _TOKEN.findall(xml):
+        if tag in (b"v", b"is"):
+            if cell is not None:
+                last_row, last_col = max(last_row, cell[0]), max(last_col, cell[1])
+            continue
         m = _REF_ATTR.search(attrs)
         value = None if m is None else m.group(1) if m.group(1) is not None else m.group(2)
         if tag == b"row":
@@ -582,8 +723,9 @@ def sheet_area(xml: bytes | bytearray, exact: bool = False) -> tuple[int, int]:
                 if ref is None:
                     raise LoadError("odd_cell_ref", ref=value[:24].decode("latin-1"))
                 col, row = _col_number(ref.group(1).upper()), int(ref.group(2))
-            last_col = max(last_col, col)
-            last_row = max(last_row, row)
+            cell = (row, col)
+            if not values_only:
+                last_row, last_col = max(last_row, row), max(last_col, col)
     return last_row, last_col
 
 
@@ -606,7 +748,11 @@ def check_sheet_dimensions(zf: zipfile.ZipFile, data: bytes | None = None) -> No
             raise LoadError("unsafe_xlsx")
         if not has_cells:
             continue
-        last_row, last_col = sheet_area(blob)
+        last_row, last_col = sheet_area(blob, values_only=False)  # every cell tag: the quick scan, enough for real files
+        if _area_refused(last_row * last_col, len(blob)):
+            # SPEC 7: the limits count cells with values; a formatted empty cell far out (Excel leaves them behind)
+            # is no part of the grid
+            last_row, last_col = sheet_area(blob)
         if _area_refused(last_row * last_col, len(blob)):
             where = f"A1:{_col_letters(last_col)}{last_row}" if last_col <= 16384 else f"{last_row:,} x {last_col:,}"
             raise LoadError("too_large", what=f"{where} = {last_row * last_col:,} cells")
@@ -651,29 +797,38 @@ def read_workbook_table(data: bytes, sheet: str | None = None) -> RawTable:
         raise LoadError("sheet_not_found", sheet=sheet, sheets=", ".join(names))
     candidates = [sheet] if sheet is not None else list(names)
     best: tuple[int, RawTable] | None = None
+    hidden = []
     for name in candidates:
         try:
-            cells = _sheet_cells(reader, name)
+            cells = _sheet_cells(reader, name, visible_only=sheet is None)
         except BaseException as exc:
             if not _calamine_failed(exc):
                 raise
             raise LoadError("broken_xlsx") from None
+        if cells is None:  # a hidden sheet is never chosen automatically (SPEC 7); --sheet can name it
+            hidden.append(name)
+            continue
         table = RawTable(cells=cells, excel_rows=np.arange(1, len(cells) + 1, dtype=np.int64), source="xlsx", sheet=name, sheets=names)
         score = _best_header_row(_head_lists(table))[2] if len(table.cells) else -1
         if best is None or score > best[0]:
             best = (score, table)
-    assert best is not None
+    if best is None:
+        raise LoadError("no_visible_sheet", sheets=", ".join(hidden))
     return best[1]
 
 
 _TEXT_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
-def _sheet_cells(reader, name: str) -> pd.DataFrame:
+def _sheet_cells(reader, name: str, visible_only: bool = False) -> pd.DataFrame | None:
+    """The sheet's cells as text columns placed at their Excel column; None for a hidden (or very hidden) sheet
+    when ``visible_only``."""
     import pyarrow as pa
 
     try:
         sheet = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
+        if visible_only and str(getattr(sheet, "visible", "visible")).lower() != "visible":
+            return None
         table = sheet.to_arrow()
         positions = [c.absolute_index for c in sheet.selected_columns]
     except BaseException as exc:
@@ -727,7 +882,10 @@ def read_ole(data: bytes) -> RawTable:
         from python_calamine import CalamineWorkbook
 
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        name = wb.sheet_names[0]
+        visible = [m.name for m in wb.sheets_metadata if str(m.visible).rsplit(".", 1)[-1].lower() == "visible"]
+        if not visible:  # a hidden sheet is never chosen automatically
+            raise LoadError("no_visible_sheet", sheets=", ".join(wb.sheet_names))
+        name = visible[0]
         sheet = wb.get_sheet_by_name(name)
         if sheet.height * max(sheet.width, 1) > MAX_SHEET_CELLS:
             raise LoadError("too_large", what=f"{sheet.height:,} x {sheet.width:,}")
@@ -791,6 +949,7 @@ class HeaderMatch:
     column_map: dict[int, str]  # table column -> field
     unknown: list[str]
     duplicates: list[str]
+    duplicate_of: dict[int, int] = field(default_factory=dict)  # an ignored column -> the column read for its field
 
 
 def match_header(table: RawTable, kind: str | None, mapping: ColumnMapping | None) -> HeaderMatch:
@@ -810,8 +969,8 @@ def match_header(table: RawTable, kind: str | None, mapping: ColumnMapping | Non
     index = _ALIAS_INDEX[found_kind]
     valid_fields = {s.name for s in _SPECS[found_kind]}
     column_map: dict[int, str] = {}
-    seen: set[str] = set()
-    unknown, duplicates = [], []
+    seen: dict[str, int] = {}
+    unknown, duplicates, duplicate_of = [], [], {}
     # Fields the user mapped explicitly (a column or a constant) are not also taken by an alias.
     explicit = set(mapped_keys.values()) | set(mapping.constants if mapping else {})
     for col, name in enumerate(headers):
@@ -827,10 +986,11 @@ def match_header(table: RawTable, kind: str | None, mapping: ColumnMapping | Non
             continue
         if target in seen:
             duplicates.append(name)
+            duplicate_of[col] = seen[target]
             continue
-        seen.add(target)
+        seen[target] = col
         column_map[col] = target
-    return HeaderMatch(found_kind, idx, headers, column_map, unknown, duplicates)
+    return HeaderMatch(found_kind, idx, headers, column_map, unknown, duplicates, duplicate_of)
 
 
 # ------------------------------------------------------------------ validation
@@ -938,9 +1098,7 @@ def validate_table(table: RawTable, match: HeaderMatch, mapping: ColumnMapping |
     else:
         blank_rows = 0
     body = body.reset_index(drop=True)
-    n = len(body)
-    if n == 0:
-        raise LoadError("no_data_rows")
+    n = len(body)  # 0 is a valid file: a header and no rows, with a "no rows" warning (SPEC 7)
 
     specs = {s.name: s for s in _SPECS[kind]}
     field_to_col = {f: c for c, f in match.column_map.items()}
@@ -1056,8 +1214,18 @@ def validate_table(table: RawTable, match: HeaderMatch, mapping: ColumnMapping |
         rejected |= damaged
 
     _fill_defaults(kind, out, n)
-    for dup in match.duplicates:
-        warning_parts.append(pd.DataFrame({"row": [pd.NA], "column": [dup], "value": [""], "code": ["duplicate_column"], "field": [None], "params": [None]}))
+    def file_note(code: str, column: str = "", value: str = "", field_name: str | None = None, params: dict | None = None):
+        warning_parts.append(pd.DataFrame({"row": [pd.NA], "column": [column], "value": [value], "code": [code], "field": [field_name], "params": [params]}))
+
+    if n == 0:
+        file_note("no_rows")
+    for dup_col, first_col in match.duplicate_of.items():  # an optional field: the first column is read (SPEC 7)
+        file_note("duplicate_column", match.headers[dup_col], field_name=match.column_map[first_col], params={"first": match.headers[first_col]})
+    if mapping is not None:  # a mapped header this file does not have: the mapping is probably for another export
+        present = {header_key(h) for h in match.headers}
+        for header, name in mapping.columns.items():
+            if header_key(header) not in present:
+                file_note("mapping_header_missing", header, name, name)
     for row, code, value in table.notes:
         warning_parts.append(pd.DataFrame({"row": [row], "column": [""], "value": [value], "code": [code], "field": [None], "params": [None]}))
 
@@ -1153,6 +1321,15 @@ def load(data: bytes, file_name: str = "", kind: str | None = None, sheet: str |
     if table.cells.empty:
         raise LoadError("empty_file")
     match = match_header(table, kind, mapping)
+    if mapping is not None:
+        mapping.check(match.kind)
+    clashes: dict[str, list[int]] = {}  # SPEC 7: two columns of one required field make the file ambiguous
+    for dup_col, first_col in match.duplicate_of.items():
+        name = match.column_map[first_col]
+        if _REQUIRED[match.kind].get(name):
+            clashes.setdefault(name, [first_col]).append(dup_col)
+    if clashes:
+        raise AmbiguousColumns(match.kind, list(clashes.items()), table, match.header_idx, match.headers)
     present = set(match.column_map.values()) | set(mapping.constants if mapping else {})
     missing = [s.name for s in _SPECS[match.kind] if s.required and s.name not in present]
     if missing:

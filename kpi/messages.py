@@ -20,7 +20,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     # ---- warnings (the row is kept)
     "invalid_optional": {"ja": "「{value}」は読めないため空として扱いました（{column}）", "en": "'{value}' could not be read and was treated as empty ({column})"},
     "unmapped_label": {"ja": "「{value}」を「その他」に分類しました（{count}行）。列の対応付けで地域・区分を指定できます", "en": "'{value}' was classed as 'other' ({count} rows); map it in the column mapping"},
-    "duplicate_column": {"ja": "列「{column}」と同じ項目の列が複数あります。最初の列を使いました", "en": "more than one column maps to '{column}'; the first one was used"},
+    "duplicate_column": {"ja": "列「{column}」は列「{first}」と同じ項目のため無視しました（最初の列を使いました）", "en": "column '{column}' reads as the same field as '{first}' and was ignored (the first one is used)"},
+    "no_rows": {"ja": "データ行がありません（見出しのみのファイルです）", "en": "no rows: the file has a header but no data rows"},
     "extra_cells": {"ja": "ヘッダーより多いセルがあります（{value}列）。余分なセルは無視しました", "en": "more cells than header columns ({value}); the extra cells were ignored"},
     "history_incomplete": {"ja": "データの最初の月は過去の来院履歴がないため、新患と再来の区別が不正確です", "en": "the data's first month has no earlier history, so new vs returning is uncertain"},
     # ---- several files of one kind (kpi.combine, SPEC section 7)
@@ -28,6 +29,32 @@ MESSAGES: dict[str, dict[str, str]] = {
     "combine.lead_in_two_files": {"ja": "{count}件のリードIDが「{older}」と「{newer}」の両方にあります。後に指定した「{newer}」の行を使いました", "en": "{count} lead IDs are in both '{older}' and '{newer}'; the rows of the later file '{newer}' were used"},
     "combine.identical_rows": {"ja": "複数のファイル（{files}）に全項目が同じ行が{count}行ありました。重複として1回だけ数えました", "en": "{count} rows were identical in every field across files ({files}) and were counted once"},
     "combine.first_visit_partial": {"ja": "初診の列が一部のファイル（{with}）にしかないため、すべての来院で「データ上の最初の来院＝新患」の規則を使いました（初診列なし: {without}）", "en": "only some files ({with}) have a first-visit column, so new patients are taken from each patient's earliest visit in the data for all files (without the column: {without})"},
+    # ---- whole-file errors (nothing can be read)
+    "empty_file": {"ja": "ファイルが空です。", "en": "The file is empty."},
+    "no_data_rows": {"ja": "ヘッダーはありますがデータ行がありません。", "en": "The file has a header but no data rows."},
+    "not_text": {"ja": "このファイルはCSV（テキスト）ではありません。Excelで「CSV UTF-8」か「.xlsx」で保存し直してください。", "en": "This file is not a CSV text file. Save it from Excel as 'CSV UTF-8' or '.xlsx'."},
+    "unknown_encoding": {"ja": "文字コードを判別できません（UTF-8 / Shift_JIS(cp932) / UTF-16 のいずれでもありません）。", "en": "The text encoding could not be detected (not UTF-8, Shift_JIS/cp932 or UTF-16)."},
+    "encrypted": {"ja": "パスワードで保護されたブックは読めません。Excelでパスワードを解除して保存し直してください。", "en": "The workbook is password-protected. Remove the password in Excel and save it again."},
+    "old_xls": {"ja": "古いExcel形式（.xls）を読めませんでした。Excelで「.xlsx」形式で保存し直してください。", "en": "The old Excel format (.xls) could not be read. Save it as .xlsx in Excel."},
+    "broken_xlsx": {"ja": "Excelファイルが壊れているか、途中で切れています。元のファイルをもう一度書き出してください。", "en": "The Excel file is damaged or truncated. Export it again."},
+    "not_spreadsheet": {"ja": "このファイルはExcelでもCSVでもありません（{what}）。", "en": "This file is neither Excel nor CSV ({what})."},
+    "too_large": {"ja": "ファイルを展開すると大きすぎます（{what}）。安全のため読み込みを中止しました。", "en": "The file expands to too much data ({what}); it was refused for safety."},
+    "odd_cell_ref": {"ja": "Excelファイルに、Excelが書き出さない形のセル番地（{ref}）があります。安全のため読み込みを中止しました。Excelで開いて保存し直してください。", "en": "The Excel file holds a cell reference Excel never writes ({ref}); it was refused for safety. Open it in Excel and save it again."},
+    "unsafe_xlsx": {"ja": "Excelファイルに、Excelが書き出さないXMLの定義（DTD・エンティティ）が含まれています。安全のため読み込みを中止しました。Excelで開いて保存し直してください。", "en": "The Excel file contains XML definitions Excel never writes (DTD / entities); it was refused for safety. Open it in Excel and save it again."},
+    "sheet_not_found": {"ja": "シート「{sheet}」がありません（あるシート: {sheets}）。", "en": "There is no sheet '{sheet}' (sheets: {sheets})."},
+    "unknown_kind": {"ja": "どのデータか判別できません。先頭20行に次のような見出しが必要です（{expected}）。", "en": "The kind of data could not be recognised. The first 20 rows need headers such as ({expected})."},
+    "missing_required": {"ja": "必須列が見つかりません（{kind}）: {columns}。列の対応付け（--mapping）で指定してください。", "en": "Required columns not found ({kind}): {columns}. Map them (--mapping)."},
+    "bad_mapping": {"ja": "対応付けファイルが正しくありません: {what}", "en": "The mapping file is not valid: {what}"},
+    # ---- a mapping file's entries, checked before it is used (SPEC 7); {where} is 「file name」 when known
+    "mapping.unknown_field": {"ja": "対応付けファイル{where}の {entry} は使えません。「{field}」という項目はありません（{kind}）。", "en": "The mapping file{where} has an entry that cannot be used, {entry}: there is no field '{field}' ({kind})."},
+    "mapping.not_enum": {"ja": "対応付けファイル{where}の {entry} は使えません。「{field}」は選択肢の項目ではないため、値の対応付け（values）はできません。", "en": "The mapping file{where} has an entry that cannot be used, {entry}: '{field}' is not a field with fixed values, so it takes no 'values'."},
+    "mapping.bad_code": {"ja": "対応付けファイル{where}の {entry} は使えません。「{value}」は「{field}」の値ではありません（使える値: {allowed}）。", "en": "The mapping file{where} has an entry that cannot be used, {entry}: '{value}' is not a value of '{field}' (allowed: {allowed})."},
+    "mapping.bad_constant": {"ja": "対応付けファイル{where}の {entry} は使えません。固定値（constants）には文字・数値・日付だけが使えます。", "en": "The mapping file{where} has an entry that cannot be used, {entry}: a constant must be plain text, a number or a date."},
+    "mapping_header_missing": {"ja": "対応付けの列「{column}」（→ {value}）がこのファイルにありません", "en": "the mapping names a column '{column}' (-> {value}) that this file does not have"},
+    "ambiguous_columns": {"ja": "同じ必須項目に当たる列が2つ以上あり、どちらを使うか決められません（{kind}）: {columns}。列の対応付け（--mapping）でどちらか一方を指定するか、ファイルの列名を直してください。", "en": "More than one column reads as the same required field ({kind}): {columns}. Map one of them (--mapping) or rename a column in the file."},
+    "csv_delimiter": {"ja": "区切り文字が「{delimiter}」のCSVは読めません。カンマ区切り（CSV UTF-8）かタブ区切り、または「.xlsx」で保存し直してください。", "en": "This CSV is separated by '{delimiter}', which is not read. Save it comma-separated (CSV UTF-8), tab-separated or as .xlsx."},
+    "no_visible_sheet": {"ja": "表示されているシートがありません（非表示のシート: {sheets}）。シート名を指定してください（--sheet）。", "en": "The workbook has no visible sheet (hidden: {sheets}). Name the sheet to read (--sheet)."},
+    "unreadable": {"ja": "ファイルを読めませんでした: {what}", "en": "The file could not be read: {what}"},
     # ---- the weekly memory (SPEC section 5): moves between two leads snapshots (kpi.moves) and the history
     #      store (kpi.history). One block; codes start with "moves." or "history.".
     "moves.duplicate_lead": {"ja": "「{file}」で{count}件のリードIDが複数の行にあります。各IDの最後の行を使いました: {details}", "en": "{count} lead IDs occur on more than one row of '{file}'; the last row of each was used: {details}"},
@@ -48,23 +75,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "history.unknown_kind": {"ja": "「{kind}」はデータの種類ではありません（{kinds}）。", "en": "'{kind}' is not a dataset kind ({kinds})."},
     "history.no_action": {"ja": "アクション {id} は保存されていません。", "en": "There is no action {id}."},
     "history.bad_action": {"ja": "アクションの項目が正しくありません: {what}", "en": "The action is not valid: {what}"},
-    # ---- whole-file errors (nothing can be read)
-    "empty_file": {"ja": "ファイルが空です。", "en": "The file is empty."},
-    "no_data_rows": {"ja": "ヘッダーはありますがデータ行がありません。", "en": "The file has a header but no data rows."},
-    "not_text": {"ja": "このファイルはCSV（テキスト）ではありません。Excelで「CSV UTF-8」か「.xlsx」で保存し直してください。", "en": "This file is not a CSV text file. Save it from Excel as 'CSV UTF-8' or '.xlsx'."},
-    "unknown_encoding": {"ja": "文字コードを判別できません（UTF-8 / Shift_JIS(cp932) / UTF-16 のいずれでもありません）。", "en": "The text encoding could not be detected (not UTF-8, Shift_JIS/cp932 or UTF-16)."},
-    "encrypted": {"ja": "パスワードで保護されたブックは読めません。Excelでパスワードを解除して保存し直してください。", "en": "The workbook is password-protected. Remove the password in Excel and save it again."},
-    "old_xls": {"ja": "古いExcel形式（.xls）を読めませんでした。Excelで「.xlsx」形式で保存し直してください。", "en": "The old Excel format (.xls) could not be read. Save it as .xlsx in Excel."},
-    "broken_xlsx": {"ja": "Excelファイルが壊れているか、途中で切れています。元のファイルをもう一度書き出してください。", "en": "The Excel file is damaged or truncated. Export it again."},
-    "not_spreadsheet": {"ja": "このファイルはExcelでもCSVでもありません（{what}）。", "en": "This file is neither Excel nor CSV ({what})."},
-    "too_large": {"ja": "ファイルを展開すると大きすぎます（{what}）。安全のため読み込みを中止しました。", "en": "The file expands to too much data ({what}); it was refused for safety."},
-    "odd_cell_ref": {"ja": "Excelファイルに、Excelが書き出さない形のセル番地（{ref}）があります。安全のため読み込みを中止しました。Excelで開いて保存し直してください。", "en": "The Excel file holds a cell reference Excel never writes ({ref}); it was refused for safety. Open it in Excel and save it again."},
-    "unsafe_xlsx": {"ja": "Excelファイルに、Excelが書き出さないXMLの定義（DTD・エンティティ）が含まれています。安全のため読み込みを中止しました。Excelで開いて保存し直してください。", "en": "The Excel file contains XML definitions Excel never writes (DTD / entities); it was refused for safety. Open it in Excel and save it again."},
-    "sheet_not_found": {"ja": "シート「{sheet}」がありません（あるシート: {sheets}）。", "en": "There is no sheet '{sheet}' (sheets: {sheets})."},
-    "unknown_kind": {"ja": "どのデータか判別できません。先頭20行に次のような見出しが必要です（{expected}）。", "en": "The kind of data could not be recognised. The first 20 rows need headers such as ({expected})."},
-    "missing_required": {"ja": "必須列が見つかりません（{kind}）: {columns}。列の対応付け（--mapping）で指定してください。", "en": "Required columns not found ({kind}): {columns}. Map them (--mapping)."},
-    "bad_mapping": {"ja": "対応付けファイルが正しくありません: {what}", "en": "The mapping file is not valid: {what}"},
-    "unreadable": {"ja": "ファイルを読めませんでした: {what}", "en": "The file could not be read: {what}"},
 }
 
 # Labels of enum codes, shared by the pages (ui/strings merges them) and the workbook (kpi/report.py):

@@ -28,7 +28,14 @@ FALSE_TOKENS = frozenset({"×", "✗", "✕", "いいえ", "無", "無し", "な
 ERAS = {"令和": 2018, "r": 2018, "平成": 1988, "h": 1988, "昭和": 1925, "s": 1925}
 
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-_SERIAL_MIN, _SERIAL_MAX = 1, 2958465  # 1900-01-01 .. 9999-12-31
+# A bare number in a date column is an Excel serial only from 1990-01-01 to 2100-12-31 (SPEC 7): `2026` or `12345`
+# (a year, an ID in a swapped column) is no date, never 1905 or 1933.
+_SERIAL_MIN, _SERIAL_MAX = 32874, 73415
+# Each era's first and last day (SPEC 7): 平成32年, 昭和64年1月8日 or 令和1年4月30日 name no real day.
+_ERA_SPANS = {"令和": (dt.date(2019, 5, 1), None), "平成": (dt.date(1989, 1, 8), dt.date(2019, 4, 30)),
+              "昭和": (dt.date(1926, 12, 25), dt.date(1989, 1, 7))}
+_ERA_NAMES = {"r": "令和", "h": "平成", "s": "昭和", "令和": "令和", "平成": "平成", "昭和": "昭和"}
+JST_MINUTES = 9 * 60  # a datetime with a UTC offset is read as Japan time (+09:00), then made naive
 # Before 1900-03-01 Excel's serial dates are off by a day (its 1900 leap-year bug), and a time-only or a
 # duration cell reads as such a date (1899-12-31 09:30): none is a real date in these exports.
 _FIRST_DATE = dt.datetime(1900, 3, 1)
@@ -141,11 +148,13 @@ def _clean_text(value) -> str | None:
 
 
 # ---------------------------------------------------------------- dates
-_TIME = r"(?:[ T]+(?P<H>\d{1,2})(?:[:時](?P<M>\d{1,2})(?:[:分](?P<S>\d{1,2}(?:\.\d+)?))?)?(?:秒|分)?\s*(?:Z|[+-]\d{2}:?\d{2})?)?"
-_ISO_LIKE = re.compile(r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})" + _TIME + r"$")
-_KANJI = re.compile(r"^(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日" + _TIME + r"$")
+_TIME = r"(?:[ T]+(?P<H>\d{1,2})(?:[:時](?P<M>\d{1,2})(?:[:分](?P<S>\d{1,2}(?:\.\d+)?))?)?(?:秒|分)?\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?)?"
+# A weekday in brackets right after the date, `2026年5月1日(金)` / `2026/5/1（金）` (NFKC makes the brackets ASCII): ignored.
+_WEEKDAY = r"(?:\s?\([月火水木金土日](?:曜日?)?\))?"
+_ISO_LIKE = re.compile(r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})" + _WEEKDAY + _TIME + r"$")
+_KANJI = re.compile(r"^(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日" + _WEEKDAY + _TIME + r"$")
 _ERA = re.compile(
-    r"^(?P<era>令和|平成|昭和|[RrHhSs])\.?(?P<y>\d{1,2}|元)[年./-](?P<m>\d{1,2})[月./-](?P<d>\d{1,2})日?" + _TIME + r"$"
+    r"^(?P<era>令和|平成|昭和|[RrHhSs])\.?(?P<y>\d{1,2}|元)[年./-](?P<m>\d{1,2})[月./-](?P<d>\d{1,2})日?" + _WEEKDAY + _TIME + r"$"
 )
 _COMPACT = re.compile(r"^(?P<y>(?:19|20)\d{2})(?P<m>\d{2})(?P<d>\d{2})$")
 _SERIAL = re.compile(r"^\d{1,7}(?:\.\d+)?$")
@@ -160,11 +169,18 @@ def _date_from_match(m: re.Match, year: int) -> tuple[dt.datetime, bool] | None:
         value = dt.datetime(year, int(m.group("m")), int(m.group("d")))
         if hour is not None:
             if hour == 24 and minute == 0 and second == 0:  # 24:00 as written by some systems
-                return value + dt.timedelta(days=1), True
-            value = value.replace(hour=hour, minute=minute, second=int(second), microsecond=int(round((second % 1) * 1e6)))
+                value = value + dt.timedelta(days=1)
+            else:
+                value = value.replace(hour=hour, minute=minute, second=int(second), microsecond=int(round((second % 1) * 1e6)))
+            tz = m.groupdict().get("tz")
+            if tz:  # `Z` / `+00:00` / `-0500`: the same instant in Japan time, without the offset
+                offset = 0 if tz == "Z" else int(tz[1:3]) * 60 + int(tz[-2:])
+                if offset and (int(tz[1:3]) > 23 or int(tz[-2:]) > 59):
+                    return None
+                value = value + dt.timedelta(minutes=JST_MINUTES - (-offset if tz[0] == "-" else offset))
             return value, True
         return value, False
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 
@@ -181,6 +197,11 @@ def parse_date_scalar(value) -> tuple[dt.datetime, bool] | None:
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
     if isinstance(value, dt.datetime):
+        if value.tzinfo is not None and value.utcoffset() is not None:  # Japan time, as for text with an offset
+            try:
+                value = value.astimezone(dt.timezone(dt.timedelta(minutes=JST_MINUTES)))
+            except (OverflowError, ValueError):
+                return None
         has_time = (value.hour, value.minute, value.second, value.microsecond) != (0, 0, 0, 0)
         return value.replace(tzinfo=None), has_time
     if isinstance(value, dt.date):
@@ -198,11 +219,18 @@ def parse_date_scalar(value) -> tuple[dt.datetime, bool] | None:
             return _date_from_match(m, int(m.group("y")))
         m = _ERA.match(candidate)
         if m:
-            base = ERAS[m.group("era").lower() if len(m.group("era")) == 1 else m.group("era")]
+            era = _ERA_NAMES[m.group("era").lower() if len(m.group("era")) == 1 else m.group("era")]
             year_in_era = 1 if m.group("y") == "元" else int(m.group("y"))
             if year_in_era < 1:
                 return None
-            return _date_from_match(m, base + year_in_era)
+            try:
+                day = dt.date(ERAS[era] + year_in_era, int(m.group("m")), int(m.group("d")))
+            except ValueError:
+                return None
+            first, last = _ERA_SPANS[era]
+            if day < first or (last is not None and day > last):
+                return None  # 平成32年, 昭和64年1月8日, 令和1年4月30日: outside the era
+            return _date_from_match(m, ERAS[era] + year_in_era)
     m = _COMPACT.match(text)
     if m:
         return _date_from_match(m, int(m.group("y")))
@@ -212,7 +240,7 @@ def parse_date_scalar(value) -> tuple[dt.datetime, bool] | None:
 
 
 def _from_serial(serial: float) -> tuple[dt.datetime, bool] | None:
-    if not (_SERIAL_MIN <= serial <= _SERIAL_MAX):
+    if not (_SERIAL_MIN <= serial < _SERIAL_MAX + 1):  # any time of day on 2100-12-31 included
         return None
     value = (_EXCEL_EPOCH + pd.to_timedelta(round(serial * 86400), unit="s")).to_pydatetime()
     return value, serial % 1 != 0

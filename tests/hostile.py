@@ -8,6 +8,9 @@ needed) so that each file is exactly the hostile shape it claims to be:
 * ``lying_zip_bomb``  the same stream, but the zip *declares* a tiny uncompressed size
 * ``billion_laughs``  nested XML entities in the sheet (or another member)
 * ``far_cell``        the ~3 KB workbook whose only cell sits at XFD1048576 (calamine #433)
+* ``styled_far_cell`` a 3-row workbook with a formatted *empty* cell at XFD1048576 (what Excel leaves behind): loads
+* ``far_value_cell``  far cells whose value hides from a naive scan (empty strings, a '/>' in an attribute): refused
+* ``hidden_sheets``   a workbook whose best-looking sheet is hidden
 * ``encrypted_xlsx``  a real password-protected workbook, made by msoffcrypto-tool's own encrypt API
 * ``real_xls``        a genuine BIFF8 .xls in an OLE compound file, written from scratch
 * CSV builders for encodings, line endings, huge cells, duplicated headers, 200,000 rows with 30% bad
@@ -235,6 +238,60 @@ def far_cell(dimension: str | None = "XFD1048576", ref: str = "XFD1048576") -> b
     })
 
 
+def _workbook_of(sheet: str) -> bytes:
+    return xlsx_from_members({"[Content_Types].xml": CONTENT_TYPES, "_rels/.rels": ROOT_RELS, "xl/workbook.xml": WORKBOOK,
+                              "xl/_rels/workbook.xml.rels": WORKBOOK_RELS, "xl/worksheets/sheet1.xml": sheet})
+
+
+def styled_far_cell(rows: list[list] | None = None, cell: str = '<c r="XFD1048576" s="1"/>') -> bytes:
+    """A small workbook with a formatted empty cell at XFD1048576 and ``<dimension ref="A1:XFD1048576"/>`` (a
+    format applied to a whole sheet or a stray click leaves this behind): it holds 3 rows, nothing more."""
+    sheet = sheet_xml(rows if rows is not None else LEADS_ROWS, dimension="A1:XFD1048576")
+    return _workbook_of(sheet.replace("</sheetData>", f'<row r="1048576">{cell}</row></sheetData>'))
+
+
+STYLED_EMPTY_CELLS = {  # a cell without a value, however it is written: no part of the grid
+    "self_closing": '<c r="XFD1048576" s="1"/>',
+    "open_close": '<c r="XFD1048576" s="1"></c>',
+    "formula_only": '<c r="XFD1048576" s="1"><f>1+1</f></c>',
+}
+FAR_VALUE_CELLS = {  # a cell with a value (even an empty string): calamine builds the whole grid for it
+    "empty_inline_string": '<c r="XFD1048576" t="inlineStr"><is><t></t></is></c>',
+    "empty_str_value": '<c r="XFD1048576" t="str"><v></v></c>',
+    "slash_gt_in_attribute": '<c r="XFD1048576" x="/>"><v>1</v></c>',
+    "value_after_styled_cell": '<c r="XFD1048576" s="1"></c><c r="XFD1048576"><v>1</v></c>',
+    "prefixed_value": '<c r="XFD1048576"><x:v xmlns:x="urn:x">1</x:v></c>',
+}
+
+
+def far_value_cell(name: str) -> bytes:
+    return styled_far_cell(cell=FAR_VALUE_CELLS[name])
+
+
+def hidden_sheets(visible_rows: list[list] | None = None, states: tuple[str, ...] = ("visible", "hidden", "veryHidden")) -> bytes:
+    """One sheet per state; sheet 1 holds ``visible_rows`` (default: a title only), the others a perfect leads
+    table. A hidden sheet is never chosen automatically (SPEC 7)."""
+    n = len(states)
+    types = CONTENT_TYPES.replace(
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>',
+        "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                for i in range(1, n + 1)))
+    sheets = "".join(f'<sheet name="{"表" if i == 1 else f"隠し{i}"}" sheetId="{i}"' + ("" if state == "visible" else f' state="{state}"')
+                     + f' r:id="rId{i}"/>' for i, state in enumerate(states, start=1))
+    rels = "".join(f'<Relationship Id="rId{i}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+                   f'Target="worksheets/sheet{i}.xml"/>' for i in range(1, n + 1))
+    members = {
+        "[Content_Types].xml": types,
+        "_rels/.rels": ROOT_RELS,
+        "xl/workbook.xml": WORKBOOK.replace('<sheet name="Sheet1" sheetId="1" r:id="rId1"/>', sheets),
+        "xl/_rels/workbook.xml.rels": WORKBOOK_RELS.replace(WORKBOOK_RELS[WORKBOOK_RELS.index("<Relationship "):WORKBOOK_RELS.index("</Relationships>")], rels),
+    }
+    for i in range(1, n + 1):
+        rows = (visible_rows if visible_rows is not None else [["案件一覧（集計用）"]]) if i == 1 else LEADS_ROWS
+        members[f"xl/worksheets/sheet{i}.xml"] = sheet_xml(rows)
+    return xlsx_from_members(members)
+
+
 def padded_far_cell() -> bytes:
     """A zero-padded row number beside a far cell: A0000001 has the most digits, XFD999999 is the far one."""
     sheet = (SHEET_HEAD + '<sheetData><row r="1"><c r="A0000001"><v>1</v></c></row>'
@@ -400,7 +457,27 @@ def no_final_newline() -> bytes:
 
 
 def duplicated_headers() -> bytes:
+    """Two リードID columns (a required field) and two 金額 columns: ambiguous, refused naming both ID columns."""
     return ("リードID,リード日,金額,金額,リードID\nA1,2026/11/01,100,999,X1\nA2,2026/11/02,200,888,X2\n").encode("utf-8")
+
+
+def duplicated_optional_headers() -> bytes:
+    """Two columns of one optional field (金額 and 見込金額): the first is read, the other ignored with a warning."""
+    return ("リードID,リード日,金額,見込金額\nA1,2026/11/01,100,999\nA2,2026/11/02,200,888\n").encode("utf-8")
+
+
+def id_and_chart_number() -> bytes:
+    """患者ID and カルテ番号 both read as the required patient_id."""
+    return "患者ID,来院日,カルテ番号\nP1,2026/11/01,K1\n".encode("cp932")
+
+
+def header_only(encoding: str = "cp932") -> bytes:
+    return (LEADS_HEADER + "\n").encode(encoding)
+
+
+def other_separator_csv(delimiter: str = ";") -> bytes:
+    """What Excel saves as "CSV" where the list separator is ';' (or an export with '|')."""
+    return (LEADS_HEADER.replace(",", delimiter) + f"\nA1{delimiter}2026/11/01{delimiter}1,5\nA2{delimiter}2026/11/02{delimiter}2\n").encode("utf-8")
 
 
 def unknown_columns(n: int = 50) -> bytes:

@@ -124,3 +124,97 @@ def test_real_government_workbook_reiwa_dates_header_on_row_4():
     assert out["header_row"] == 4 and out["rows_read"] == 9555
     # PROVENANCE: 令和 6,126 + 平成 3,306 + 昭和 1 dates parse; the 122 empty ones are rejected (required).
     assert (out["rows_valid"], out["rows_rejected"]) == (6126 + 3306 + 1, 122)
+
+
+# ---------------------------------------------------------------- issue 14 (SPEC 7)
+VISITS_CSV = "PatientId,Day,No-show\n1,2026/05/01,Yes\n2,2026/05/01,No\n"
+
+
+def _one_error_line(proc: subprocess.CompletedProcess) -> str:
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in proc.stderr and proc.stdout == "", proc.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("mapping, entry", [
+    ({"kind": "visits", "columns": {"PatientId": "patient_id", "Day": "visit_on", "No-show": "status"},
+      "values": {"status": {"Yes": "no-show", "No": "attended"}}}, '"values" → "status" → "Yes": "no-show"'),
+    ({"kind": "visits", "columns": {"PatientId": "patient_id", "Day": "visit_on"}, "constants": {"clinic": {"a": 1}}},
+     '"constants" → "clinic": {"a": 1}'),
+    ({"kind": "visits", "columns": {"PatientId": "patient_id", "Day": "visit_on", "Gender": "sex"}}, '"columns" → "Gender": "sex"'),
+    # no kind in the mapping: checked once the file reads as visits
+    ({"columns": {"PatientId": "patient_id", "Day": "visit_on", "No-show": "status"}, "values": {"status": {"Yes": "lost"}}},
+     '"values" → "status" → "Yes": "lost"'),
+])
+def test_mapping_entry_that_cannot_be_used_exits_2_naming_the_entry(tmp_path, mapping, entry):
+    """Before issue 14: "no-show" made both rows valid and then vanished from the cancel rate; a dict constant
+    ended in "TypeError" blamed on the data file."""
+    data = tmp_path / "visits.csv"
+    data.write_text(VISITS_CSV)
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(mapping, ensure_ascii=False))
+    for command in (["validate", str(data)], ["metrics", str(data)]):
+        line = _one_error_line(run_cli(*command, "--mapping", str(path)))
+        assert entry in line and "対応付けファイル" in line and "使えません" in line, line
+
+
+def test_mapping_error_names_the_mapping_file(tmp_path):
+    data = tmp_path / "visits.csv"
+    data.write_text(VISITS_CSV)
+    path = tmp_path / "my_mapping.json"
+    path.write_text('{"kind": "visits", "values": {"status": {"Yes": "no-show"}}}')
+    assert "my_mapping.json" in _one_error_line(run_cli("validate", str(data), "--mapping", str(path)))
+
+
+def test_mapped_header_the_file_lacks_is_a_warning(tmp_path):
+    data = tmp_path / "visits.csv"
+    data.write_text(VISITS_CSV)
+    path = tmp_path / "m.json"
+    path.write_text('{"kind": "visits", "columns": {"PatientId": "patient_id", "Day": "visit_on", "No-show": "status", "Clinic": "clinic"},'
+                    ' "values": {"status": {"Yes": "no_show", "No": "attended"}}}')
+    proc = run_cli("validate", str(data), "--mapping", str(path), "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert (out["rows_read"], out["rows_valid"]) == (2, 2)
+    assert [(w["column"], w["value"]) for w in out["warnings"]] == [("Clinic", "clinic")]
+
+
+def test_header_only_file_exits_0_with_no_rows(tmp_path):
+    path = tmp_path / "leads.csv"
+    path.write_bytes("リードID,リード日,金額\n".encode("cp932"))
+    proc = run_cli("--lang", "en", "validate", str(path), "--json")
+    assert proc.returncode == 0, proc.stderr  # before issue 14: exit 2, "no data rows"
+    out = json.loads(proc.stdout)
+    assert (out["kind"], out["rows_read"], out["rows_valid"], out["rows_rejected"]) == ("leads", 0, 0, 0)
+    assert [w["message"] for w in out["warnings"]] == ["no rows: the file has a header but no data rows"]
+
+
+@pytest.mark.parametrize("content, words", [
+    ("患者ID,来院日,カルテ番号\nP1,2026/11/01,K1\n", ["「患者ID」（A列）", "「カルテ番号」（C列）"]),
+    ("患者ID,来院日,患者ID\nP1,2026/11/01,K1\n", ["「患者ID」（A列）", "「患者ID」（C列）"]),
+    ("リードID;リード日;金額\nA1;2026/11/01;1\n", ["「;」"]),
+    ("リードID|リード日\nA1|2026/11/01\n", ["「|」"]),
+])
+def test_ambiguous_columns_and_other_separators_exit_2_with_one_line(tmp_path, content, words):
+    path = tmp_path / "f.csv"
+    path.write_bytes(content.encode("cp932"))
+    line = _one_error_line(run_cli("validate", str(path)))
+    assert line.startswith("error: f.csv: ") and all(w in line for w in words), line
+
+
+def test_hidden_sheet_is_skipped_and_can_be_named(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["リードID", "リード日"])
+    wb.active.append(["V1", "2026/11/01"])
+    hidden = wb.create_sheet("隠し")
+    hidden.sheet_state = "hidden"
+    for row in (["リードID", "リード日", "金額", "取引先"], ["H1", "2026/11/01", 1, "x"], ["H2", "2026/11/01", 1, "x"]):
+        hidden.append(row)
+    path = tmp_path / "book.xlsx"
+    wb.save(path)
+    assert json.loads(run_cli("validate", str(path), "--json").stdout)["rows_read"] == 1
+    out = json.loads(run_cli("validate", str(path), "--sheet", "隠し", "--json").stdout)
+    assert (out["sheet"], out["rows_read"]) == ("隠し", 2)

@@ -30,8 +30,13 @@ from kpi.templates import template_xlsx
 # (id, builder, file name, LoadError code, a word the Japanese sentence must contain)
 WHOLE_FILE = [
     ("empty", lambda: b"", "empty.csv", "empty_file", "空"),
-    ("header_only", lambda: "リードID,リード日,金額\n".encode("cp932"), "header.csv", "no_data_rows", "データ行がありません"),
-    ("header_only_xlsx", lambda: hostile.xlsx_workbook([["リードID", "リード日"]]), "header.xlsx", "no_data_rows", "データ行がありません"),
+    ("semicolon_csv", hostile.other_separator_csv, "semi.csv", "csv_delimiter", "「;」"),
+    ("pipe_csv", lambda: hostile.other_separator_csv("|"), "pipe.csv", "csv_delimiter", "「|」"),
+    ("two_id_columns", hostile.duplicated_headers, "dup.csv", "ambiguous_columns", "「リードID」（A列）と「リードID」（E列）"),
+    ("id_and_chart_number", hostile.id_and_chart_number, "ids.csv", "ambiguous_columns", "「患者ID」（A列）と「カルテ番号」（C列）"),
+    ("only_hidden_sheets", lambda: hostile.hidden_sheets(states=("hidden", "veryHidden")), "hidden.xlsx", "no_visible_sheet", "非表示"),
+    ("far_empty_inline_string", lambda: hostile.far_value_cell("empty_inline_string"), "far.xlsx", "too_large", "XFD1048576"),
+    ("far_value_behind_slash_gt", lambda: hostile.far_value_cell("slash_gt_in_attribute"), "far.xlsx", "too_large", "XFD1048576"),
     ("random_bytes_csv", hostile.random_bytes, "random.csv", "not_text", "CSV"),
     ("png_renamed_xlsx", hostile.png_image, "photo.xlsx", "not_spreadsheet", "PNG"),
     ("jpeg_renamed_xlsx", hostile.jpeg_image, "photo.xlsx", "not_spreadsheet", "JPEG"),
@@ -87,6 +92,7 @@ BOMBS = {
     "billion_laughs": hostile.billion_laughs,
     "far_cell": hostile.far_cell,
     "sparse_corner": hostile.sparse_corner,
+    **{f"far_{name}": (lambda name=name: hostile.far_value_cell(name)) for name in hostile.FAR_VALUE_CELLS},
 }
 
 
@@ -149,6 +155,7 @@ def _probe(build: str) -> subprocess.CompletedProcess:
     "hostile.far_cell(ref='ZZZZ1048576')",
     "hostile.far_cell(ref='XFD0000000001048576')",
     "hostile.far_cell_in_odd_part()",
+    *[f"hostile.far_value_cell({name!r})" for name in hostile.FAR_VALUE_CELLS],
 ])
 def test_process_survives_calamine_killers(build):
     """The 3 KB workbook with one cell at XFD1048576 aborts python-calamine (SIGABRT / PanicException);
@@ -159,6 +166,20 @@ def test_process_survives_calamine_killers(build):
     print(f"{build}: {outcome} in {seconds}s, max RSS {rss_mb} MB")
     assert outcome == "too_large"
     assert float(seconds) < 5 and int(rss_mb) < 400
+
+
+@pytest.mark.parametrize("build", ["hostile.styled_far_cell()", *[f"hostile.styled_far_cell(cell=hostile.STYLED_EMPTY_CELLS[{name!r}])"
+                                                                  for name in hostile.STYLED_EMPTY_CELLS]])
+def test_styled_empty_far_cell_loads_in_bounded_memory(build):
+    """SPEC 7: a formatted empty cell at XFD1048576 and a dimension of A1:XFD1048576 (Excel leaves them behind) do not
+    make a 3-row workbook "too big": the limits count cells with values. In a child process: if calamine built the
+    grid after all, it would abort or blow the memory limit."""
+    proc = _probe(build)
+    assert proc.returncode == 0, (proc.returncode, proc.stderr[-2000:])
+    outcome, seconds, rss_mb = proc.stdout.split()
+    assert outcome == "loaded" and float(seconds) < 5 and int(rss_mb) < 400
+    r = load(eval(build), "styled.xlsx").report
+    assert (r.rows_read, r.rows_valid, r.rows_rejected) == (2, 1, 1)
 
 
 @pytest.mark.parametrize("ref", ["A$1", "R1C1", "A1:B2", "&#65;1", "", "1A"])
@@ -178,12 +199,18 @@ def test_rows_and_cells_without_references_are_walked_exactly():
     """Rows and cells without r="..." follow the previous one: the exact walk places them."""
     from kpi.load import sheet_area
 
-    xml = (b'<worksheet><sheetData><row r="5"><c r="C5"/><c/><c/></row><row><c/></row>'
-           b"<row r='9'><c r = 'AB9'/></row></sheetData></worksheet>")
+    v = b"<v>1</v>"
+    xml = (b'<worksheet><sheetData><row r="5"><c r="C5">' + v + b"</c><c>" + v + b"</c><c>" + v + b"</c></row><row><c>" + v + b"</c></row>"
+           b"<row r='9'><c r = 'AB9'>" + v + b"</c></row></sheetData></worksheet>")
     assert sheet_area(xml) == (9, 28)
-    assert sheet_area(b'<worksheet><sheetData><row r="3"><c r="B3"/></row></sheetData></worksheet>', exact=True) == (3, 2)
-    far = b"<worksheet><sheetData><row r=\"1048576\">" + b"<c/>" * 16384 + b"</row></sheetData></worksheet>"
+    assert sheet_area(b'<worksheet><sheetData><row r="3"><c r="B3"><v>1</v></c></row></sheetData></worksheet>', exact=True) == (3, 2)
+    far = b"<worksheet><sheetData><row r=\"1048576\">" + b"<c/>" * 16383 + b"<c><is><t/></is></c></row></sheetData></worksheet>"
     assert sheet_area(far) == (1048576, 16384)
+    # cells without a value take their place but are not counted (SPEC 7): the grid ends at the last value
+    assert sheet_area(xml.replace(b"<row r='9'><c r = 'AB9'><v>1</v></c>", b"<row r='9'><c r = 'AB9'/>")) == (6, 5)
+    assert sheet_area(b"<worksheet><sheetData><row r=\"1048576\">" + b"<c/>" * 16384 + b"</row></sheetData></worksheet>") == (0, 0)
+    for exact in (False, True):
+        assert sheet_area(b'<sheetData><row r="1"><c r="A1"><v>1</v></c><c r="XFD1048576" s="1"/></row></sheetData>', exact) == (1, 1)
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -198,14 +225,21 @@ def test_vectorised_area_scan_agrees_with_the_exact_walk(seed):
     parts = []
     for r in rows:
         cols = sorted(rnd.sample(range(1, 16_385), rnd.randint(1, 5)))
-        cells = "".join(f'<c r="{_col_letters(c)}{r}" t="n"><v>{rnd.randint(0, 9)}</v></c>' for c in cols)
+        cells = "".join(rnd.choice([f'<c r="{_col_letters(c)}{r}" t="n"><v>{rnd.randint(0, 9)}</v></c>',  # mostly values,
+                                    f'<c r="{_col_letters(c)}{r}" t="inlineStr"><is><t>x</t></is></c>',
+                                    f'<c r="{_col_letters(c)}{r}" t="n"><v>{rnd.randint(0, 9)}</v></c>',
+                                    f'<c r="{_col_letters(c)}{r}" s="1"/>',  # and formatted empty cells, not counted
+                                    f'<c r="{_col_letters(c)}{r}" s="2"><f>1</f></c>']) for c in cols)
         parts.append(f'<row r="{r}">{cells}</row>')
     odd = rnd.random() < 0.3  # one cell written another way: r not first, or no r at all
     if odd:
         parts.append('<row r="7"><c t="s" r="B7"><v>1</v></c><c/></row>')
     xml = ('<worksheet><sheetData>' + "".join(parts) + "</sheetData><pageMargins/></worksheet>").encode()
-    assert (_plain_area(xml) is None) == odd
+    assert (_plain_area(xml) is None) == odd and (_plain_area(xml, values_only=False) is None) == odd
     assert sheet_area(xml) == sheet_area(xml, exact=True)
+    every = sheet_area(xml, values_only=False)  # every cell tag, with or without a value: the quick first scan
+    assert every == sheet_area(xml, exact=True, values_only=False)
+    assert every[0] >= sheet_area(xml)[0] and every[1] >= sheet_area(xml)[1]
 
 
 # ---------------------------------------------------------------- files that load, with nothing lost
@@ -313,12 +347,50 @@ def test_final_line_without_newline_is_read():
     assert result.frame["amount_yen"].tolist() == [1.0, 2.0]
 
 
-def test_duplicated_headers_use_the_first_and_warn_per_duplicate():
-    result = load(hostile.duplicated_headers(), "dup.csv")
+def test_duplicated_optional_headers_use_the_first_and_warn_naming_both():
+    result = load(hostile.duplicated_optional_headers(), "dup.csv")
     assert result.frame["lead_id"].tolist() == ["A1", "A2"]
     assert result.frame["amount_yen"].tolist() == [100.0, 200.0]
-    dup = result.report.warnings
-    assert sorted(dup.loc[dup["code"] == "duplicate_column", "column"]) == ["リードID", "金額"]
+    w = result.report.warnings_table("ja")
+    assert w["column"].tolist() == ["見込金額"] and "「見込金額」" in w["message"].iloc[0] and "「金額」" in w["message"].iloc[0]
+
+
+def test_duplicated_required_header_is_ambiguous_and_offers_the_mapping():
+    from kpi.load import AmbiguousColumns, ColumnMapping, MappingNeeded
+
+    with pytest.raises(AmbiguousColumns) as info:
+        load(hostile.duplicated_headers(), "dup.csv")
+    assert isinstance(info.value, MappingNeeded) and info.value.kind == "leads" and info.value.missing == ["lead_id"]
+    # the user's choice in the mapping screen resolves it: カルテ番号 holds the ID, 患者ID is ignored
+    result = load(hostile.id_and_chart_number(), "ids.csv", mapping=ColumnMapping(kind="visits", columns={"カルテ番号": "patient_id"}))
+    assert result.frame["patient_id"].tolist() == ["K1"]
+
+
+@pytest.mark.parametrize("encoding", ["cp932", "utf-8", "utf-16"])
+def test_header_only_file_is_valid_with_zero_rows_and_a_warning(tmp_path, encoding):
+    result = load(hostile.header_only(encoding), "header.csv")
+    r = result.report
+    assert (r.rows_read, r.rows_valid, r.rows_rejected) == (0, 0, 0) and r.warnings["code"].tolist() == ["no_rows"]
+    for data, name in ((hostile.header_only(encoding), "header.csv"), (hostile.xlsx_workbook([["リードID", "リード日"]]), "header.xlsx")):
+        path = tmp_path / name
+        path.write_bytes(data)
+        proc = subprocess.run([sys.executable, "-m", "kpi", "validate", str(path), "--json"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        out = json.loads(proc.stdout)
+        assert (out["rows_read"], out["rows_valid"], out["rows_rejected"], out["errors"]) == (0, 0, 0, [])
+        assert [w["message"] for w in out["warnings"]] == ["データ行がありません（見出しのみのファイルです）"]
+
+
+def test_hidden_sheet_is_never_chosen_automatically():
+    data = hostile.hidden_sheets(visible_rows=[["リードID", "リード日"], ["V1", "2026/11/01"]])
+    result = load(data, "h.xlsx")
+    assert result.report.sheet == "表" and result.frame["lead_id"].tolist() == ["V1"]
+    with pytest.raises(LoadError) as info:  # a visible sheet without a header: not replaced by a hidden one
+        load(hostile.hidden_sheets(), "h.xlsx")
+    assert info.value.code == "unknown_kind"
+    for name in ("隠し2", "隠し3"):  # hidden and very hidden sheets can still be named
+        named = load(data, "h.xlsx", sheet=name)
+        assert named.report.sheet == name and named.frame["lead_id"].tolist() == ["A1"]
 
 
 def test_fifty_unknown_columns_are_listed_and_ignored():
@@ -429,6 +501,77 @@ def test_weekly_workbook_holds_no_formula_cells():
     frame = load(hostile.xlsx_workbook(rows), "f.xlsx").frame
     data = report.weekly_workbook({"leads": frame}, None, None, lang="ja")
     _assert_no_formulas(data)
+
+
+def _formula_looking_cells(data: bytes) -> list:
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    return [(ws.title, c) for ws in wb.worksheets for row in ws.iter_rows() for c in row
+            if isinstance(c.value, str) and c.value.startswith(("=", "+", "-", "@", "\t", "\r"))]
+
+
+def _assert_quote_prefixed(data: bytes, at_least: int) -> None:
+    """SPEC 7: every text cell beginning with = + - @ (tab, CR) is a string cell with Excel's quote prefix."""
+    cells = _formula_looking_cells(data)
+    assert len(cells) >= at_least
+    assert [(t, c.coordinate, c.value) for t, c in cells if c.data_type != "s" or not c.quotePrefix] == []
+    plain = [c for ws in openpyxl.load_workbook(io.BytesIO(data)).worksheets for row in ws.iter_rows() for c in row
+             if isinstance(c.value, str) and c.value and not c.value.startswith(("=", "+", "-", "@"))]
+    assert plain and not any(c.quotePrefix for c in plain)  # only those cells
+
+
+def test_every_written_workbook_gives_formula_text_the_quote_prefix():
+    from kpi.export import new_workbook, write_cell, write_frame
+
+    frame = pd.DataFrame({"=HEADER()": hostile.FORMULA_CELLS, "plain": list("abcdef"), "n": range(6)})
+    # 1. downloads (to_xlsx_bytes)
+    _assert_quote_prefixed(to_xlsx_bytes({"rows": frame}), 7)
+    # 2. the xlsxwriter writers the report and the templates use: header cells keep their own format too
+    buf = io.BytesIO()
+    wb = new_workbook(buf)
+    ws = wb.add_worksheet("s")
+    header = wb.add_format({"bold": True, "bg_color": "#E8EEF7"})
+    write_frame(wb, ws, frame, header_format=header)
+    write_cell(ws, 20, 0, "@alone")
+    write_cell(ws, 21, 0, "=also")
+    wb.close()
+    _assert_quote_prefixed(buf.getvalue(), 9)
+    sheet = openpyxl.load_workbook(io.BytesIO(buf.getvalue()))["s"]
+    assert sheet["A1"].quotePrefix and sheet["A1"].font.b and sheet["A1"].fill.fgColor.rgb.endswith("E8EEF7")
+    assert sheet["B1"].font.b and not sheet["B1"].quotePrefix
+    # 3. the weekly workbook: stalled leads and the actions table carry the user's text
+    report = pytest.importorskip("kpi.report")
+    rows = [["リードID", "取引先", "リード日", "担当者", "接触日"]] + [[f"{v}{i}", v, "2026/06/01", v, "2026/06/03"] for i, v in enumerate(hostile.FORMULA_CELLS)]
+    leads = load(hostile.xlsx_workbook(rows), "f.xlsx").frame
+    actions = pd.DataFrame({"action": hostile.FORMULA_CELLS[:2], "owner": ["@me", "+81"], "deadline": ["2026-11-30", "未定"]})
+    data = report.weekly_workbook({"leads": leads}, pd.Timestamp("2026-11-20"), None, lang="ja", actions=actions)
+    _assert_quote_prefixed(data, 15)
+    # 4. the input templates hold no such text, and no formula
+    for kind in KINDS:
+        assert _formula_looking_cells(template_xlsx(kind)) == []
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("O'Brien'", "O'Brien"), ("'quoted'", "quoted"), ("''", "Sheet1"), ("a[b]:c*d?e/f\\g", "a_b__c_d_e_f_g"),
+    ("x" * 40, "x" * 31), ("History", "History_"), ("ctl\x01\x1f", "ctl__"), ("病院" * 20, "病院" * 15 + "病"),
+    ("😀" * 20, "😀" * 15), ("=sheet", "=sheet"), ("x" * 30 + "'y", "x" * 30),
+])
+def test_sheet_names_from_user_text_never_fail_the_download(name, expected):
+    data = to_xlsx_bytes({name: pd.DataFrame({"a": [1]})})
+    assert openpyxl.load_workbook(io.BytesIO(data)).sheetnames == [expected]
+
+
+def test_sheet_names_are_unique_ignoring_case_and_within_31_characters():
+    frame = pd.DataFrame({"a": [1]})
+    long = "取引先" * 12
+    data = to_xlsx_bytes({"O'Brien": frame, "o'brien'": frame, "'O'BRIEN": frame, long: frame, long + "x": frame, "a?": frame, "a*": frame})
+    names = openpyxl.load_workbook(io.BytesIO(data)).sheetnames
+    assert names[:3] == ["O'Brien", "o'brien_2", "O'BRIEN_3"] and names[5:] == ["a_", "a__2"]
+    assert len({n.casefold() for n in names}) == len(names) and all(len(n) <= 31 for n in names)
+    assert names[3] == long[:31] and names[4] == long[:29] + "_2"
+    report = pytest.importorskip("kpi.report")
+    book = report._Book(io.BytesIO(), "ja", "2026-11-20")
+    assert book.sheet("O'Brien'").name == "O'Brien" and book.sheet("o'brien").name == "o'brien_2"
+    book.wb.close()
 
 
 # ---------------------------------------------------------------- privacy and isolation

@@ -218,11 +218,47 @@ def test_bad_mapping_file_is_one_sentence():
     assert info.value.code == "bad_mapping"
 
 
-def test_duplicate_headers_use_the_first_and_warn():
-    text = "リードID,リード日,リード日\nA1,2026/11/01,2025/01/01\n"
+def test_duplicate_optional_column_uses_the_first_and_warns_naming_both():
+    text = "リードID,リード日,金額,見込金額\nA1,2026/11/01,100,999\n"
     result = load(text.encode(), "x.csv")
-    assert result.frame["created_at"].iloc[0] == pd.Timestamp("2026-11-01")
-    assert "duplicate_column" in set(result.report.warnings["code"])
+    assert result.frame["amount_yen"].iloc[0] == 100.0
+    warnings = result.report.warnings_table("ja")
+    dup = warnings[result.report.warnings["code"] == "duplicate_column"]
+    assert dup["column"].tolist() == ["見込金額"]
+    assert "見込金額" in dup["message"].iloc[0] and "金額" in dup["message"].iloc[0]
+    assert "'金額'" in result.report.warnings_table("en")["message"].iloc[0]
+
+
+@pytest.mark.parametrize("header", ["患者ID,来院日,患者ID", "患者ID,来院日,カルテ番号", "来院日,カルテ番号,診察券番号"])
+def test_two_columns_of_one_required_field_are_ambiguous_naming_both(header):
+    """SPEC 7: which column holds the patient ID cannot be guessed: an error naming both (the app offers the mapping)."""
+    from kpi.load import AmbiguousColumns
+
+    text = header + "\nP1,2026/11/01,P2\n"
+    with pytest.raises(AmbiguousColumns) as info:
+        load(text.encode(), "v.csv")
+    assert isinstance(info.value, MappingNeeded) and info.value.missing == ["patient_id"]
+    ja, en = info.value.message("ja"), info.value.message("en")
+    first, second = [h for h in header.split(",") if h != "来院日"]
+    assert f"「{first}」" in ja and f"「{second}」" in ja and "\n" not in ja
+    assert f"'{first}'" in en and f"'{second}'" in en
+
+
+def test_two_columns_of_one_required_field_resolved_by_the_mapping():
+    text = "患者ID,来院日,カルテ番号\nP1,2026/11/01,K1\n"
+    result = load(text.encode(), "v.csv", mapping=ColumnMapping(kind="visits", columns={"カルテ番号": "patient_id"}))
+    assert result.frame["patient_id"].tolist() == ["K1"] and "患者ID" in result.report.unknown_columns
+
+
+def test_header_without_rows_is_valid_with_a_no_rows_warning():
+    for data, name in (("リードID,リード日,金額\n".encode("cp932"), "h.csv"), ("リードID,リード日\n\n\n".encode(), "h.csv"),
+                       (xlsx_bytes({"s": [["リードID", "リード日"]]}), "h.xlsx")):
+        result = load(data, name)
+        r = result.report
+        assert (r.kind, r.rows_read, r.rows_valid, r.rows_rejected) == ("leads", 0, 0, 0)
+        assert r.warnings["code"].tolist() == ["no_rows"]
+        assert r.warnings_table("en")["message"].iloc[0].startswith("no rows")
+        assert len(result.frame) == 0 and {"lead_id", "created_at", "status", "region"} <= set(result.frame.columns)
 
 
 @pytest.mark.parametrize(
@@ -230,7 +266,8 @@ def test_duplicate_headers_use_the_first_and_warn():
     [
         (b"", "empty_file"),
         (b"   \n  \n", "empty_file"),
-        ("リードID,リード日\n".encode(), "no_data_rows"),
+        ("リードID;リード日;金額\nA1;2026/11/01;1\n".encode(), "csv_delimiter"),
+        ("リードID|リード日\nA1|2026/11/01\n".encode(), "csv_delimiter"),
         (b"\x89PNG\r\n\x1a\n" + bytes(range(256)), "not_spreadsheet"),
         (bytes(range(256)) * 4, "not_text"),
         (b"PK\x03\x04garbage", "broken_xlsx"),
@@ -350,3 +387,175 @@ def test_every_row_is_valid_or_reported(rows, encoding):
     }
     assert set(report.errors["row"].astype(int)) == expected_bad_rows
     assert set(result.frame["_row"]) | expected_bad_rows == {i + 2 for i, r in enumerate(rows) if any(v.strip() for v in r.values())}
+
+
+# ---------------------------------------------------------------- issue 14: mappings checked before use (SPEC 7)
+VISITS = "PatientId,Day,No-show\n1,2026/05/01,Yes\n2,2026/05/01,No\n"
+BASE = '"kind": "visits", "columns": {"PatientId": "patient_id", "Day": "visit_on", "No-show": "status"}'
+
+
+@pytest.mark.parametrize(
+    "extra, code, entry",
+    [
+        ('"values": {"status": {"Yes": "no-show"}}', "mapping.bad_code", '"values" → "status" → "Yes": "no-show"'),
+        ('"values": {"status": {"Yes": "無断キャンセル"}}', "mapping.bad_code", '"values" → "status" → "Yes"'),  # a label, not a code
+        ('"values": {"clinic": {"A": "B"}}', "mapping.not_enum", '"values" → "clinic"'),
+        ('"values": {"colour": {"A": "B"}}', "mapping.unknown_field", '"values" → "colour"'),
+        ('"constants": {"clinic": {"a": 1}}', "mapping.bad_constant", '"constants" → "clinic": {"a": 1}'),
+        ('"constants": {"clinic": [1, 2]}', "mapping.bad_constant", '"constants" → "clinic"'),
+        ('"constants": {"clinic": null}', "mapping.bad_constant", '"constants" → "clinic"'),
+        ('"constants": {"status": "gone"}', "mapping.bad_code", '"constants" → "status": "gone"'),
+        ('"constants": {"lead_id": "X"}', "mapping.unknown_field", '"constants" → "lead_id"'),  # a leads field
+        ('"columns": {"PatientId": "patient_id", "Day": "visit_on", "X": "nonsense"}', "mapping.unknown_field", '"columns" → "X": "nonsense"'),
+    ],
+)
+def test_mapping_entries_are_checked_before_use(extra, code, entry):
+    text = "{" + BASE + ", " + extra + "}" if not extra.startswith('"columns"') else '{"kind": "visits", ' + extra + "}"
+    with pytest.raises(LoadError) as info:
+        ColumnMapping.from_json(text, source="m.json")
+    assert info.value.code == code
+    for lang in ("ja", "en"):
+        msg = info.value.message(lang)
+        assert "m.json" in msg and entry in msg and "\n" not in msg, msg
+    assert "対応付けファイル「m.json」" in info.value.message("ja")
+
+
+def test_mapping_without_kind_is_checked_again_for_the_files_kind():
+    """A mapping without a kind passes fields of any kind; once the file reads as visits, only visits' fields do."""
+    mapping = ColumnMapping.from_json('{"columns": {"PatientId": "patient_id", "Day": "visit_on"}, "values": {"status": {"Yes": "won"}}}')
+    with pytest.raises(LoadError) as info:
+        load(VISITS.encode(), "v.csv", mapping=mapping)
+    assert info.value.code == "mapping.bad_code" and "no_show" in info.value.message("en")
+    with pytest.raises(LoadError) as info:
+        ColumnMapping.from_json('{"columns": {"A": "no_such_field"}}')
+    assert info.value.code == "mapping.unknown_field"
+
+
+def test_good_mappings_and_the_saved_examples_pass_the_check():
+    from conftest import ROOT
+
+    for path in sorted((ROOT / "examples" / "mappings").glob("*.json")):
+        ColumnMapping.from_json(path.read_text(), source=path.name)
+    m = ColumnMapping.from_json("{" + BASE + ', "values": {"status": {"Yes": "no_show", "No": "attended"}}, "constants": {"clinic": "本院", "amount_yen": 1200,'
+                                ' "booked_on": "2026/05/01", "first_visit": true}}')
+    assert load(VISITS.encode(), "v.csv", mapping=m).frame["status"].tolist() == ["no_show", "attended"]
+    ColumnMapping.from_json('{"kind": "visits", "constants": {"status": "無断キャンセル"}}')  # a label of the field
+
+
+def test_mapped_header_missing_from_the_file_is_a_warning():
+    m = ColumnMapping.from_json("{" + BASE.replace('"No-show": "status"', '"No-show": "status", "院": "clinic"')
+                                + ', "values": {"status": {"Yes": "no_show", "No": "attended"}}}')
+    result = load(VISITS.encode(), "v.csv", mapping=m)
+    assert result.report.rows_valid == 2
+    w = result.report.warnings_table("ja")
+    assert w["column"].tolist() == ["院"] and "院" in w["message"].iloc[0] and "ありません" in w["message"].iloc[0]
+    assert "does not have" in result.report.warnings_table("en")["message"].iloc[0]
+
+
+def test_mapping_that_swaps_id_and_date_columns_gives_no_1900_dates():
+    """PatientId -> visit_on: IDs such as 12345 are no Excel serial (SPEC 7: 32874..73415 only), so every row is
+    rejected with the ID shown, instead of visits in 1933."""
+    text = "PatientId,Day\n12345,2026/05/01\n2026,2026/05/02\n99999,2026/05/03\n"
+    m = ColumnMapping.from_json('{"kind": "visits", "columns": {"PatientId": "visit_on", "Day": "patient_id"}}')
+    result = load(text.encode(), "v.csv", mapping=m)
+    r = result.report
+    assert (r.rows_read, r.rows_valid, r.rows_rejected) == (3, 0, 3)
+    assert r.errors[["row", "column", "value", "code"]].values.tolist() == [
+        [2, "PatientId", "12345", "invalid_date"], [3, "PatientId", "2026", "invalid_date"], [4, "PatientId", "99999", "invalid_date"]]
+
+
+# ---------------------------------------------------------------- issue 14: dates through the loader (SPEC 7)
+def test_sheet_dates_numbers_eras_weekdays_and_offsets():
+    rows = [["リードID", "リード日"], ["A1", 46346], ["A2", 2026], ["A3", "平成32年1月1日"], ["A4", "2026年5月1日(金)"],
+            ["A5", "2026-01-05T09:30:00Z"], ["A6", "昭和64年1月8日"], ["A7", "2026/5/1（金）"]]
+    result = load(xlsx_bytes({"s": rows}), "l.xlsx")
+    assert result.frame["lead_id"].tolist() == ["A1", "A4", "A5", "A7"]
+    assert result.frame["created_at"].tolist() == [pd.Timestamp("2026-11-20"), pd.Timestamp("2026-05-01"),
+                                                   pd.Timestamp("2026-01-05 18:30"), pd.Timestamp("2026-05-01")]
+    assert result.report.errors["value"].tolist() == ["2026", "平成32年1月1日", "昭和64年1月8日"]
+
+
+# ---------------------------------------------------------------- issue 14: workbooks and CSVs (SPEC 7)
+def _openpyxl_bytes(build) -> bytes:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    build(wb)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_hidden_sheet_is_never_chosen_automatically():
+    def build(wb):
+        ws = wb.active
+        ws.title = "表紙"
+        ws.append(["営業案件一覧"])
+        ws.append(["リードID", "リード日"])
+        ws.append(["V1", "2026/05/01"])
+        hidden = wb.create_sheet("作業用")
+        hidden.sheet_state = "hidden"
+        for row in (["リードID", "リード日", "金額", "取引先", "担当者"], ["H1", "2026/05/01", 1, "x", "y"]):
+            hidden.append(row)
+
+    data = _openpyxl_bytes(build)
+    result = load(data, "h.xlsx")  # the hidden sheet's header scores higher, but it is hidden
+    assert result.report.sheet == "表紙" and result.frame["lead_id"].tolist() == ["V1"]
+    assert result.report.sheets == ("表紙", "作業用")
+    named = load(data, "h.xlsx", sheet="作業用")  # named explicitly: read
+    assert named.report.sheet == "作業用" and named.frame["lead_id"].tolist() == ["H1"]
+
+
+def test_workbook_whose_only_visible_sheet_is_empty_reads_it_and_only_hidden_sheets_are_refused():
+    def build(wb):
+        wb.active.title = "表示"
+        for name, state in (("隠し", "hidden"), ("非常に隠し", "veryHidden")):
+            ws = wb.create_sheet(name)
+            ws.sheet_state = state
+            ws.append(["リードID", "リード日"])
+            ws.append(["H1", "2026/05/01"])
+
+    with pytest.raises(LoadError) as info:
+        load(_openpyxl_bytes(build), "h.xlsx")
+    assert info.value.code == "empty_file"  # the visible sheet, empty: never the hidden ones
+    from kpi.load import read_workbook_table
+
+    assert read_workbook_table(_openpyxl_bytes(build), "非常に隠し").sheet == "非常に隠し"
+
+
+def test_styled_empty_cell_at_xfd1048576_does_not_make_a_small_workbook_too_big():
+    """openpyxl writes the formatted empty cell as <c r="XFD1048576" s="1"/> and <dimension ref="A1:XFD1048576"/>
+    (what Excel leaves behind): the limits count cells with values (SPEC 7)."""
+    import zipfile
+
+    from openpyxl.styles import Font
+
+    def build(wb):
+        ws = wb.active
+        for row in (["リードID", "リード日"], ["A1", "2026/05/01"], ["A2", "2026/05/02"]):
+            ws.append(row)
+        ws["XFD1048576"].font = Font(bold=True)
+
+    data = _openpyxl_bytes(build)
+    xml = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml").decode()
+    assert 'ref="A1:XFD1048576"' in xml and '<c r="XFD1048576" s="1"' in xml and "<v>" not in xml.split('r="XFD1048576"')[1][:40]
+    r = load(data, "styled.xlsx").report
+    assert (r.rows_read, r.rows_valid, r.rows_rejected) == (2, 2, 0)
+
+
+@pytest.mark.parametrize("text, delimiter", [
+    ("リードID;リード日;金額\nA1;2026/11/01;1\n", ";"),
+    ("リードID;金額;リード日\nA1;1,200;2026/11/01\n", ";"),  # a decimal comma makes the body two cells: still the header row decides
+    ("案件一覧\nリードID|リード日\nA1|2026/11/01\n", "|"),
+    ("ID;Datum;Betrag\n1;2026-11-01;5\n2;2026-11-02;6\n", ";"),  # headers not recognised either way: the first row tells
+])
+def test_csv_with_another_separator_says_so(text, delimiter):
+    with pytest.raises(LoadError) as info:
+        load(text.encode(), "x.csv")
+    assert info.value.code == "csv_delimiter"
+    assert f"「{delimiter}」" in info.value.message("ja") and f"'{delimiter}'" in info.value.message("en")
+
+
+@pytest.mark.parametrize("text", ["リードID,リード日,メモ\nA1,2026/11/01,a;b|c\n", "件名|大阪\nリードID,リード日\nA1,2026/11/01\n"])
+def test_separators_inside_cells_of_a_comma_csv_are_text(text):
+    assert load(text.encode(), "x.csv").report.rows_valid == 1

@@ -31,8 +31,24 @@ D = dt.datetime
         ("2026/11/20 14:30", D(2026, 11, 20, 14, 30), True),
         ("2026-11-20 09:05:07", D(2026, 11, 20, 9, 5, 7), True),
         ("2026-01-05T09:30:00", D(2026, 1, 5, 9, 30), True),
-        ("2026-01-05T09:30:00Z", D(2026, 1, 5, 9, 30), True),
-        ("2016-04-29T00:00:00Z", D(2016, 4, 29), True),  # a time was written, even if midnight
+        ("2026-01-05T09:30:00Z", D(2026, 1, 5, 18, 30), True),  # UTC -> Japan time (SPEC 7), then naive
+        ("2026-01-05T09:30:00+00:00", D(2026, 1, 5, 18, 30), True),
+        ("2026-01-05T09:30:00+09:00", D(2026, 1, 5, 9, 30), True),
+        ("2026-01-05T20:30:00-05:00", D(2026, 1, 6, 10, 30), True),  # across midnight
+        ("2026-01-05T09:30:00+0530", D(2026, 1, 5, 13, 0), True),
+        ("2016-04-29T00:00:00Z", D(2016, 4, 29, 9), True),  # a time was written, even if midnight
+        ("2026年5月1日(金)", D(2026, 5, 1), False),  # a weekday in brackets is ignored
+        ("2026/5/1（金）", D(2026, 5, 1), False),
+        ("2026/05/01 (金) 10:00", D(2026, 5, 1, 10), True),
+        ("令和8年5月1日(金曜日)", D(2026, 5, 1), False),
+        ("R8.5.1(金)", D(2026, 5, 1), False),
+        ("平成31年4月30日", D(2019, 4, 30), False),  # each era's last and first day
+        ("令和元年5月1日", D(2019, 5, 1), False),
+        ("平成元年1月8日", D(1989, 1, 8), False),
+        ("昭和元年12月25日", D(1926, 12, 25), False),
+        ("32874", D(1990, 1, 1), False),  # the first and last day an Excel serial may name
+        ("73415", D(2100, 12, 31), False),
+        (pd.Timestamp("2026-01-05 09:30", tz="UTC"), D(2026, 1, 5, 18, 30), True),  # an aware datetime likewise
         ("2026年11月20日 14時30分", D(2026, 11, 20, 14, 30), True),
         ("20261120", D(2026, 11, 20), False),
         (46346, D(2026, 11, 20), False),  # Excel serial
@@ -55,7 +71,14 @@ def test_missing_dates_are_missing_not_bad(raw):
     assert pd.isna(parsed.values.iloc[0]) and not parsed.bad.iloc[0]
 
 
-@pytest.mark.parametrize("raw", ["不明", "2026/2/30", "2026/13/01", "令和0年1月1日", "abc", "12:00", -5])
+@pytest.mark.parametrize("raw", ["不明", "2026/2/30", "2026/13/01", "令和0年1月1日", "abc", "12:00", -5,
+                                 # SPEC 7: a bare number outside 32874..73415 is no Excel serial (a year, an ID)
+                                 "2026", "12345", 2026, 12345, 12345.0, "32873", "73416", 1, 0,
+                                 # an era date outside its era
+                                 "平成32年1月1日", "昭和64年1月8日", "令和1年4月30日", "令和元年4月30日", "H32.1.1", "S64.1.8",
+                                 "平成1年1月7日", "昭和元年12月24日",
+                                 # a weekday anywhere else, or not a weekday; an offset that is none
+                                 "2026/5/1 10:00(金)", "(金)2026/5/1", "2026/5/1(祝)", "2026-01-05T09:30:00+25:00"])
 def test_unparseable_dates_are_flagged(raw):
     parsed = parse.parse_dates(pd.Series([raw], dtype=object))
     assert pd.isna(parsed.values.iloc[0]) and parsed.bad.iloc[0]
@@ -175,10 +198,19 @@ def test_common_date_forms_parsed_at_once_agree_with_the_cell_parser(seed):
     for _ in range(4000):
         y, m, d = rnd.randint(1890, 2300), rnd.randint(0, 13), rnd.randint(0, 32)
         H, M, S = rnd.randint(0, 25), rnd.randint(0, 61), rnd.randint(0, 61)
+        era, ey = rnd.choice(["令和", "平成", "昭和", "R", "H", "S"]), rnd.choice([str(rnd.randint(0, 66)), "元"])
+        wd = rnd.choice(["(金)", "（月）", " (日)", "(水曜日)", "(土曜)", "(祝)"])
+        tz = rnd.choice(["Z", "+00:00", "+09:00", "-05:00", "+0530", "+24:00", "-12:60"])
+        serial = rnd.choice([rnd.randint(0, 100_000), rnd.randint(32_800, 32_900), rnd.randint(73_380, 73_450), rnd.randint(1800, 2300)])
         values.append(rnd.choice([
             f"{y}/{m:02d}/{d:02d} {H:02d}:{M:02d}", f"{y}/{m}/{d}", f"{y}-{m:02d}-{d:02d}", f"{y}-{m:02d}-{d:02d} {H:02d}:{M:02d}:{S:02d}",
             f"{y}-{m:02d}-{d:02d} {H}:{M:02d}", f"{y}/{m:02d}/{d:02d} {H:02d}:{M:02d}:{S:02d}", f" {y}/{m:02d}/{d:02d}",
-            f"{y}/{m:02d}/{d:02d}T{H:02d}:{M:02d}", f"{y}{m:02d}{d:02d}", f"{y}/{m}/{d} {H}:{M}", f"{y}/{m:02d}/{d:02d} {H:02d}:{M:02d}:{S:02d}.5"]))
+            f"{y}/{m:02d}/{d:02d}T{H:02d}:{M:02d}", f"{y}{m:02d}{d:02d}", f"{y}/{m}/{d} {H}:{M}", f"{y}/{m:02d}/{d:02d} {H:02d}:{M:02d}:{S:02d}.5",
+            # SPEC 7 forms: Excel serials in and out of range, era dates in and out of their era, weekdays, UTC offsets
+            f"{serial}", f"{serial}.25", f"{era}{ey}年{m}月{d}日", f"{era}.{ey}.{m}.{d}", f"{era}{ey}年{m}月{d}日{wd}",
+            f"{y}年{m}月{d}日{wd}", f"{y}/{m}/{d}{wd}", f"{y}/{m:02d}/{d:02d}{wd} {H:02d}:{M:02d}", f"{y}-{m:02d}-{d:02d}{wd}",
+            f"{y}-{m:02d}-{d:02d}T{H:02d}:{M:02d}:{S:02d}{tz}", f"{y}-{m:02d}-{d:02d} {H:02d}:{M:02d}:{S:02d}{tz}",
+            f"{y}-{m:02d}-{d:02d} {H:02d}:{M:02d}{tz}"]))
     series = pd.Series(values, dtype="str")
     at_once = parse.parse_dates(series)
     cell_by_cell = [parse.parse_dates(series.iloc[i : i + 30]) for i in range(0, len(series), 30)]  # < 64 distinct: no vectorised pass
