@@ -26,9 +26,13 @@ def show_entry(entry: FileEntry) -> None:
     current = ColumnMapping.from_json(current_json) if current_json else None
     if entry.error is not None:
         st.error(t("data.error_file", msg=entry.error.message(lang())))
+        if entry.error.code.startswith("mapping."):  # the saved mapping was refused: let the user load another one
+            mapping_upload(entry.digest)
         return
     if entry.needs is not None:
         needs = entry.needs
+        if needs.reason:
+            st.warning(needs.reason[lang()], icon=":material/call_split:")
         st.warning(t("data.mapping_intro"))
         columns_form(entry.digest, needs.kind, list(needs.headers), needs.samples, current, only_required=True)
         mapping_upload(entry.digest)

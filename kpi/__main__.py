@@ -228,7 +228,7 @@ def _read(path: str) -> bytes:
 
 
 def _mapping(path: str | None) -> ColumnMapping | None:
-    return ColumnMapping.from_json(_read(path)) if path else None
+    return ColumnMapping.from_json(_read(path), source=Path(path).name) if path else None
 
 
 def _load_all(args, lang: str):
@@ -325,21 +325,33 @@ def run(argv: list[str] | None = None) -> int:
     return EXIT_OK
 
 
+def _lang_of(argv: list[str] | None) -> str:
+    """The --lang of the command line, for errors raised before or outside argument parsing (default ja)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    for i, arg in enumerate(args):
+        if arg == "--lang" and i + 1 < len(args) and args[i + 1] in ("ja", "en"):
+            return args[i + 1]
+        if arg in ("--lang=ja", "--lang=en"):
+            return arg.split("=", 1)[1]
+    return "ja"
+
+
 def main(argv: list[str] | None = None) -> int:
+    lang = _lang_of(argv)
     try:
         return run(argv)
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except LoadError as exc:
-        print(f"error: {exc.message('ja')}", file=sys.stderr)
+        print(f"error: {exc.message(lang)}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # output piped into `head`: not an error of ours
         return EXIT_OK
     except Exception as exc:  # never a traceback for the user; the message still says what broke
-        print(f"error: {message('unreadable', 'ja', what=f'{type(exc).__name__}: {exc}')}", file=sys.stderr)
+        print(f"error: {message('unreadable', lang, what=f'{type(exc).__name__}: {exc}')}", file=sys.stderr)
         return EXIT_ERROR
 
 

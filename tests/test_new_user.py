@@ -128,3 +128,14 @@ def test_pages_without_data_offer_the_way_back_in_both_languages(lang):
     at.switch_page("app_pages/onboarding.py").run()
     assert not at.exception
     assert at.button(key="app.back_to_demo_page").label == {"ja": "デモデータに戻す", "en": "Back to demo data"}[lang]
+
+
+def test_two_columns_for_one_required_field_are_named_on_the_data_page():
+    """SPEC 7: 患者ID and カルテ番号 both read as patient_id; the data page names both columns and offers the mapping."""
+    csv = "患者ID,来院日,カルテ番号\nP1,2026/11/01,K1\nP2,2026/11/02,K2\n"
+    at = _app(("two_ids.csv", csv.encode("utf-8"), "text/csv"))
+    at.switch_page("app_pages/data.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = _texts(at)
+    assert "患者ID" in text and "カルテ番号" in text and "A列" in text and "C列" in text
+    assert any(s.label.startswith("患者ID") for s in at.selectbox)  # the mapping form is offered

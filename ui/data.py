@@ -35,6 +35,7 @@ class NeedsMapping:
     headers: tuple[str, ...]
     samples: dict[str, list[str]]
     header_row: int
+    reason: dict[str, str] | None = None  # why the mapping is needed, per language (two columns for one field…)
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,8 @@ def _load_cached(digest: str, _data: bytes, name: str, sheet: str | None, mappin
         # what this frame was parsed from: the page caches fingerprint frames by it instead of hashing every cell
         result.frame.attrs["source"] = hashlib.sha256(f"{digest}|{sheet}|{mapping_json}".encode()).hexdigest()
     except MappingNeeded as exc:
-        needs = NeedsMapping(exc.kind, tuple(exc.missing), tuple(exc.headers), column_samples(exc.table, exc.header_row, exc.headers), exc.header_row + 1)
+        needs = NeedsMapping(exc.kind, tuple(exc.missing), tuple(exc.headers), column_samples(exc.table, exc.header_row, exc.headers), exc.header_row + 1,
+                             {lang: exc.message(lang) for lang in ("ja", "en")})
         return FileEntry(digest, name, len(_data), needs=needs, seconds=time.perf_counter() - started)
     except LoadError as exc:
         return FileEntry(digest, name, len(_data), error=exc, seconds=time.perf_counter() - started)
