@@ -1,5 +1,6 @@
 """Weekly review page (週次レビュー): the bottleneck, this week vs last, the leads behind it, the 60-minute agenda,
-a cause checklist with its habit numbers, and the actions (owner + deadline) kept in the session."""
+a cause checklist with its habit numbers, and the actions (owner + deadline). With a workspace (or in the demo) the
+actions are stored and last week's open ones open the page: done, carried over or dropped (SPEC 5)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -13,6 +14,7 @@ from kpi.targets import Targets
 from ui.charts_habits import agenda_bar
 from ui.data import cached, require
 from ui.i18n import label_series, lang, t
+from ui.workspace import current_store
 from ui.widgets import (data_table, delta_column, delta_pct_points, fmt_delta_pct_points, fmt_num, fmt_pct, fmt_signed, kpi_tile,
                         pct_column, show_chart, XLSX_MIME)
 
@@ -32,6 +34,37 @@ st.caption(t("weekly.intro"))
 as_of = st.date_input(t("app.as_of"), value=funnel.default_as_of(leads).date(), key="weekly.as_of")
 review = review_of(leads, activities, as_of, targets.to_json())
 st.caption(t("weekly.as_of_caption", now=review.as_of.date(), prev=review.previous_as_of.date()))
+store = current_store()  # the workspace (or the demo's, in memory): actions are kept there and carried over
+week = review.as_of.date()
+
+
+def close_action(action_id: int, status: str) -> None:
+    store.update_action(action_id, status=status, week_closed=week)
+
+
+def carry_action(action_id: int) -> None:
+    store.update_action(action_id, note=t("weekly.carried.note", week=week))
+
+
+# ---- ⓪ last week's actions first: done, carried over or dropped (SPEC 5), before the numbers
+if store is not None:
+    carried = store.open_actions(before=week)
+    st.subheader(t("weekly.carried.title", n=len(carried)))
+    if not carried:
+        st.caption(t("weekly.carried.none"))
+    for item in carried:
+        overdue = item.deadline is not None and item.deadline < week
+        with st.container(border=True):
+            c1, c2, c3, c4 = st.columns([5, 1, 1, 1], vertical_alignment="center")
+            c1.markdown(("🔴 " if overdue else "") + f"**{item.action}**")
+            c1.caption(t("weekly.carried.meta", owner=item.owner or "—", deadline=item.deadline or "—", raised=item.week_raised,
+                         about=item.kpi_or_bottleneck or "—", cause=item.cause or "—") + (f"　{item.note}" if item.note else ""))
+            c2.button(t("weekly.carried.done"), key=f"weekly.carried.done.{item.id}", on_click=close_action, args=(item.id, "done"),
+                      icon=":material/check:")
+            c3.button(t("weekly.carried.carry"), key=f"weekly.carried.carry.{item.id}", on_click=carry_action, args=(item.id,),
+                      icon=":material/redo:")
+            c4.button(t("weekly.carried.drop"), key=f"weekly.carried.drop.{item.id}", on_click=close_action, args=(item.id, "dropped"),
+                      icon=":material/close:")
 
 
 def stage(code: str) -> str:
@@ -143,30 +176,62 @@ for cause, _ in report.CAUSES:
     col1.checkbox(t(f"weekly.cause.{cause}"), value=any(e.flagged for e in evidence), key=f"weekly.cause.{cause}")
     col2.caption("　".join(evidence_text(e) for e in evidence) if evidence else t("weekly.cause.no_number"))
 
-# ---- ④ actions with owner and deadline (session only)
+# ---- ④ actions with owner and deadline (kept in the workspace when there is one, else in this screen)
+chosen_causes = tuple(cause for cause, _ in report.CAUSES if st.session_state.get(f"weekly.cause.{cause}"))
 st.subheader(t("weekly.actions_title"))
 with st.form("weekly.action_form", clear_on_submit=True):
     f1, f2, f3 = st.columns([3, 1, 1])
     action = f1.text_input(t("weekly.action"), key="weekly.action_text")
     owner = f2.text_input(t("weekly.action_owner"), key="weekly.action_owner")
-    deadline = f3.date_input(t("weekly.action_deadline"), value=review.as_of.date() + dt.timedelta(days=7), key="weekly.action_deadline")
+    deadline = f3.date_input(t("weekly.action_deadline"), value=week + dt.timedelta(days=7), key="weekly.action_deadline")
     if st.form_submit_button(t("weekly.action_add"), type="primary"):
         if action.strip() and owner.strip():
-            actions.append({"action": action.strip(), "owner": owner.strip(), "deadline": deadline})
+            about = t("weekly.step", a=a, b=b) if review.bottleneck else None
+            cause = "、".join(t(f"weekly.cause.{c}") for c in chosen_causes) or None
+            if store is not None:
+                store.add_action(week, action.strip(), kpi_or_bottleneck=about, cause=cause, owner=owner.strip(), deadline=deadline)
+            else:
+                actions.append({"action": action.strip(), "owner": owner.strip(), "deadline": deadline})
         else:
             st.warning(t("weekly.action_missing"))
-st.caption(t("weekly.action_note"))
-actions_frame = pd.DataFrame(actions, columns=["action", "owner", "deadline"])
+if store is not None:
+    stored = [x for x in store.actions() if x.week_raised == week or x.status == "open"]
+    actions_frame = pd.DataFrame([{"action": x.action, "owner": x.owner, "deadline": x.deadline, "status": x.status,
+                                   "week_raised": x.week_raised, "kpi_or_bottleneck": x.kpi_or_bottleneck, "cause": x.cause}
+                                  for x in stored], columns=["action", "owner", "deadline", "status", "week_raised", "kpi_or_bottleneck", "cause"])
+    st.caption(t("weekly.action_note_store"))
+else:
+    actions_frame = pd.DataFrame(actions, columns=["action", "owner", "deadline"])
+    st.caption(t("weekly.action_note"))
 if actions_frame.empty:
     st.info(t("weekly.action_none"))
 else:
-    shown = actions_frame.rename(columns={"action": t("weekly.action"), "owner": t("weekly.action_owner"), "deadline": t("weekly.action_deadline")})
+    shown = actions_frame.assign(**({"status": actions_frame["status"].map(lambda v: t(f"weekly.status.{v}"))} if "status" in actions_frame else {}))
+    shown = shown.rename(columns={c: t(f"weekly.col.action.{c}") for c in shown.columns})
     data_table(shown, download="weekly_actions", download_key="weekly.dl.actions")
-    st.button(t("weekly.action_clear"), key="weekly.action_clear", on_click=actions.clear)
+    if store is None:
+        st.button(t("weekly.action_clear"), key="weekly.action_clear", on_click=actions.clear)
+
+# ---- 月次棚卸し: once a month, which KPIs to cut (did not move, or move in lockstep) and the six-headline rule
+if store is not None:
+    from kpi.registry import BY_KEY
+    from kpi.stocktake import HEADLINE_MAX, is_stocktake_week, propose_cuts
+
+    side = 0 if lang() == "ja" else 1
+    with st.expander(t("weekly.stocktake.title"), expanded=is_stocktake_week(week), icon=":material/inventory:"):
+        st.caption(t("weekly.stocktake.intro", n=HEADLINE_MAX, chosen=len(targets.headline_kpis)))
+        proposals = propose_cuts(store.trend_frame())
+        if not proposals:
+            st.info(t("weekly.stocktake.none"))
+        for p in proposals:
+            name = BY_KEY[p.key].label[side]
+            if p.reason == "still":
+                st.markdown("- " + t("weekly.stocktake.still", kpi=name))
+            else:
+                st.markdown("- " + t("weekly.stocktake.lockstep", kpi=name, partner=BY_KEY[p.partner].label[side], r=f"{p.r:+.2f}"))
 
 # ---- the one download: the weekly review workbook (built when clicked)
 st.divider()
-chosen_causes = tuple(cause for cause, _ in report.CAUSES if st.session_state.get(f"weekly.cause.{cause}"))
 st.download_button(t("weekly.workbook"), data=lambda: report.weekly_workbook(frames, as_of, targets, lang=lang(), actions=actions_frame,
                                                                              causes=chosen_causes),
                    file_name=f"weekly_review_{review.as_of.date()}.xlsx", mime=XLSX_MIME, key="weekly.dl.workbook", type="primary",

@@ -78,6 +78,8 @@ L: dict[str, tuple[str, str]] = {
     "cause.review": ("審査資料の不足", "Review materials missing"), "cause.habits": ("働き方KPIの弱さ", "Weak work-style KPIs"),
     "cause.travel": ("移動の非効率", "Travel inefficiency"), "causes": ("原因の候補と裏付けの数字", "Possible causes and their numbers"),
     "col.cause": ("原因", "Cause"), "no_actions": ("（アクションは未入力）", "(no actions entered)"),
+    "col.week_raised": ("起票週", "Week raised"), "col.kpi_or_bottleneck": ("対象（KPI・ボトルネック）", "KPI or bottleneck"),
+    "action_status.open": ("継続中", "Open"), "action_status.done": ("完了", "Done"), "action_status.dropped": ("取りやめ", "Dropped"),
     "col.chosen": ("会議で選んだ原因", "Chosen in the meeting"), "chosen.yes": ("✓ 選択", "✓ chosen"),
     "causes.chosen": ("原因（会議で選んだもの ✓ と、裏付けの数字）", "Causes (✓ = chosen in the meeting) and their numbers"),
     }
@@ -450,7 +452,10 @@ def weekly_workbook(frames: dict[str, pd.DataFrame], as_of: dt.date | pd.Timesta
         ws.freeze_panes(1, 0)
     ws = book.sheet("sheet.actions")
     acts = actions if actions is not None and len(actions) else pd.DataFrame({"action": [label("no_actions", lang)], "owner": [""], "deadline": [None]})
-    book.table(ws, acts[["action", "owner", "deadline"]].rename(columns=lambda c: label(f"col.{c}", lang)), 0)
+    columns = ["action", "owner", "deadline"] + [c for c in ("status", "week_raised", "kpi_or_bottleneck", "cause") if c in acts.columns]
+    if "status" in acts.columns:  # stored actions (the workspace): open / done / dropped in the reader's words
+        acts = acts.assign(status=acts["status"].map(lambda v: label(f"action_status.{v}", lang) if isinstance(v, str) else v))
+    book.table(ws, acts[columns].rename(columns=lambda c: label(f"col.{c}", lang)), 0)
     ws.set_column(0, 0, 60)
     ws.repeat_rows(0)
     if summary is not None:

@@ -95,3 +95,51 @@ def test_a_saved_week_survives_a_new_session(tmp_path):
     at.selectbox(key="memory.forget_pick").set_value(sorted({w for w in weeks.iloc[:, 0]})[0]).run()
     at.button(key="memory.forget_btn").click().run()
     assert len(at.dataframe[-1].value) == 1
+
+
+def test_weekly_review_stores_an_action_and_opens_next_week_on_it(tmp_path):
+    """SPEC 5 actions: raised in one week's review (stored in the workspace), next week's review opens on it; Done
+    closes it; the workbook carries the stored actions with their status."""
+    import datetime as dt
+
+    import openpyxl
+
+    store_path = tmp_path / "ws.duckdb"
+    leads = [(f"L{i}", "A病院", "佐藤", "2026/11/01", "2026/11/03", "2026/11/20" if i % 3 == 0 else "") for i in range(12)]
+
+    def session():
+        at = _app([("leads.csv", _leads_csv(leads), "text/csv")])
+        at.session_state["workspace.on"] = True
+        at.session_state["workspace.path"] = str(store_path)
+        at.run()
+        at.switch_page("app_pages/weekly.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    at = session()
+    at.date_input(key="weekly.as_of").set_value(dt.date(2026, 11, 13)).run()
+    at.text_input(key="weekly.action_text").set_value("キーマン確認の質問を台本に入れる")
+    at.text_input(key="weekly.action_owner").set_value("佐藤")
+    next(b for b in at.button if b.label == "追加").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+
+    at = session()  # next Monday, a new session: the review opens on last week's open action
+    assert at.subheader[0].value == "先週までのアクション（未完了 1件）"
+    assert "キーマン確認の質問を台本に入れる" in " ".join(m.value for m in at.markdown)
+    done = next(b for b in at.button if b.key and b.key.startswith("weekly.carried.done."))
+    done.click().run()
+    assert at.subheader[0].value == "先週までのアクション（未完了 0件）"
+
+    from kpi.history import Store
+
+    [action] = Store(str(store_path)).actions()
+    assert action.status == "done" and action.owner == "佐藤" and action.week_closed == dt.date(2026, 11, 20)
+    # the workbook carries it (status in words)
+    from kpi import report
+    import pandas as pd
+
+    frame = pd.DataFrame([{"action": action.action, "owner": action.owner, "deadline": action.deadline, "status": action.status,
+                           "week_raised": action.week_raised}])
+    book = openpyxl.load_workbook(io.BytesIO(report.weekly_workbook({}, None, None, actions=frame)))
+    rows = list(book["アクション"].iter_rows(values_only=True))
+    assert rows[0][:5] == ("アクション", "担当者", "期限", "ステータス", "起票週") and rows[1][3] == "完了"
