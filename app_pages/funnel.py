@@ -9,12 +9,18 @@ from kpi.confidence import confidence
 from kpi.targets import STAGE_DATE_COLUMNS, STAGES, Targets, rag
 from ui.charts import bar_ranked
 from ui.charts_funnel import conversion_heatmap, conversion_trend, days_box, funnel_bars, payback_histogram
+from kpi.registry import BY_KEY, CADENCE_LABELS, LAYER_LABELS
 from ui.data import cached, require
+from ui.workspace import current_store
 from ui.i18n import label_of, label_series, lang, t
 from ui.widgets import (data_table, empty_state, fmt_delta_pct_points, fmt_pct, fmt_signed, fmt_yen, kpi_tile,
                         missing_column_note, pct_column, show_chart)
 
 P = "funnel"
+# headline tile -> its registry KPI (kpi/registry.py): the layer, cadence and owner it shows, the history it reads
+REGISTRY_KEY = {"overall": "overall_rate", "contact": "contact_rate", "meeting": "meeting_rate", "poc": "poc_rate",
+                "approval": "approval_rate", "collected": "collection_rate", "stalled": "stalled_count", "payback": "payback_months_median"}
+funnel_roles = ("agency", "inside_sales", "field_sales", "consultant", "partner")
 PRESETS = ("fiscal_year", "fiscal_quarter", "month", "last_12_weeks", "all", "custom")
 FILTERS = ("region", "segment", "owner_role", "owner", "source")
 ENUMS = ("region", "segment", "owner_role", "status")
@@ -150,38 +156,68 @@ row = table.set_index("stage")
 prow = prev.set_index("stage") if prev is not None else None
 badges = tile_badges(scope, as_of, lang())
 tiles = [k for k in targets.headline_kpis if k in ("overall", "stalled", "payback", "bottleneck") or k in STAGES[1:]]
-per_row = 3 if len(tiles) > 4 else max(1, len(tiles))  # six narrow tiles cut their labels and badges
-tile_cols = [c for i in range(0, len(tiles), per_row) for c in st.columns(per_row)]
-for col, key in zip(tile_cols, tiles):
+store = current_store()
+stored = store.trend_frame([REGISTRY_KEY[k] for k in tiles if k in REGISTRY_KEY]) if store is not None else None
+side = 0 if lang() == "ja" else 1
+
+
+def tile_extras(key: str) -> dict:
+    """The registry's line for a tile (layer · cadence · owner) and, with a workspace, its stored weeks."""
+    kpi = BY_KEY.get(REGISTRY_KEY.get(key, ""))
+    if kpi is None:
+        return {}
+    out = {"meta": t(f"{P}.tile_meta", layer=LAYER_LABELS[kpi.layer][side], cadence=CADENCE_LABELS[kpi.cadence][side],
+                     owner=label_of("owner_role", kpi.owner_role) if kpi.owner_role in funnel_roles else t(f"{P}.owner.{kpi.owner_role}"))}
+    if stored is not None and kpi.key in stored.columns and stored[kpi.key].notna().sum() >= 2:
+        series = stored[kpi.key].astype("float64")
+        fmt = (lambda v: fmt_pct(v)) if kpi.unit == "rate" else (lambda v: f"{v:,.1f}" if kpi.unit == "months" else f"{v:,.0f}")
+        last = fmt(series.iloc[-2]) if len(series) >= 2 and pd.notna(series.iloc[-2]) else "—"
+        four = fmt(series.iloc[-5]) if len(series) >= 5 and pd.notna(series.iloc[-5]) else "—"
+        out |= {"trend": series.dropna().tolist(), "trend_note": t(f"{P}.tile_trend", last=last, four=four, n=int(series.notna().sum()))}
+    return out
+
+
+# the tiles grouped by the team's layers: 結果 (quarterly) first, then what feeds it (手前, 習慣)
+layer_of = {k: BY_KEY[REGISTRY_KEY[k]].layer if k in REGISTRY_KEY else "leading" for k in tiles}
+tile_cols = []
+for layer in ("result", "leading", "habit"):
+    group = [k for k in tiles if layer_of[k] == layer]
+    if not group:
+        continue
+    st.markdown(f"**{LAYER_LABELS[layer][side]}**　" + t(f"{P}.layer.{layer}"))
+    per_row = 3 if len(group) > 4 else max(1, len(group))
+    tile_cols += list(zip([c for i in range(0, len(group), per_row) for c in st.columns(per_row if len(group) > 1 else 3)], group))
+for col, key in tile_cols:
+    extras = tile_extras(key)
     with col:
         if key == "overall":
             value = funnel.overall_conversion(table)
             target = pd.Series([targets.step_conversion[s] for s in STAGES[1:]]).prod()
             before = funnel.overall_conversion(prev) if prev is not None else None
             kpi_tile(t(f"{P}.kpi.overall"), fmt_pct(value), fmt_delta_pct_points(value, before), rag=rag(value, target),
-                     confidence=badges["overall"], help=t(f"{P}.kpi.overall_help") + f" ({t(f'{P}.col.target')} {target:.1%})")
+                     confidence=badges["overall"], **extras, help=t(f"{P}.kpi.overall_help") + f" ({t(f'{P}.col.target')} {target:.1%})")
         elif key in STAGES:
             i = STAGES.index(key)
             value = row.loc[key, "conversion"]
             before = prow.loc[key, "conversion"] if prow is not None else None
-            kpi_tile(t(f"{P}.kpi.step", stage=stage_names[i]), fmt_pct(value), fmt_delta_pct_points(value, before), rag=row.loc[key, "rag"],
-                     confidence=badges[key],
+            kpi_tile(BY_KEY[REGISTRY_KEY[key]].label[side], fmt_pct(value),  # the team's names: 商談化率, 稟議通過率 (registry) fmt_delta_pct_points(value, before), rag=row.loc[key, "rag"],
+                     confidence=badges[key], **extras,
                      help=t(f"{P}.kpi.step_help", stage=stage_names[i], prev=stage_names[i - 1], target=f"{targets.step_conversion[key]:.0%}"))
         elif key == "stalled":
             n = len(res["stalled"])
             delta = t(f"{P}.delta_count", value=n - len(res["prev_stalled"])) if prev is not None else None
             kpi_tile(t(f"{P}.kpi.stalled"), t(f"{P}.count", value=n), delta, delta_color="inverse",
-                     confidence=badges["stalled"], help=t(f"{P}.kpi.stalled_help"))
+                     confidence=badges["stalled"], **extras, help=t(f"{P}.kpi.stalled_help"))
         elif key == "payback":
             pay, before = res["payback"], res.get("prev_payback")
             if pay is None:
-                kpi_tile(t(f"{P}.kpi.payback"), "n/a", help=t(f"{P}.kpi.payback_help", max=targets.payback_months_max))
+                kpi_tile(t(f"{P}.kpi.payback"), "n/a", **extras, help=t(f"{P}.kpi.payback_help", max=targets.payback_months_max))
                 missing_column_note("回収期間(月) / payback_months")
                 continue
             delta = t(f"{P}.delta_months", value=fmt_signed(pay.median - before.median)) if before and before.median is not None and pay.median is not None else None
             kpi_tile(t(f"{P}.kpi.payback"), "n/a" if pay.median is None else t(f"{P}.months", value=pay.median), delta, delta_color="inverse",
                      rag=rag(pay.median, targets.payback_months_max, higher_is_better=False),
-                     confidence=badges["payback"], help=t(f"{P}.kpi.payback_help", max=targets.payback_months_max))
+                     confidence=badges["payback"], **extras, help=t(f"{P}.kpi.payback_help", max=targets.payback_months_max))
         elif key == "bottleneck":
             kpi_tile(t(f"{P}.kpi.bottleneck"), label_of("stage", res["bottleneck"]) if res["bottleneck"] else "—")
 
@@ -246,6 +282,18 @@ with tabs[2]:
         st.success(t(f"{P}.none_stalled"))
     else:
         show_table(stalled.assign(over_days=stalled["days_in_stage"] - stalled["limit_days"]), "stalled", "stalled")
+    # beside the date rule: the same deal at the same stage in N consecutive stored weeks (SPEC 5, history only)
+    if store is not None:
+        unmoved = store.weeks_unmoved()
+        stuck = unmoved[unmoved["stalled"]] if len(unmoved) else unmoved
+        st.markdown(f"**{t(f'{P}.unmoved_title', n=store.settings.stalled_after)}**")
+        both = int(stuck["lead_id"].isin(stalled["lead_id"]).sum()) if len(stuck) and len(stalled) else 0
+        st.caption(t(f"{P}.unmoved_caption", n=len(stuck), both=both))
+        if len(stuck):
+            view = stuck.drop(columns=["stalled"]).assign(stage=lambda f: label_series("stage", f["stage"]),
+                                                          region=lambda f: label_series("region", f["region"]))
+            data_table(view.rename(columns={c: t(f"memory.col.{c}") for c in view.columns}), height=min(320, 38 + 35 * len(view)))
+        st.page_link("app_pages/memory.py", label=t(f"{P}.unmoved_link"), icon=":material/history:")
 
 with tabs[3]:
     st.caption(t(f"{P}.speed_intro"))

@@ -37,7 +37,7 @@ def test_funnel_page_metrics_equal_funnel_table(app):
     shown = metrics_of(app)
     for stage, label in zip(STAGES, ("リード", "接触", "商談", "PoC", "稟議", "回収")):
         assert shown[label] == f"{int(table.loc[stage, 'reached']):,}"
-    assert shown["商談転換率"] == fmt_pct(table.loc["meeting", "conversion"])
+    assert shown["商談化率"] == fmt_pct(table.loc["meeting", "conversion"])
     assert shown["全体転換率（リード→回収）"] == fmt_pct(table.loc["collected", "reached"] / table.loc["lead", "reached"])
     as_of = funnel.default_as_of(leads)
     scope = funnel.leads_in_scope(leads, as_of, "cohort", *funnel.period_bounds("fiscal_year", as_of))

@@ -119,3 +119,34 @@ def test_the_readme_kpi_table_is_the_registry():
     shown = text.split(start, 1)[1].split(end, 1)[0]
     assert shown == registry.markdown_table(), "README KPI table is stale: python -m kpi kpis --markdown"
     assert "`meeting_rate` | 商談化率" in shown
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_funnel_headline_tiles_come_from_the_registry_grouped_by_layer(lang):
+    """Each headline tile of the funnel page carries its registry label, its layer · cadence · owner line and, on the
+    demo's stored weeks, last week and four weeks ago; the tiles are grouped 結果 first, then 手前."""
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import APP
+    from kpi.targets import Targets
+
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params["lang"] = lang
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    side = 0 if lang == "ja" else 1
+    labels = [m.label for m in at.metric]
+    tile_keys = {"overall": "overall_rate", "meeting": "meeting_rate", "poc": "poc_rate", "approval": "approval_rate",
+                 "stalled": "stalled_count", "payback": "payback_months_median"}
+    captions = [c.value for c in at.caption]
+    for key in Targets().headline_kpis:
+        kpi = registry.BY_KEY[tile_keys[key]]
+        if key in ("meeting", "poc", "approval"):
+            assert kpi.label[side] in labels, (kpi.label[side], labels)
+        layer = registry.LAYER_LABELS[kpi.layer][side]
+        cadence = registry.CADENCE_LABELS[kpi.cadence][side]
+        assert any(c.startswith(layer) and cadence in c for c in captions), (layer, cadence)
+    stored = "保存した週（8週）" if lang == "ja" else "Stored weeks (8)"
+    assert sum(stored in c for c in captions) == len(Targets().headline_kpis)
+    heads = [m.value for m in at.markdown if m.value.startswith("**")]
+    assert heads[0].startswith(f"**{registry.LAYER_LABELS['result'][side]}**") and heads[1].startswith(f"**{registry.LAYER_LABELS['leading'][side]}**")

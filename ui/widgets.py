@@ -114,12 +114,20 @@ def confidence_parts(confidence: Any | None) -> tuple[str, str | None]:
 
 
 def kpi_tile(label: str, value: str, delta: str | None = None, rag: str | None = None, confidence: Any | None = None,
-             help: str | None = None, delta_color: str = "normal", border: bool = True) -> None:
-    """One headline number: st.metric, then its RAG and confidence badges on one line (reasons on hover)."""
+             help: str | None = None, delta_color: str = "normal", border: bool = True, meta: str | None = None,
+             trend: list[float] | None = None, trend_note: str | None = None) -> None:
+    """One headline number: st.metric, then its RAG and confidence badges on one line (reasons on hover).
+    ``meta``: the registry's layer · cadence · owner line; ``trend``: the KPI over the stored weeks (a sparkline),
+    with ``trend_note`` (last week and four weeks ago)."""
     unchanged = isinstance(delta, str) and delta.startswith("±")  # fmt_signed's zero: grey, no arrow
     with st.container(border=border):
+        if meta:
+            st.caption(meta)
         st.metric(label, value, delta=delta, help=help, delta_color="off" if unchanged else delta_color,
-                  delta_arrow="off" if unchanged else "auto")
+                  delta_arrow="off" if unchanged else "auto",
+                  chart_data=trend if trend and len(trend) >= 2 else None, chart_type="line")
+        if trend_note:
+            st.caption(trend_note)
         badge, help_text = confidence_parts(confidence)
         line = " ".join(p for p in (rag_badge_md(rag), badge) if p)
         if line:
