@@ -10,12 +10,13 @@ import streamlit as st
 
 from kpi import funnel, report
 from kpi.confidence import confidence
-from kpi.targets import Targets
+from kpi.registry import BY_KEY, CADENCE_LABELS, LAYER_LABELS
+from kpi.targets import Targets, rag
 from ui.charts_habits import agenda_bar
 from ui.data import cached, require
 from ui.i18n import label_series, lang, t
 from ui.workspace import current_store
-from ui.widgets import (data_table, delta_column, delta_pct_points, fmt_delta_pct_points, fmt_num, fmt_pct, fmt_signed, kpi_tile,
+from ui.widgets import (rag_badge_md, data_table, delta_column, delta_pct_points, fmt_delta_pct_points, fmt_num, fmt_pct, fmt_signed, kpi_tile,
                         pct_column, show_chart, XLSX_MIME)
 
 frames = require("leads")
@@ -65,6 +66,32 @@ if store is not None:
                       icon=":material/redo:")
             c4.button(t("weekly.carried.drop"), key=f"weekly.carried.drop.{item.id}", on_click=close_action, args=(item.id, "dropped"),
                       icon=":material/close:")
+
+
+# ---- the week in the team's three layers: 結果 first, then what feeds it (手前), then the habits (registry)
+@cached(max_entries=16)
+def layer_values(lds: pd.DataFrame, acts: pd.DataFrame | None, as_of: dt.date, targets_json: str) -> dict:
+    from kpi.registry import values
+
+    sales = {"leads": lds} | ({"activities": acts} if acts is not None else {})
+    return values(sales, as_of, Targets.from_json(targets_json))
+
+
+LAYER_TILES = {"result": ("poc_count", "approval_rate", "payback_months_median"),
+               "leading": ("lead_count", "contact_count", "meeting_rate"),
+               "habit": ("minutes_within_24h_rate", "key_person_rate", "review_capture_rate")}
+layer_now = layer_values(leads, activities, week, targets.to_json())
+st.subheader(t("weekly.layers_title"))
+_side = 0 if lang() == "ja" else 1
+for column, (layer, keys) in zip(st.columns(3), LAYER_TILES.items()):
+    with column.container(border=True):
+        st.markdown(f"**{LAYER_LABELS[layer][_side]}**　{t(f'weekly.layer.{layer}', cadence=CADENCE_LABELS[BY_KEY[keys[0]].cadence][_side])}")
+        for key in keys:
+            kpi, value = BY_KEY[key], layer_now.get(key)
+            target = kpi.target(targets)
+            shown = "n/a" if value is None else fmt_pct(value) if kpi.unit == "rate" else (f"{value:,.1f}" if kpi.unit == "months" else f"{value:,.0f}")
+            badge = rag_badge_md(rag(value, target, kpi.direction == "up")) if target is not None and value is not None else ""
+            st.markdown(f"{kpi.label[_side]}: **{shown}** {badge}", help=kpi.definition[_side])
 
 
 def stage(code: str) -> str:
@@ -214,7 +241,6 @@ else:
 
 # ---- 月次棚卸し: once a month, which KPIs to cut (did not move, or move in lockstep) and the six-headline rule
 if store is not None:
-    from kpi.registry import BY_KEY
     from kpi.stocktake import HEADLINE_MAX, is_stocktake_week, propose_cuts
 
     side = 0 if lang() == "ja" else 1
