@@ -28,7 +28,7 @@ TIMEOUT = 90_000
 UPLOAD_INPUT = "[data-testid='stFileUploaderDropzoneInput']"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Every page of the app in the order of app.PAGES (its URL path is the file stem; its title key is "<stem>.title").
-PAGES = ["funnel", "regions", "habits", "weekly", "clinic", "onboarding", "adoption", "referrals", "data", "targets"]
+PAGES = ["funnel", "regions", "habits", "weekly", "memory", "clinic", "onboarding", "adoption", "referrals", "data", "targets"]
 
 
 def leads_csv(ids: list[str], bad: int) -> bytes:
@@ -291,3 +291,70 @@ def test_sign_in_is_required_when_secrets_configure_auth(browser, tmp_path, monk
                 assert page.locator("[data-testid='stException']").count() == 0
     finally:
         context.close()
+
+
+def _week_csv(week_end: int, met: int) -> bytes:
+    """A cp932 leads export of the week ending 2026-11-<week_end>: 10 leads, the first ``met`` with a meeting."""
+    lines = ["リードID,取引先,担当者,リード日,接触日,商談日"]
+    for i in range(10):
+        meeting = f"2026/11/{week_end - 1:02d}" if i < met else ""
+        lines.append(f"W{i},{'ABCDEFGHIJ'[i]}病院,佐藤,2026/11/01,2026/11/02,{meeting}")
+    lines.append(f"W99,Z病院,佐藤,2026/11/{week_end:02d},,")  # a lead of that very day: as_of = the week's end
+    return ("\n".join(lines) + "\n").encode("cp932")
+
+
+def _workspace_on(page) -> None:
+    sidebar = page.locator("[data-testid='stSidebar']")
+    sidebar.get_by_text("ワークスペース（履歴）").click()
+    sidebar.get_by_text("週ごとの履歴を保存する").click()
+    expect(sidebar.get_by_text("保存先:", exact=False)).to_be_visible()
+    wait_run_done(page)
+
+
+def test_workspace_keeps_two_weeks_and_an_action_across_a_reload(browser, tmp_path, monkeypatch):
+    """Issue 13 as a user tries it: switch the workspace on, upload and save two weeks, raise an action in the weekly
+    review, reload (a new session), switch it on again: both weeks, the moves between them and the action are there."""
+    store = tmp_path / "client.duckdb"
+    monkeypatch.setenv("KPI_STORE", str(store))  # the path field's default in the served app
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ja-JP")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    with serve_app() as url:
+        open_app(page, url)
+        wait_run_done(page)
+        for week_end, met in ((13, 2), (20, 5)):
+            upload(page, f"leads_{week_end}.csv", _week_csv(week_end, met))
+            expect(badge(page, "アップロードデータ").first).to_be_visible()
+            wait_run_done(page)
+            if week_end == 13:  # the switch is offered once there is data of one's own (the demo keeps its history in memory)
+                _workspace_on(page)
+            go_to(page, "memory", title_of("memory"))
+            page.locator("[data-testid='stMain'] button", has_text="今週のデータを保存").click()
+            expect(page.get_by_text("の週として", exact=False)).to_be_visible()
+            wait_run_done(page)
+            if week_end == 13:  # next Monday: last week's file out of the uploader, this week's in
+                page.locator("[data-testid='stFileChipDeleteBtn'] button, button[data-testid='stFileChipDeleteBtn']").first.click()
+                expect(page.locator("[data-testid='stFileChipName']")).to_have_count(0)
+                wait_run_done(page)
+        go_to(page, "weekly", title_of("weekly"))
+        main = page.locator("[data-testid='stMain']")
+        main.get_by_role("textbox", name="アクション").fill("台本にキーマン確認を入れる")
+        main.get_by_role("textbox", name="担当者").fill("佐藤")
+        main.locator("button", has_text="追加").click()
+        expect(main.get_by_text("台本にキーマン確認を入れる").first).to_be_attached()  # a cell of the actions grid
+
+        page.reload()  # a new session: nothing of the old one is left but the workspace file
+        page.wait_for_selector(UPLOAD_INPUT, state="attached")
+        wait_run_done(page)
+        upload(page, "leads_20.csv", _week_csv(20, 5))
+        wait_run_done(page)
+        _workspace_on(page)
+        go_to(page, "memory", title_of("memory"))
+        main = page.locator("[data-testid='stMain']")
+        expect(main.get_by_text("2026-11-13 → 2026-11-20 の動き")).to_be_visible()
+        forward = main.locator("[data-testid='stMetric']", has_text="前進")
+        expect(forward.locator("[data-testid='stMetricValue']")).to_have_text("3")
+        go_to(page, "weekly", title_of("weekly"))
+        expect(page.locator("[data-testid='stMain']").get_by_text("台本にキーマン確認を入れる").first).to_be_attached()
+    context.close()
+    assert store.exists() and (store.stat().st_mode & 0o777) == 0o600

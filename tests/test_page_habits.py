@@ -99,18 +99,34 @@ def test_weekly_page_opens_on_the_bottleneck(app, demo):
 
 
 def test_weekly_page_records_actions_in_the_session(app):
+    """Demo mode: actions go to the demo's in-memory workspace (this session only, nothing on disk); the table lists
+    them with the week's other actions. Without a workspace (uploads, switch off) they stay in the session list."""
     app.switch_page("app_pages/weekly.py").run()
     app.text_input(key="weekly.action_text").set_value("=1+1 キーマン面談を設定")
     app.text_input(key="weekly.action_owner").set_value("高橋")
     submit = next(b for b in app.button if b.label == "追加")
     submit.click().run()
     assert not app.exception
-    assert app.session_state["weekly.actions"][0]["owner"] == "高橋"
+    stored = [a for a in app.session_state["workspace.demo_store"].actions() if a.owner == "高橋"]
+    assert [a.action for a in stored] == ["=1+1 キーマン面談を設定"] and stored[0].status == "open"
     table = app.dataframe[-1].value
-    assert list(table["アクション"]) == ["=1+1 キーマン面談を設定"] and list(table["担当者"]) == ["高橋"]
+    assert "=1+1 キーマン面談を設定" in list(table["アクション"])
     # an empty action is refused with a message
     next(b for b in app.button if b.label == "追加").click().run()
-    assert "アクションと担当者を入力してください。" in texts(app) and len(app.session_state["weekly.actions"]) == 1
+    assert "アクションと担当者を入力してください。" in texts(app)
+    assert len([a for a in app.session_state["workspace.demo_store"].actions() if a.owner == "高橋"]) == 1
+
+
+def test_weekly_page_without_a_workspace_keeps_actions_in_the_session(app):
+    leads = (SAMPLE / "leads.xlsx").read_bytes()
+    app.sidebar.file_uploader[0].set_value([("leads.xlsx", leads, "application/octet-stream")]).run()
+    app.switch_page("app_pages/weekly.py").run()
+    app.text_input(key="weekly.action_text").set_value("台本の見直し")
+    app.text_input(key="weekly.action_owner").set_value("佐藤")
+    next(b for b in app.button if b.label == "追加").click().run()
+    assert not app.exception
+    assert app.session_state["weekly.actions"][0]["owner"] == "佐藤"
+    assert list(app.dataframe[-1].value["アクション"]) == ["台本の見直し"]
 
 
 def test_weekly_page_in_english(app):

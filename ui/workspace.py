@@ -33,15 +33,15 @@ def _demo_store() -> Store:
 
 
 def sidebar_controls(demo: bool) -> None:
-    """The workspace switch and path (in the sidebar, under the uploads)."""
+    """The workspace switch and path (in the sidebar, under the uploads). Rendered in demo mode too (disabled), so
+    that the choice survives a moment without uploads (Streamlit forgets a widget that is not drawn)."""
     with st.expander(t("workspace.title"), icon=":material/history:", expanded=bool(st.session_state.get("workspace.on"))):
         if demo:
             st.caption(t("workspace.demo_note"))
-            return
-        st.toggle(t("workspace.on"), key="workspace.on", help=t("workspace.on_help"))
+        st.toggle(t("workspace.on"), key="workspace.on", help=t("workspace.on_help"), disabled=demo)
         if st.session_state.get("workspace.on"):
             st.session_state.setdefault("workspace.path", os.environ.get(ENV_STORE) or DEFAULT_PATH)
-            st.text_input(t("workspace.path"), key="workspace.path", help=t("workspace.path_help"))
+            st.text_input(t("workspace.path"), key="workspace.path", help=t("workspace.path_help"), disabled=demo)
             st.caption(t("workspace.path_shown", path=st.session_state["workspace.path"]))
 
 
