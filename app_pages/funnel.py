@@ -291,7 +291,7 @@ with tabs[2]:
         st.caption(t(f"{P}.unmoved_caption", n=len(stuck), both=both))
         if len(stuck):
             view = stuck.drop(columns=["stalled"]).assign(stage=lambda f: label_series("stage", f["stage"]),
-                                                          region=lambda f: label_series("region", f["region"]))
+                                                          region=lambda f: label_series("region", f["region"]), since=lambda f: f["since"].dt.date)
             data_table(view.rename(columns={c: t(f"memory.col.{c}") for c in view.columns}), height=min(320, 38 + 35 * len(view)))
         st.page_link("app_pages/memory.py", label=t(f"{P}.unmoved_link"), icon=":material/history:")
 

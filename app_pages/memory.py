@@ -90,7 +90,9 @@ if moves is not None:
         shown = moves.leads_in(category).assign(
             old_stage=lambda f: f["old_stage"].map(lambda s: label_of("stage", s) if isinstance(s, str) else "—"),
             new_stage=lambda f: f["new_stage"].map(lambda s: label_of("stage", s) if isinstance(s, str) else "—"),
-            region=lambda f: f["region"].map(lambda r: label_of("region", r) if isinstance(r, str) else "—"))
+            region=lambda f: f["region"].map(lambda r: label_of("region", r) if isinstance(r, str) else "—"),
+            old_status=lambda f: f["old_status"].map(lambda v: label_of("status", v) if isinstance(v, str) else "—"),
+            new_status=lambda f: f["new_status"].map(lambda v: label_of("status", v) if isinstance(v, str) else "—"))
         shown = shown.drop(columns=["presence"]).rename(columns={c: t(f"{P}.col.{c}") for c in shown.columns})
         data_table(shown, hide_index=True, width="stretch")
         download_table(shown, f"moves_{category}", key=f"{P}.dl.{category}")
@@ -123,7 +125,8 @@ except HistoryError as exc:
     unmoved = None
 if unmoved is not None and len(unmoved):
     stuck = unmoved[unmoved["stalled"]].drop(columns=["stalled"])
-    stuck = stuck.assign(stage=stuck["stage"].map(lambda s: label_of("stage", s)), region=stuck["region"].map(lambda r: label_of("region", r)))
+    stuck = stuck.assign(stage=stuck["stage"].map(lambda s: label_of("stage", s)), region=stuck["region"].map(lambda r: label_of("region", r)),
+                         since=stuck["since"].dt.date)
     st.metric(t(f"{P}.unmoved_count"), f"{len(stuck):,}")
     view = stuck.rename(columns={c: t(f"{P}.col.{c}") for c in stuck.columns})
     data_table(view, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(view)))
@@ -146,21 +149,23 @@ if len(trend) and keys:
         fmt = (lambda v: "n/a" if v is None or pd.isna(v) else (f"{v:.1%}" if kpi.unit == "rate" else f"{v:,.1f}" if kpi.unit in ("ratio", "score", "months") else f"{v:,.0f}"))
         delta = None if prev is None or pd.isna(prev) or pd.isna(last[key]) else last[key] - prev
         cols[i].metric(kpi.label[side], fmt(last[key]),
-                       delta=None if delta is None else (f"{delta * 100:+.1f}pt" if kpi.unit == "rate" else f"{delta:+,.1f}"),
+                       delta=None if delta is None else (f"{delta * 100:+.1f}pt" if kpi.unit == "rate"
+                                                         else f"{delta:+,.0f}" if kpi.unit in ("count", "yen", "minutes") else f"{delta:+,.1f}"),
                        delta_color="normal" if kpi.direction == "up" else "inverse",
                        help=t(f"{P}.trend_help", four=fmt(four) if four is not None else "—"),
                        chart_data=trend[key].astype("float64").tolist(), chart_type="line")
-    long = trend.melt("week", var_name="key", value_name="value").dropna()
-    long["kpi"] = long["key"].map(lambda k: BY_KEY[k].label[side])
-    chart = alt.Chart(long).mark_line(point=True).encode(
-        x=alt.X("week:T", title=None, axis=alt.Axis(format="%m/%d", labelAngle=0)),
-        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
-        color=alt.Color("kpi:N", title=None, legend=None),
-        tooltip=[alt.Tooltip("week:T", title=t(f"{P}.week"), format="%Y-%m-%d"), alt.Tooltip("kpi:N", title="KPI"),
-                 alt.Tooltip("value:Q", title=t(f"{P}.value"), format=",.3~f")],
-    ).properties(width=260, height=140)
-    st.altair_chart(chart.facet(facet=alt.Facet("kpi:N", title=None, sort=[BY_KEY[k].label[side] for k in keys]), columns=3)
-                    .resolve_scale(y="independent"), width="content")
+    charts = []
+    for key in keys:  # one small chart per KPI, each on its own scale and in its own unit
+        kpi = BY_KEY[key]
+        rate = kpi.unit == "rate"
+        data = trend[["week", key]].rename(columns={key: "value"}).dropna()
+        charts.append(alt.Chart(data, title=kpi.label[side]).mark_line(point=True, color="#1F6FEB").encode(
+            x=alt.X("week:T", title=None, axis=alt.Axis(format="%m/%d", labelAngle=0)),
+            y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False), axis=alt.Axis(format=".1%" if rate else ",.4~g", tickCount=4)),
+            tooltip=[alt.Tooltip("week:T", title=t(f"{P}.week"), format="%Y-%m-%d"),
+                     alt.Tooltip("value:Q", title=kpi.label[side], format=".1%" if rate else ",.2~f")],
+        ).properties(width=260, height=140))
+    st.altair_chart(alt.concat(*charts, columns=3), width="content")
     download_table(trend.assign(week=trend["week"].dt.date), "kpi_trend", key=f"{P}.dl.trend")
 
 # ---------------------------------------------------------------- the workspace's weeks

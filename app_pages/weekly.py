@@ -14,7 +14,7 @@ from kpi.registry import BY_KEY, CADENCE_LABELS, LAYER_LABELS
 from kpi.targets import Targets, rag
 from ui.charts_habits import agenda_bar
 from ui.data import cached, require
-from ui.i18n import label_series, lang, t
+from ui.i18n import label_of, label_series, lang, t
 from ui.workspace import current_store
 from ui.widgets import (rag_badge_md, data_table, delta_column, delta_pct_points, fmt_delta_pct_points, fmt_num, fmt_pct, fmt_signed, kpi_tile,
                         pct_column, show_chart, XLSX_MIME)
@@ -39,6 +39,16 @@ store = current_store()  # the workspace (or the demo's, in memory): actions are
 week = review.as_of.date()
 
 
+def about_label(about: str | None) -> str:
+    """What an action answers, in words: a registry KPI's or a stage's label, else the text as stored."""
+    if not about:
+        return "—"
+    side = 0 if lang() == "ja" else 1
+    if about in BY_KEY:
+        return BY_KEY[about].label[side]
+    return label_of("stage", about)  # a stage code in words; other text as stored
+
+
 def close_action(action_id: int, status: str) -> None:
     store.update_action(action_id, status=status, week_closed=week)
 
@@ -56,10 +66,10 @@ if store is not None:
     for item in carried:
         overdue = item.deadline is not None and item.deadline < week
         with st.container(border=True):
-            c1, c2, c3, c4 = st.columns([5, 1, 1, 1], vertical_alignment="center")
+            c1, c2, c3, c4 = st.columns([4, 1.1, 1.1, 1.4], vertical_alignment="center")
             c1.markdown(("🔴 " if overdue else "") + f"**{item.action}**")
             c1.caption(t("weekly.carried.meta", owner=item.owner or "—", deadline=item.deadline or "—", raised=item.week_raised,
-                         about=item.kpi_or_bottleneck or "—", cause=item.cause or "—") + (f"　{item.note}" if item.note else ""))
+                         about=about_label(item.kpi_or_bottleneck), cause=item.cause or "—") + (f"　{item.note}" if item.note else ""))
             c2.button(t("weekly.carried.done"), key=f"weekly.carried.done.{item.id}", on_click=close_action, args=(item.id, "done"),
                       icon=":material/check:")
             c3.button(t("weekly.carried.carry"), key=f"weekly.carried.carry.{item.id}", on_click=carry_action, args=(item.id,),
@@ -233,7 +243,8 @@ else:
 if actions_frame.empty:
     st.info(t("weekly.action_none"))
 else:
-    shown = actions_frame.assign(**({"status": actions_frame["status"].map(lambda v: t(f"weekly.status.{v}"))} if "status" in actions_frame else {}))
+    shown = actions_frame.assign(**({"status": actions_frame["status"].map(lambda v: t(f"weekly.status.{v}")),
+                                     "kpi_or_bottleneck": actions_frame["kpi_or_bottleneck"].map(about_label)} if "status" in actions_frame else {}))
     shown = shown.rename(columns={c: t(f"weekly.col.action.{c}") for c in shown.columns})
     data_table(shown, download="weekly_actions", download_key="weekly.dl.actions")
     if store is None:

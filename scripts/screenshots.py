@@ -20,7 +20,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 DEFAULT_PAGE = "funnel"  # app.py opens on it; its URL is "/", not "/funnel"
-PAGES = ["data", "funnel", "regions", "habits", "weekly", "clinic", "onboarding", "adoption", "referrals", "targets"]
+PAGES = ["data", "funnel", "regions", "habits", "weekly", "memory", "clinic", "onboarding", "adoption", "referrals", "targets"]
 
 
 def free_port() -> int:
