@@ -12,7 +12,7 @@ from ui import charts_clinic as cc
 from ui.charts import PALETTE
 from ui.data import cached, require
 from ui.i18n import lang, t
-from ui.widgets import (data_table, download_table, empty_state, fmt_delta_pct_points, fmt_num, fmt_pct, is_missing, kpi_tile,
+from ui.widgets import (data_table, download_table, pct_column, empty_state, fmt_delta_pct_points, fmt_num, fmt_pct, is_missing, kpi_tile,
                         mask_ids, mask_names, mask_phones, missing_column_note, show_chart)
 
 frames = require("visits")
@@ -202,7 +202,8 @@ with tab_monthly:
     headers = clinic.MONTHLY_HEADERS.get(lang(), clinic.MONTHLY_HEADERS["en"])
     formats = {**{k: "percent" for k in ("second_visit_rate", "cancel_rate", "self_pay_ratio")}, "frequency": "%.2f",
                **{k: "¥%,.0f" for k in ("revenue", "avg_price", "price_per_10min")}}
-    data_table(shown, hide_index=True, width="stretch", column_config={headers[k]: st.column_config.NumberColumn(format=f) for k, f in formats.items()})
+    data_table(shown, hide_index=True, width="stretch",
+               column_config={headers[k]: pct_column() if f == "percent" else st.column_config.NumberColumn(format=f) for k, f in formats.items()})
     download_table(shown, "clinic_monthly", key="clinic.dl.monthly")
 
 with tab_new:

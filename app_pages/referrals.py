@@ -9,7 +9,7 @@ from kpi.confidence import confidence
 from ui.charts_onboarding import monthly_in_out, trend_bars
 from ui.data import cached, require
 from ui.i18n import lang, t
-from ui.widgets import data_table, download_table, empty_state, fmt_num, fmt_pct, kpi_tile, show_chart
+from ui.widgets import data_table, download_table, pct_column, empty_state, fmt_num, fmt_pct, kpi_tile, show_chart
 
 frames = require("referrals")
 activities, visits = frames.get("activities"), frames.get("visits")
@@ -117,7 +117,7 @@ else:
 st.caption(t("referrals.trend.table", shown=len(biggest), total=len(trend)))
 table = trend.rename(columns=col_names)
 data_table(table, hide_index=True, width="stretch", key="referrals.df.trend",
-             column_config={col_names["change_rate"]: st.column_config.NumberColumn(format="percent")})
+             column_config={col_names["change_rate"]: pct_column()})
 download_table(table, "referral_trend", key="referrals.dl.trend")
 
 # ---- 紹介率 / 逆紹介率 per month (needs clinic visits for new patients)
@@ -128,7 +128,7 @@ else:
     st.caption(t("referrals.rates.caption"))
     shown = rates if rates["history_incomplete"].any() else rates.drop(columns="history_incomplete")
     table = shown.assign(month=shown["month"].dt.strftime("%Y-%m")).rename(columns=col_names)
-    pct = st.column_config.NumberColumn(format="percent")
+    pct = pct_column()
     data_table(table, hide_index=True, width="stretch", column_config={col_names["referral_rate"]: pct, col_names["reverse_referral_rate"]: pct})
     impossible = rates[rates["referral_rate"].isna() & (rates["in"] > rates["new_patients"]) & (rates["new_patients"] > 0)]
     if len(impossible):  # 紹介率 would pass 100 %: the two files are not one institution's counts
