@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from kpi.load import ColumnMapping, LoadError, LoadResult, MappingNeeded, column_samples, load
+from kpi.load import AmbiguousColumns, ColumnMapping, LoadError, LoadResult, MappingNeeded, column_samples, load
 from kpi.combine import Combined, Part, combine_parts
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
@@ -64,7 +64,8 @@ def _load_cached(digest: str, _data: bytes, name: str, sheet: str | None, mappin
         result.frame.attrs["source"] = hashlib.sha256(f"{digest}|{sheet}|{mapping_json}".encode()).hexdigest()
     except MappingNeeded as exc:
         needs = NeedsMapping(exc.kind, tuple(exc.missing), tuple(exc.headers), column_samples(exc.table, exc.header_row, exc.headers), exc.header_row + 1,
-                             {lang: exc.message(lang) for lang in ("ja", "en")})
+                             # the missing-columns case is said by the page's own intro; two columns for one field need naming
+                             {lang: exc.message(lang) for lang in ("ja", "en")} if isinstance(exc, AmbiguousColumns) else None)
         return FileEntry(digest, name, len(_data), needs=needs, seconds=time.perf_counter() - started)
     except LoadError as exc:
         return FileEntry(digest, name, len(_data), error=exc, seconds=time.perf_counter() - started)
