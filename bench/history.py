@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import io
 import os
 import shutil
@@ -35,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.data import DATA, leads_frame  # noqa: E402
+from bench.data import DATA, write_leads_xlsx  # noqa: E402
 
 WEEK_FILE = DATA / "leads_100k_week.xlsx"
 TARGET_ADD_RATIO = 1.5
@@ -46,19 +45,9 @@ def ensure_week_file() -> Path:
     """The 100k-lead weekly export, written once (about half a minute)."""
     if WEEK_FILE.exists():
         return WEEK_FILE
-    import xlsxwriter
-
     DATA.mkdir(parents=True, exist_ok=True)
-    frame = leads_frame()
     tmp = WEEK_FILE.with_suffix(".tmp.xlsx")
-    wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": True})
-    wb.set_properties({"created": dt.datetime(2026, 11, 25)})
-    ws = wb.add_worksheet("営業案件")
-    ws.write_row(0, 0, ["営業案件一覧（週次スナップショット・ベンチマーク用）"])
-    ws.write_row(2, 0, list(frame.columns))
-    for i, row in enumerate(frame.itertuples(index=False), start=3):
-        ws.write_row(i, 0, row)
-    wb.close()
+    write_leads_xlsx(tmp, "営業案件一覧（週次スナップショット・ベンチマーク用）")
     tmp.replace(WEEK_FILE)
     return WEEK_FILE
 

@@ -338,12 +338,7 @@ def _truncated(text: str) -> str:
     """Text cut at Excel's 32,767 UTF-16 units without splitting a character, as xlsxwriter's write_string does."""
     if len(text) <= XLSX_MAX_STRING // 2 or len(text.encode("utf-16-le", "surrogatepass")) // 2 <= XLSX_MAX_STRING:
         return text
-    units = 0
-    for i, ch in enumerate(text):
-        units += 2 if ord(ch) > 0xFFFF else 1
-        if units > XLSX_MAX_STRING:
-            return text[:i]
-    return text
+    return _utf16_cut(text, XLSX_MAX_STRING)
 
 
 def _truncated_texts(texts: pa.Array) -> pa.Array:

@@ -38,3 +38,14 @@ def realdata(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"shared real data not available: {path}")
     return path
+
+
+def page_elements(node, out=None) -> list:
+    """Every element of an AppTest page in the order shown (tabs and columns opened)."""
+    out = [] if out is None else out
+    children = getattr(node, "children", None)
+    if isinstance(children, dict):
+        for child in children.values():
+            out.append(child)
+            page_elements(child, out)
+    return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from conftest import page_elements
 from kpi import clinic
 
 PAGE = "app_pages/clinic.py"
@@ -144,20 +145,9 @@ def visits_with_contacts() -> tuple[bytes, dict[str, str], dict[str, str]]:
     return frame.to_csv(index=False).encode("cp932"), names, phones
 
 
-def _page_elements(node, out=None) -> list:
-    """The page's elements in the order shown (tabs and columns opened)."""
-    out = [] if out is None else out
-    children = getattr(node, "children", None)
-    if isinstance(children, dict):
-        for child in children.values():
-            out.append(child)
-            _page_elements(child, out)
-    return out
-
-
 def _page_bytes(at) -> bytes:
     """Everything the app sent for this run (main and sidebar: texts, tables as Arrow, chart data)."""
-    return b"".join(e.proto.SerializeToString() for e in _page_elements(at.main) + _page_elements(at.sidebar)
+    return b"".join(e.proto.SerializeToString() for e in page_elements(at.main) + page_elements(at.sidebar)
                     if hasattr(e, "proto") and hasattr(e.proto, "SerializeToString"))
 
 
@@ -174,7 +164,7 @@ def test_call_list_heading_with_its_count_comes_before_the_first_chart(contacts_
     at, _, _ = contacts_app
     calls = clinic.call_list(at.session_state["frames"]["visits"])
     assert len(calls) > 0
-    order = [(getattr(e, "type", None), str(getattr(e, "value", ""))) for e in _page_elements(at.main)]
+    order = [(getattr(e, "type", None), str(getattr(e, "value", ""))) for e in page_elements(at.main)]
     heading = order.index(("subheader", f"今週電話する患者（{len(calls):,}人）"))
     first_chart = next(i for i, (kind, _) in enumerate(order) if kind == "vega_lite_chart")
     first_metric = next(i for i, (kind, _) in enumerate(order) if kind == "metric")
@@ -204,7 +194,7 @@ def test_masked_names_and_phones_appear_nowhere_and_only_in_the_call_list_unmask
     assert table["電話"].tolist() == calls["phone"].tolist()
     shown = _page_bytes(at)  # the check above reads the same bytes: it would see a leak
     assert all(n.encode() in shown for n in calls["patient_name"]) and all(p.encode() in shown for p in calls["phone"])
-    elements = _page_elements(at.main)
+    elements = page_elements(at.main)
     first_table = next(i for i, e in enumerate(elements) if getattr(e, "type", None) == "dataframe")
     others = b"".join(e.proto.SerializeToString() for i, e in enumerate(elements) if i != first_table and hasattr(e, "proto"))
     for pid in names:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import APP, ROOT, realdata
+from conftest import APP, ROOT, page_elements, realdata
 from kpi import referrals as rf
 from kpi.load import ColumnMapping, load
 
@@ -37,23 +37,12 @@ def generated_csv(institutions: int = 1000, seed: int = 17) -> bytes:
     return frame.to_csv(index=False).encode("utf-8")
 
 
-def _elements(node, out=None) -> list:
-    """Every element of the page in the order shown (tabs and columns opened)."""
-    out = [] if out is None else out
-    children = getattr(node, "children", None)
-    if isinstance(children, dict):
-        for child in children.values():
-            out.append(child)
-            _elements(child, out)
-    return out
-
-
 def _charts(at) -> list[tuple[dict, pd.DataFrame]]:
     """(Vega-Lite spec, its data) of every chart on the page, in order."""
     from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 
     charts = []
-    for element in _elements(at.main):
+    for element in page_elements(at.main):
         if getattr(element, "type", None) == "vega_lite_chart":
             spec = json.loads(element.proto.spec)
             data = convert_arrow_bytes_to_pandas_df(element.proto.datasets[0].data.data) if element.proto.datasets else pd.DataFrame()
