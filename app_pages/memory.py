@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from kpi import moves as mv
+
 from kpi.history import HistoryError
 from kpi.registry import BY_KEY, LAYER_LABELS, REGISTRY
 from ui.data import load_file, require
@@ -20,6 +21,7 @@ from ui.widgets import data_table, download_table
 from ui.workspace import current_store, is_demo_store
 
 P = "memory"
+REGIONS = ("osaka", "kyoto", "kobe", "nara")
 st.title(t(f"{P}.title"))
 st.caption(t(f"{P}.intro"))
 frames = require("leads")
@@ -138,7 +140,26 @@ st.subheader(t(f"{P}.trend_title"))
 headline = ["meeting_rate", "poc_count", "approval_rate", "stalled_count"]
 keys = st.multiselect(t(f"{P}.trend_kpis"), [k.key for k in REGISTRY], default=headline, key=f"{P}.trend_keys",
                       format_func=lambda k: f"{BY_KEY[k].label[side]}（{LAYER_LABELS[BY_KEY[k].layer][side]}）")
-trend = store.trend_frame(keys) if keys else pd.DataFrame()
+region = st.segmented_control(t(f"{P}.trend_region"), ["all", *REGIONS], default="all", key=f"{P}.trend_region",
+                              format_func=lambda r: t(f"{P}.all_regions") if r == "all" else label_of("region", r)) or "all"
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def region_trend(database: str, signature: tuple, keys: tuple, region: str, _store) -> pd.DataFrame:
+    """A region's weekly KPIs, computed from the stored snapshots (cached by the store's contents)."""
+    return _store.region_trend_frame(list(keys), region)
+
+
+if not keys:
+    trend = pd.DataFrame()
+elif region == "all":
+    trend = store.trend_frame(keys)
+else:
+    signature = tuple((s.week, s.kind, s.rows, s.added_at) for s in store.list_snapshots())
+    trend = region_trend(store.database, signature, tuple(keys), region, store)
+    other = [BY_KEY[k].label[side] for k in keys if BY_KEY[k].dataset not in ("leads", "activities")]
+    if other:
+        st.caption("ⓘ " + t(f"{P}.region_only_sales", kpis="、".join(other) if lang() == "ja" else ", ".join(other)))
 if len(trend) and keys:
     last = trend.iloc[-1]
     cols = st.columns(min(len(keys), 4))

@@ -737,6 +737,26 @@ class Store:
         rows = [{"week": pd.Timestamp(e["week"]), **e["kpis"]} for e in entries]
         return pd.DataFrame(rows, columns=["week", *(keys or [k for k in (entries[0]["kpis"] if entries else {})])])
 
+    def region_trend_frame(self, keys: list[str], region: str) -> pd.DataFrame:
+        """The trend of ``keys`` for one region (``trend_frame``'s shape): per stored week, the registry KPIs of that
+        week's sales snapshots (leads, activities) cut to the region, computed as of the week. Only KPIs of those
+        two datasets have a regional value; the others are null. Reading: a region's number is the same definition
+        on the region's rows (the funnel's by-region reading), so stored weekly values are not reused."""
+        from .registry import BY_KEY, values
+
+        stored = {(s.week, s.kind) for s in self.list_snapshots()}
+        rows = []
+        for week in self.weeks("leads"):
+            frames = {}
+            for kind in ("leads", "activities"):
+                if (week, kind) in stored:
+                    frame = self.load_snapshot(week, kind)
+                    frames[kind] = frame[frame["region"].eq(region).fillna(False).to_numpy(dtype=bool)] if "region" in frame else frame.iloc[0:0]
+            found = values(frames, week, self.settings.targets)
+            rows.append({"week": pd.Timestamp(week),
+                         **{k: (found.get(k) if BY_KEY[k].dataset in ("leads", "activities") else None) for k in keys}})
+        return pd.DataFrame(rows, columns=["week", *keys])
+
     def weeks_unmoved(self, week=None) -> pd.DataFrame:
         """Per lead open in the latest leads snapshot (or the one of ``week``): how many consecutive stored leads
         snapshots, ending with it, show the same stage (SPEC 5). Columns: lead_id, account, owner, region, stage,

@@ -465,3 +465,17 @@ def test_cli_history_add_several_kinds_share_one_week(tmp_path):
     stored = [line for line in proc.stdout.splitlines() if line.startswith("stored: ")]
     assert len(stored) == 2 and len({line.split()[1] for line in stored}) == 1
     assert (tmp_path / "ws.duckdb.key").exists()
+
+
+def test_region_trend_is_the_registry_on_each_weeks_region_rows():
+    from kpi.registry import values
+    from sample_data.weekly import demo_store, weekly_snapshots
+
+    store = demo_store()
+    frame = store.region_trend_frame(["lead_count", "meeting_rate", "nps"], "kyoto")
+    snaps = weekly_snapshots()
+    assert len(frame) == len(snaps)
+    for (_, row), snap in zip(frame.iterrows(), snaps):
+        expected = values({"leads": snap.frame[snap.frame["region"] == "kyoto"]}, snap.as_of)
+        assert row["lead_count"] == expected["lead_count"] and row["meeting_rate"] == pytest.approx(expected["meeting_rate"])
+        assert row["nps"] is None or pd.isna(row["nps"])  # not a sales KPI: no regional value

@@ -143,3 +143,19 @@ def test_weekly_review_stores_an_action_and_opens_next_week_on_it(tmp_path):
     book = openpyxl.load_workbook(io.BytesIO(report.weekly_workbook({}, None, None, actions=frame)))
     rows = list(book["アクション"].iter_rows(values_only=True))
     assert rows[0][:5] == ("アクション", "担当者", "期限", "ステータス", "起票週") and rows[1][3] == "完了"
+
+
+def test_trend_by_region_is_the_registry_on_the_regions_rows():
+    """The trend tab's region switch: each stored week's KPIs computed on that region's rows (as of the week)."""
+    from kpi.registry import values
+    from sample_data.weekly import weekly_snapshots
+
+    at = _app()
+    at.switch_page(PAGE).run()
+    at.segmented_control(key="memory.trend_region").set_value("nara").run()
+    assert not at.exception, [e.value for e in at.exception]
+    last = weekly_snapshots()[-1]
+    nara = last.frame[last.frame["region"] == "nara"]
+    expected = values({"leads": nara}, last.as_of)
+    assert _metrics(at)["PoC合意数"] == f"{expected['poc_count']:,}"
+    assert _metrics(at)["商談化率"] == f"{expected['meeting_rate']:.1%}"
