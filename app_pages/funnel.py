@@ -11,7 +11,7 @@ from ui.charts import bar_ranked
 from ui.charts_funnel import conversion_heatmap, conversion_trend, days_box, funnel_bars, payback_histogram
 from kpi.registry import BY_KEY, CADENCE_LABELS, LAYER_LABELS
 from ui.data import cached, require
-from ui.workspace import current_store
+from ui.workspace import cached_trend, cached_unmoved, current_store
 from ui.i18n import label_of, label_series, lang, t
 from ui.widgets import (data_table, empty_state, fmt_delta_pct_points, fmt_pct, fmt_signed, fmt_yen, kpi_tile,
                         missing_column_note, pct_column, show_chart)
@@ -157,7 +157,7 @@ prow = prev.set_index("stage") if prev is not None else None
 badges = tile_badges(scope, as_of, lang())
 tiles = [k for k in targets.headline_kpis if k in ("overall", "stalled", "payback", "bottleneck") or k in STAGES[1:]]
 store = current_store()
-stored = store.trend_frame([REGISTRY_KEY[k] for k in tiles if k in REGISTRY_KEY]) if store is not None else None
+stored = cached_trend(store, [REGISTRY_KEY[k] for k in tiles if k in REGISTRY_KEY]) if store is not None else None
 side = 0 if lang() == "ja" else 1
 
 
@@ -284,7 +284,7 @@ with tabs[2]:
         show_table(stalled.assign(over_days=stalled["days_in_stage"] - stalled["limit_days"]), "stalled", "stalled")
     # beside the date rule: the same deal at the same stage in N consecutive stored weeks (SPEC 5, history only)
     if store is not None:
-        unmoved = store.weeks_unmoved()
+        unmoved = cached_unmoved(store)
         stuck = unmoved[unmoved["stalled"]] if len(unmoved) else unmoved
         st.markdown(f"**{t(f'{P}.unmoved_title', n=store.settings.stalled_after)}**")
         both = int(stuck["lead_id"].isin(stalled["lead_id"]).sum()) if len(stuck) and len(stalled) else 0

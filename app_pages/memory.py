@@ -17,8 +17,8 @@ from kpi.history import HistoryError
 from kpi.registry import BY_KEY, LAYER_LABELS, REGISTRY
 from ui.data import load_file, require
 from ui.i18n import label_of, lang, t
-from ui.widgets import data_table, download_table
-from ui.workspace import current_store, is_demo_store
+from ui.widgets import data_table, download_table, plain
+from ui.workspace import cached_moves, cached_region_trend, cached_trend, cached_unmoved, current_store, is_demo_store
 
 P = "memory"
 REGIONS = ("osaka", "kyoto", "kobe", "nara")
@@ -43,25 +43,25 @@ try:
             to_week = c2.selectbox(t(f"{P}.to_week"), weeks[::-1], key=f"{P}.to_week")
             earlier = [w for w in weeks if w < to_week][::-1]
             from_week = c1.selectbox(t(f"{P}.from_week"), earlier or weeks[:1], key=f"{P}.from_week")
-            moves = store.moves(from_week, to_week)
+            moves = cached_moves(store, from_week, to_week)
     else:
         up = st.file_uploader(t(f"{P}.last_week_file"), type=["csv", "tsv", "txt", "xlsx", "xlsm", "xls"], key=f"{P}.last_week_upload",
                               help=t(f"{P}.last_week_help"))
         if up is not None:
             entry = load_file(up.getvalue(), up.name, up.file_id)
             if entry.result is None or entry.result.report.kind != "leads":
-                st.error(t(f"{P}.not_leads", name=up.name))
+                st.error(t(f"{P}.not_leads", name=plain(up.name)))
             else:
                 moves = mv.compare(entry.result.frame, frames["leads"], first_name=up.name, second_name=t(f"{P}.this_week"))
                 if moves.swapped:
-                    st.warning(t(f"{P}.swapped", name=up.name))
+                    st.warning(t(f"{P}.swapped", name=plain(up.name)))
 except HistoryError as exc:
-    st.error(exc.message(lang()))
+    st.error(plain(exc.message(lang())))
 
 stage_names = [label_of("stage", s) for s in mv.STAGES]
 if moves is not None:
     for notice in moves.warnings:
-        st.caption(":material/warning: " + notice.text(lang()))
+        st.caption(":material/warning: " + plain(notice.text(lang())))
     st.subheader(t(f"{P}.moves_title", old=moves.old_as_of.date(), new=moves.new_as_of.date()))
     counts = moves.counts()
     cols = st.columns(8)
@@ -85,6 +85,19 @@ if moves is not None:
     text = base.mark_text(fontSize=13).encode(text=alt.Text("n:Q", format=","), color=alt.condition("datum.n > 0", alt.value("black"), alt.value("#8C959F")))
     st.markdown(f"**{t(f'{P}.matrix.title')}**")
     st.altair_chart((heat + text).properties(width=520, height=260), width="content")
+
+    with st.expander(t(f"{P}.cell_title")):  # the leads behind one cell of the matrix
+        c1, c2 = st.columns(2)
+        old_pick = c1.selectbox(t(f"{P}.matrix.old"), mv.STAGES, format_func=lambda s: label_of("stage", s), key=f"{P}.cell_old")
+        new_pick = c2.selectbox(t(f"{P}.matrix.new"), mv.STAGES, format_func=lambda s: label_of("stage", s), key=f"{P}.cell_new",
+                                index=min(mv.STAGES.index(old_pick) + 1, len(mv.STAGES) - 1))
+        cell = moves.leads[moves.leads["presence"].eq("matched") & moves.leads["old_stage"].eq(old_pick) & moves.leads["new_stage"].eq(new_pick)]
+        st.caption(t(f"{P}.cell_count", n=len(cell), old=label_of("stage", old_pick), new=label_of("stage", new_pick)))
+        if len(cell):
+            view = cell.drop(columns=["presence"]).assign(old_stage=lambda f: f["old_stage"].map(lambda x: label_of("stage", x)),
+                                                          new_stage=lambda f: f["new_stage"].map(lambda x: label_of("stage", x)))
+            data_table(view.rename(columns={c: t(f"{P}.col.{c}") for c in view.columns}), download=f"moves_{old_pick}_{new_pick}",
+                       download_key=f"{P}.dl.cell")
 
     category = st.pills(t(f"{P}.category"), mv.CATEGORIES, default="forward", format_func=lambda c: f"{t(f'{P}.count.{c}')} ({counts.get(c, 0) if c in counts else 0:,})",
                         key=f"{P}.category")
@@ -121,9 +134,9 @@ st.divider()
 st.subheader(t(f"{P}.unmoved_title"))
 st.caption(t(f"{P}.unmoved_caption", n=store.settings.stalled_after))
 try:
-    unmoved = store.weeks_unmoved()
+    unmoved = cached_unmoved(store)
 except HistoryError as exc:
-    st.error(exc.message(lang()))
+    st.error(plain(exc.message(lang())))
     unmoved = None
 if unmoved is not None and len(unmoved):
     stuck = unmoved[unmoved["stalled"]].drop(columns=["stalled"])
@@ -144,19 +157,12 @@ region = st.segmented_control(t(f"{P}.trend_region"), ["all", *REGIONS], default
                               format_func=lambda r: t(f"{P}.all_regions") if r == "all" else label_of("region", r)) or "all"
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def region_trend(database: str, signature: tuple, keys: tuple, region: str, _store) -> pd.DataFrame:
-    """A region's weekly KPIs, computed from the stored snapshots (cached by the store's contents)."""
-    return _store.region_trend_frame(list(keys), region)
-
-
 if not keys:
     trend = pd.DataFrame()
 elif region == "all":
-    trend = store.trend_frame(keys)
+    trend = cached_trend(store, keys)
 else:
-    signature = tuple((s.week, s.kind, s.rows, s.added_at) for s in store.list_snapshots())
-    trend = region_trend(store.database, signature, tuple(keys), region, store)
+    trend = cached_region_trend(store, keys, region)
     other = [BY_KEY[k].label[side] for k in keys if BY_KEY[k].dataset not in ("leads", "activities")]
     if other:
         st.caption("ⓘ " + t(f"{P}.region_only_sales", kpis="、".join(other) if lang() == "ja" else ", ".join(other)))
@@ -200,7 +206,7 @@ if not is_demo_store(store) and st.session_state.get("source") == "upload":
             saved = store.add_snapshot(dict(st.session_state["frames"]), None, names)
             st.success(t(f"{P}.saved", week=saved[0].week if saved else "", n=len(saved)))
         except HistoryError as exc:
-            st.error(exc.message(lang()))
+            st.error(plain(exc.message(lang())))
 snaps = store.list_snapshots()
 if snaps:
     table = pd.DataFrame([s.to_json() for s in snaps])

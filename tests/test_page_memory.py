@@ -159,3 +159,16 @@ def test_trend_by_region_is_the_registry_on_the_regions_rows():
     expected = values({"leads": nara}, last.as_of)
     assert _metrics(at)["PoC合意数"] == f"{expected['poc_count']:,}"
     assert _metrics(at)["商談化率"] == f"{expected['meeting_rate']:.1%}"
+
+
+def test_the_leads_behind_one_matrix_cell():
+    at = _app([("this_week.csv", _leads_csv(THIS_WEEK), "text/csv")])
+    at.switch_page(PAGE).run()
+    at.segmented_control(key="memory.source").set_value("file").run()
+    at.file_uploader(key="memory.last_week_upload").set_value(("last_week.csv", _leads_csv(LAST_WEEK), "text/csv")).run()
+    at.selectbox(key="memory.cell_old").set_value("contact").run()
+    at.selectbox(key="memory.cell_new").set_value("meeting").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "接触 → 商談: 1件" in [c.value for c in at.caption]
+    table = next(d.value for d in at.dataframe if "リードID" in d.value.columns and len(d.value) == 1)
+    assert table.iloc[0]["リードID"] == "L1" and table.iloc[0]["取引先"] == "A病院"

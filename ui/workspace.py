@@ -63,3 +63,38 @@ def current_store() -> Store | None:
 
 def is_demo_store(store: Store | None) -> bool:
     return store is not None and store.database == ":memory:"
+
+
+# ---------------------------------------------------------------- reads answered from cache on reruns
+def signature(store: Store) -> tuple:
+    """What a read depends on: the store and its snapshots (a re-added or forgotten week changes it)."""
+    return store.database, tuple((s.week, s.kind, s.rows, s.added_at) for s in store.list_snapshots())
+
+
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def _read(what: str, sig: tuple, args: tuple, _store: Store):
+    if what == "moves":
+        return _store.moves(*args)
+    if what == "unmoved":
+        return _store.weeks_unmoved()
+    if what == "trend":
+        return _store.trend_frame(list(args))
+    if what == "region_trend":
+        return _store.region_trend_frame(list(args[0]), args[1])
+    raise ValueError(what)
+
+
+def cached_moves(store: Store, from_week, to_week):
+    return _read("moves", signature(store), (from_week, to_week), store)
+
+
+def cached_unmoved(store: Store):
+    return _read("unmoved", signature(store), (), store)
+
+
+def cached_trend(store: Store, keys: list[str]):
+    return _read("trend", signature(store), tuple(keys), store)
+
+
+def cached_region_trend(store: Store, keys: list[str], region: str):
+    return _read("region_trend", signature(store), (tuple(keys), region), store)

@@ -48,6 +48,8 @@ STRINGS = {
     "memory.kind.forward": {"ja": "前進", "en": "Forward"},
     "memory.kind.same": {"ja": "変化なし", "en": "Unchanged"},
     "memory.kind.backward": {"ja": "後退", "en": "Backward"},
+    "memory.cell_title": {"ja": "マスの案件を見る（先週の段階 × 今週の段階）", "en": "Deals behind one cell (last week's stage × this week's)"},
+    "memory.cell_count": {"ja": "{old} → {new}: {n:,}件", "en": "{old} → {new}: {n:,} deals"},
     "memory.category": {"ja": "案件を表示", "en": "Show deals"},
     "memory.col.lead_id": {"ja": "リードID", "en": "Lead ID"},
     "memory.col.account": {"ja": "取引先", "en": "Account"},
