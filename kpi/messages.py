@@ -82,7 +82,7 @@ MESSAGES: dict[str, dict[str, str]] = {
 ENUM_LABELS: dict[str, dict[str, str]] = {
     "region.osaka": {"ja": "大阪", "en": "Osaka"},
     "region.kyoto": {"ja": "京都", "en": "Kyoto"},
-    "region.kobe": {"ja": "神戸", "en": "Kobe"},
+    "region.kobe": {"ja": "神戸・兵庫", "en": "Kobe / Hyogo"},
     "region.nara": {"ja": "奈良", "en": "Nara"},
     "region.other": {"ja": "その他", "en": "Other"},
     "segment.hospital": {"ja": "病院", "en": "Hospital"},
