@@ -292,7 +292,9 @@ with tabs[2]:
         if len(stuck):
             view = stuck.drop(columns=["stalled"]).assign(stage=lambda f: label_series("stage", f["stage"]),
                                                           region=lambda f: label_series("region", f["region"]), since=lambda f: f["since"].dt.date)
-            data_table(view.rename(columns={c: t(f"memory.col.{c}") for c in view.columns}), height=min(320, 38 + 35 * len(view)))
+            data_table(view.head(500).rename(columns={c: t(f"memory.col.{c}") for c in view.columns}), height=min(320, 38 + 35 * len(view)))
+            if len(view) > 500:
+                st.caption(t("memory.first_rows", n=500, total=len(view)))
         st.page_link("app_pages/memory.py", label=t(f"{P}.unmoved_link"), icon=":material/history:")
 
 with tabs[3]:

@@ -18,10 +18,12 @@ from kpi.registry import BY_KEY, LAYER_LABELS, REGISTRY
 from ui.data import load_file, require
 from ui.i18n import label_of, lang, t
 from ui.widgets import data_table, download_table, plain
-from ui.workspace import cached_moves, cached_region_trend, cached_trend, cached_unmoved, current_store, is_demo_store
+from ui.workspace import (cached_moves, cached_region_trend, cached_trend, cached_unmoved, current_store, forget_snapshots,
+                          is_demo_store, snapshots)
 
 P = "memory"
 REGIONS = ("osaka", "kyoto", "kobe", "nara")
+SHOWN_ROWS = 500  # rows of a lead list drawn on screen; the downloads hold all
 st.title(t(f"{P}.title"))
 st.caption(t(f"{P}.intro"))
 frames = require("leads")
@@ -35,7 +37,7 @@ source = st.segmented_control(t(f"{P}.source"), sources, default=sources[0], for
 moves: mv.Moves | None = None
 try:
     if source == "store":
-        weeks = store.weeks("leads")
+        weeks = sorted({x.week for x in snapshots(store) if x.kind == "leads"})
         if len(weeks) < 2:
             st.info(t(f"{P}.need_two_weeks", n=len(weeks)))
         else:
@@ -96,8 +98,9 @@ if moves is not None:
         if len(cell):
             view = cell.drop(columns=["presence"]).assign(old_stage=lambda f: f["old_stage"].map(lambda x: label_of("stage", x)),
                                                           new_stage=lambda f: f["new_stage"].map(lambda x: label_of("stage", x)))
-            data_table(view.rename(columns={c: t(f"{P}.col.{c}") for c in view.columns}), download=f"moves_{old_pick}_{new_pick}",
-                       download_key=f"{P}.dl.cell")
+            view = view.rename(columns={c: t(f"{P}.col.{c}") for c in view.columns})
+            data_table(view.head(SHOWN_ROWS))
+            download_table(view, f"moves_{old_pick}_{new_pick}", key=f"{P}.dl.cell")
 
     category = st.pills(t(f"{P}.category"), mv.CATEGORIES, default="forward", format_func=lambda c: f"{t(f'{P}.count.{c}')} ({counts.get(c, 0) if c in counts else 0:,})",
                         key=f"{P}.category")
@@ -109,7 +112,9 @@ if moves is not None:
             old_status=lambda f: f["old_status"].map(lambda v: label_of("status", v) if isinstance(v, str) else "—"),
             new_status=lambda f: f["new_status"].map(lambda v: label_of("status", v) if isinstance(v, str) else "—"))
         shown = shown.drop(columns=["presence"]).rename(columns={c: t(f"{P}.col.{c}") for c in shown.columns})
-        data_table(shown, hide_index=True, width="stretch")
+        if len(shown) > SHOWN_ROWS:
+            st.caption(t(f"{P}.first_rows", n=SHOWN_ROWS, total=len(shown)))
+        data_table(shown.head(SHOWN_ROWS), hide_index=True, width="stretch")
         download_table(shown, f"moves_{category}", key=f"{P}.dl.{category}")
 
     tabs = st.tabs([t(f"{P}.tab.amount"), t(f"{P}.tab.pushed"), t(f"{P}.tab.owner")])
@@ -144,7 +149,9 @@ if unmoved is not None and len(unmoved):
                          since=stuck["since"].dt.date)
     st.metric(t(f"{P}.unmoved_count"), f"{len(stuck):,}")
     view = stuck.rename(columns={c: t(f"{P}.col.{c}") for c in stuck.columns})
-    data_table(view, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(view)))
+    if len(view) > SHOWN_ROWS:  # a year of a big pipeline: the longest-stuck first on screen, all of them in the files
+        st.caption(t(f"{P}.first_rows", n=SHOWN_ROWS, total=len(view)))
+    data_table(view.head(SHOWN_ROWS), hide_index=True, width="stretch", height=min(420, 38 + 35 * min(len(view), SHOWN_ROWS)))
     download_table(view, "stalled_across_weeks", key=f"{P}.dl.unmoved")
 
 # ---------------------------------------------------------------- trends over the stored weeks
@@ -204,10 +211,11 @@ if not is_demo_store(store) and st.session_state.get("source") == "upload":
         names = {e.result.report.kind: e.name for e in st.session_state.get("files", []) if e.result is not None}
         try:
             saved = store.add_snapshot(dict(st.session_state["frames"]), None, names)
+            forget_snapshots(store)
             st.success(t(f"{P}.saved", week=saved[0].week if saved else "", n=len(saved)))
         except HistoryError as exc:
             st.error(plain(exc.message(lang())))
-snaps = store.list_snapshots()
+snaps = snapshots(store)
 if snaps:
     table = pd.DataFrame([s.to_json() for s in snaps])
     data_table(table.rename(columns={c: t(f"{P}.col.{c}") for c in table.columns}), hide_index=True, width="stretch")

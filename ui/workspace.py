@@ -66,9 +66,24 @@ def is_demo_store(store: Store | None) -> bool:
 
 
 # ---------------------------------------------------------------- reads answered from cache on reruns
+def snapshots(store: Store) -> list:
+    """The store's snapshots, read once per Store object (a file workspace is opened anew on every run; the demo's
+    snapshots never change), so a page run opens the file once for them instead of once per read."""
+    found = getattr(store, "_page_snapshots", None)
+    if found is None:
+        found = store.list_snapshots()
+        store._page_snapshots = found
+    return found
+
+
+def forget_snapshots(store: Store) -> None:
+    """After a write in this run: the next reads see the new snapshots."""
+    store._page_snapshots = None
+
+
 def signature(store: Store) -> tuple:
     """What a read depends on: the store and its snapshots (a re-added or forgotten week changes it)."""
-    return store.database, tuple((s.week, s.kind, s.rows, s.added_at) for s in store.list_snapshots())
+    return store.database, tuple((s.week, s.kind, s.rows, s.added_at) for s in snapshots(store))
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)

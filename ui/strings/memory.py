@@ -50,6 +50,7 @@ STRINGS = {
     "memory.kind.backward": {"ja": "後退", "en": "Backward"},
     "memory.cell_title": {"ja": "マスの案件を見る（先週の段階 × 今週の段階）", "en": "Deals behind one cell (last week's stage × this week's)"},
     "memory.cell_count": {"ja": "{old} → {new}: {n:,}件", "en": "{old} → {new}: {n:,} deals"},
+    "memory.first_rows": {"ja": "画面には上位{n:,}件を表示（全{total:,}件はダウンロードで）", "en": "The first {n:,} of {total:,} on screen; the downloads hold all"},
     "memory.category": {"ja": "案件を表示", "en": "Show deals"},
     "memory.col.lead_id": {"ja": "リードID", "en": "Lead ID"},
     "memory.col.account": {"ja": "取引先", "en": "Account"},
