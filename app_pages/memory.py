@@ -16,7 +16,7 @@ from kpi import moves as mv
 from kpi.history import HistoryError
 from kpi.registry import BY_KEY, LAYER_LABELS, REGISTRY
 from ui.data import load_file, require
-from ui.i18n import label_of, lang, t
+from ui.i18n import label_of, label_series, lang, t
 from ui.widgets import data_table, download_table, plain
 from ui.workspace import (cached_moves, cached_region_trend, cached_trend, cached_unmoved, current_store, forget_snapshots,
                           is_demo_store, snapshots)
@@ -96,8 +96,8 @@ if moves is not None:
         cell = moves.leads[moves.leads["presence"].eq("matched") & moves.leads["old_stage"].eq(old_pick) & moves.leads["new_stage"].eq(new_pick)]
         st.caption(t(f"{P}.cell_count", n=len(cell), old=label_of("stage", old_pick), new=label_of("stage", new_pick)))
         if len(cell):
-            view = cell.drop(columns=["presence"]).assign(old_stage=lambda f: f["old_stage"].map(lambda x: label_of("stage", x)),
-                                                          new_stage=lambda f: f["new_stage"].map(lambda x: label_of("stage", x)))
+            view = cell.drop(columns=["presence"]).assign(old_stage=lambda f: label_series("stage", f["old_stage"], "—"),
+                                                          new_stage=lambda f: label_series("stage", f["new_stage"], "—"))
             view = view.rename(columns={c: t(f"{P}.col.{c}") for c in view.columns})
             data_table(view.head(SHOWN_ROWS))
             download_table(view, f"moves_{old_pick}_{new_pick}", key=f"{P}.dl.cell")
@@ -106,11 +106,11 @@ if moves is not None:
                         key=f"{P}.category")
     if category:
         shown = moves.leads_in(category).assign(
-            old_stage=lambda f: f["old_stage"].map(lambda s: label_of("stage", s) if isinstance(s, str) else "—"),
-            new_stage=lambda f: f["new_stage"].map(lambda s: label_of("stage", s) if isinstance(s, str) else "—"),
-            region=lambda f: f["region"].map(lambda r: label_of("region", r) if isinstance(r, str) else "—"),
-            old_status=lambda f: f["old_status"].map(lambda v: label_of("status", v) if isinstance(v, str) else "—"),
-            new_status=lambda f: f["new_status"].map(lambda v: label_of("status", v) if isinstance(v, str) else "—"))
+            old_stage=lambda f: label_series("stage", f["old_stage"], "—"),
+            new_stage=lambda f: label_series("stage", f["new_stage"], "—"),
+            region=lambda f: label_series("region", f["region"], "—"),
+            old_status=lambda f: label_series("status", f["old_status"], "—"),
+            new_status=lambda f: label_series("status", f["new_status"], "—"))
         shown = shown.drop(columns=["presence"]).rename(columns={c: t(f"{P}.col.{c}") for c in shown.columns})
         if len(shown) > SHOWN_ROWS:
             st.caption(t(f"{P}.first_rows", n=SHOWN_ROWS, total=len(shown)))
@@ -145,7 +145,7 @@ except HistoryError as exc:
     unmoved = None
 if unmoved is not None and len(unmoved):
     stuck = unmoved[unmoved["stalled"]].drop(columns=["stalled"])
-    stuck = stuck.assign(stage=stuck["stage"].map(lambda s: label_of("stage", s)), region=stuck["region"].map(lambda r: label_of("region", r)),
+    stuck = stuck.assign(stage=label_series("stage", stuck["stage"], "—"), region=label_series("region", stuck["region"], "—"),
                          since=stuck["since"].dt.date)
     st.metric(t(f"{P}.unmoved_count"), f"{len(stuck):,}")
     view = stuck.rename(columns={c: t(f"{P}.col.{c}") for c in stuck.columns})

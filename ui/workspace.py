@@ -86,8 +86,11 @@ def signature(store: Store) -> tuple:
     return store.database, tuple((s.week, s.kind, s.rows, s.added_at) for s in snapshots(store))
 
 
-@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+@st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)  # shared read-only results: no copy per rerun
 def _read(what: str, sig: tuple, args: tuple, _store: Store):
+    """A read of the store, kept while its snapshots are unchanged. The results are never modified by the pages
+    (they derive new frames), so they are shared as they are instead of unpickled on every rerun (a year of 100k
+    leads: the moves' per-lead table and the weeks-unmoved table are 100k and 58k rows)."""
     if what == "moves":
         return _store.moves(*args)
     if what == "unmoved":
