@@ -6,9 +6,11 @@ from pathlib import Path
 import streamlit as st
 
 from kpi.targets import Targets
+from ui import no_spool  # noqa: F401  (keeps uploads in memory: no temp file on disk; see ui/no_spool.py)
 from ui.auth import require_sign_in
 from ui.data import back_to_demo_button, demo_files, frames_from, load_file
 from ui.i18n import LANGS, t
+from ui.widgets import plain
 from ui.workspace import sidebar_controls as workspace_controls
 
 ROOT = Path(__file__).resolve().parent
@@ -81,11 +83,11 @@ with st.sidebar:
         entries.append(entry)
         if entry.result is not None:
             r = entry.result.report
-            st.caption((":material/check_circle: " if r.rows_rejected == 0 else ":material/warning: ") + t("app.loaded", name=name, kind=t(f"kind.{r.kind}"), valid=r.rows_valid, rejected=r.rows_rejected))
+            st.caption((":material/check_circle: " if r.rows_rejected == 0 else ":material/warning: ") + t("app.loaded", name=plain(name), kind=t(f"kind.{r.kind}"), valid=r.rows_valid, rejected=r.rows_rejected))
         elif entry.needs is not None:
-            st.caption(":material/extension: " + t("app.needs_mapping", name=name))
+            st.caption(":material/extension: " + t("app.needs_mapping", name=plain(name)))
         else:
-            st.caption(":material/error: " + t("app.load_failed", name=name))
+            st.caption(":material/error: " + t("app.load_failed", name=plain(name)))
     del sources  # release the uploaded bytes once parsed (the cache holds only parsed frames)
 
 combined = frames_from(entries)
@@ -94,7 +96,7 @@ st.session_state["frames"] = combined.frames
 st.session_state["combine_notes"] = combined.notes
 with st.sidebar:
     for note in combined.notes:
-        st.caption(":material/warning: " + note.text(st.session_state["lang"]))
+        st.caption(":material/warning: " + plain(note.text(st.session_state["lang"])))
 
 if demo:
     st.badge(t("app.demo_badge"), icon=":material/science:", color="orange")

@@ -12,7 +12,7 @@ from ui import charts_clinic as cc
 from ui.charts import PALETTE
 from ui.data import cached, require
 from ui.i18n import lang, t
-from ui.widgets import (data_table, download_table, pct_column, empty_state, fmt_delta_pct_points, fmt_num, fmt_pct, is_missing, kpi_tile,
+from ui.widgets import (plain, data_table, download_table, pct_column, empty_state, fmt_delta_pct_points, fmt_num, fmt_pct, is_missing, kpi_tile,
                         mask_ids, mask_names, mask_phones, missing_column_note, show_chart)
 
 frames = require("visits")
@@ -88,7 +88,7 @@ st.caption(t("clinic.caption", as_of=f"{as_of:%Y-%m-%d}", month=month, as_of_mon
 
 # ---- early warnings
 fired = [("", w) for w in r["warnings"] if w.triggered]
-fired += [(f"{name}: ", w) for name, ws in r["warnings_by_clinic"].items() for w in ws if w.triggered and w.key != "price_under_guide"]
+fired += [(f"{plain(name)}: ", w) for name, ws in r["warnings_by_clinic"].items() for w in ws if w.triggered and w.key != "price_under_guide"]
 for where, w in fired:
     n = w.numbers
     if w.key == "thin_backlog":

@@ -10,7 +10,7 @@ from kpi.templates import template_xlsx
 from ui.data import SAMPLE_DIR, SAMPLE_FILES, FileEntry
 from ui.i18n import lang, t
 from ui.mapping import columns_form, constants_form, mapping_upload, values_form
-from ui.widgets import data_table, join_list
+from ui.widgets import data_table, join_list, plain
 
 st.title(t("data.title"))
 st.caption(t("data.intro") + "　" + t("data.upload_limit", mb=st.get_option("server.maxUploadSize")))
@@ -21,18 +21,18 @@ if st.session_state.get("source") == "demo":
 
 
 def show_entry(entry: FileEntry) -> None:
-    st.subheader(f":material/description: {entry.name}")
+    st.subheader(f":material/description: {plain(entry.name)}")
     current_json = st.session_state.get("mappings", {}).get(entry.digest)
     current = ColumnMapping.from_json(current_json) if current_json else None
     if entry.error is not None:
-        st.error(t("data.error_file", msg=entry.error.message(lang())))
+        st.error(t("data.error_file", msg=plain(entry.error.message(lang()))))
         if entry.error.code.startswith("mapping."):  # the saved mapping was refused: let the user load another one
             mapping_upload(entry.digest)
         return
     if entry.needs is not None:
         needs = entry.needs
         if needs.reason:
-            st.warning(needs.reason[lang()], icon=":material/call_split:")
+            st.warning(plain(needs.reason[lang()]), icon=":material/call_split:")
         st.warning(t("data.mapping_intro"))
         columns_form(entry.digest, needs.kind, list(needs.headers), needs.samples, current, only_required=True)
         mapping_upload(entry.digest)
@@ -52,7 +52,7 @@ def show_entry(entry: FileEntry) -> None:
     c4.metric(t("data.rows_rejected"), f"{report.rows_rejected:,}")
     st.caption(
         t("data.rows_summary", read=report.rows_read, valid=report.rows_valid, rejected=report.rows_rejected)
-        + "　" + t("data.details", encoding=report.encoding or "xlsx", header_row=report.header_row, sheet=report.sheet or "CSV")
+        + "　" + t("data.details", encoding=report.encoding or "xlsx", header_row=report.header_row, sheet=plain(report.sheet) if report.sheet else "CSV")
     )
     cols = {"row": t("data.col.row"), "column": t("data.col.column"), "value": t("data.col.value"), "message": t("data.col.message")}
     errors = report.errors_table(lang())
@@ -74,7 +74,7 @@ def show_entry(entry: FileEntry) -> None:
         with st.expander(t("data.warnings", n=len(warnings))):
             data_table(warnings.rename(columns=cols), column_config=ROW_NUMBER)
     if report.unknown_columns:
-        st.caption(t("data.unknown_columns", cols=join_list(report.unknown_columns)))
+        st.caption(t("data.unknown_columns", cols=join_list(plain(c) for c in report.unknown_columns)))
     saved = current or mapping_from_report(report)
     # open when the mapping can still change the numbers: rows rejected for a label the mapping could map
     unmapped = bool(len(report.errors)) and report.errors["code"].eq("unknown_label").any()
@@ -89,7 +89,7 @@ def show_entry(entry: FileEntry) -> None:
 
 
 for note in st.session_state.get("combine_notes", ()):
-    st.warning(note.text(lang()), icon=":material/content_copy:")
+    st.warning(plain(note.text(lang())), icon=":material/content_copy:")
 shown_digests: set[str] = set()
 for entry in entries:
     if entry.digest in shown_digests:  # the same bytes uploaded twice count once (the note above says so)

@@ -14,7 +14,7 @@ from ui.charts import REGION_COLORS
 from ui.charts_funnel import conversion_heatmap, funnel_bars, region_bars, timeline
 from ui.data import cached, require
 from ui.i18n import label_of, label_series, t
-from ui.widgets import data_table, fmt_pct, fmt_yen, missing_column_note, show_chart
+from ui.widgets import data_table, fmt_pct, fmt_yen, missing_column_note, plain, show_chart
 
 P = "regions"
 MAIN_REGIONS = ("osaka", "kyoto", "kobe", "nara")
@@ -137,14 +137,14 @@ lead = c3.selectbox(t(f"{P}.lead"), lead_options, key=f"{P}.lead",
                     format_func=lambda i: t(f"{P}.none") if not i else f"{i}　{label_of('stage', stage_of[lead_rows['lead_id'].eq(i)].iloc[0])}")
 write_url(period=period, region=region, account=account, lead=lead)
 
-st.markdown(f"**{t(f'{P}.accounts_title', region=region_label[region], n=len(accounts))}**")
+st.markdown(f"**{t(f'{P}.accounts_title', region=plain(region_label[region]), n=len(accounts))}**")
 shown = accounts.assign(furthest_stage=label_series("stage", accounts["furthest_stage"]))
 shown = shown.rename(columns={c: t(f"{P}.col.{c}") for c in shown.columns})
 show_table(shown, f"accounts_{region}", "accounts", {t(f"{P}.col.amount_yen"): st.column_config.NumberColumn(format="¥%,.0f"),
                                                    t(f"{P}.col.last_date"): st.column_config.DateColumn(format="YYYY/MM/DD")})
 
 if account:
-    st.markdown(f"**{t(f'{P}.leads_title', account=account)}**")
+    st.markdown(f"**{t(f'{P}.leads_title', account=plain(account))}**")
     cols = [c for c in ("lead_id", "segment", "owner", "status", "created_at", "amount_yen", "lost_reason") if c in lead_rows.columns]
     deals = lead_rows[cols].assign(stage=label_series("stage", stage_of, "—"))
     for c in ("segment", "status"):
@@ -156,7 +156,7 @@ if account:
 
 if lead:
     events = funnel.lead_timeline(leads, lead, activities, as_of)
-    st.markdown(f"**{t(f'{P}.timeline_title', lead=lead)}**")
+    st.markdown(f"**{t(f'{P}.timeline_title', lead=plain(lead))}**")
     if events.empty:
         st.info(t(f"{P}.timeline_empty"))
     else:

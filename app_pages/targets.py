@@ -8,6 +8,7 @@ import streamlit as st
 
 from kpi.targets import STAGES, Targets
 from ui.i18n import lang, t
+from ui.widgets import plain
 
 MAX_HEADLINES = 6
 HEADLINE_OPTIONS = ("overall", "contact", "meeting", "poc", "approval", "collected", "stalled", "payback", "amount", "days_in_stage")
@@ -60,7 +61,7 @@ def load_upload() -> None:
     try:
         loaded = checked(Targets.from_json(upload.getvalue()))
     except (ValueError, TypeError, AttributeError) as exc:  # JSON and Unicode errors are ValueErrors
-        st.session_state["targets.upload_error"] = t("targets.upload_error", name=upload.name, reason=str(exc)[:120])
+        st.session_state["targets.upload_error"] = t("targets.upload_error", name=plain(upload.name), reason=plain(str(exc)[:120]))
         st.session_state.pop("targets.loaded_name", None)
         return
     replace_targets(loaded)
@@ -128,6 +129,6 @@ st.file_uploader(t("targets.upload"), type=["json"], key="targets.upload", on_ch
 if st.session_state.get("targets.upload_error"):
     st.error(st.session_state["targets.upload_error"])
 elif st.session_state.get("targets.loaded_name"):
-    st.success(t("targets.upload_ok", name=st.session_state["targets.loaded_name"]))
+    st.success(t("targets.upload_ok", name=plain(st.session_state["targets.loaded_name"])))
 with st.expander(t("targets.current_title")):
     st.code(targets.to_json(), language="json")

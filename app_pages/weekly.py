@@ -16,7 +16,7 @@ from ui.charts_habits import agenda_bar
 from ui.data import cached, require
 from ui.i18n import label_of, label_series, lang, t
 from ui.workspace import current_store
-from ui.widgets import (rag_badge_md, data_table, delta_column, delta_pct_points, fmt_delta_pct_points, fmt_num, fmt_pct, fmt_signed, kpi_tile,
+from ui.widgets import (plain, rag_badge_md, data_table, delta_column, delta_pct_points, fmt_delta_pct_points, fmt_num, fmt_pct, fmt_signed, kpi_tile,
                         pct_column, show_chart, XLSX_MIME)
 
 frames = require("leads")
@@ -67,9 +67,9 @@ if store is not None:
         overdue = item.deadline is not None and item.deadline < week
         with st.container(border=True):
             c1, c2, c3, c4 = st.columns([4, 1.1, 1.1, 1.4], vertical_alignment="center")
-            c1.markdown(("🔴 " if overdue else "") + f"**{item.action}**")
-            c1.caption(t("weekly.carried.meta", owner=item.owner or "—", deadline=item.deadline or "—", raised=item.week_raised,
-                         about=about_label(item.kpi_or_bottleneck), cause=item.cause or "—") + (f"　{item.note}" if item.note else ""))
+            c1.markdown(("🔴 " if overdue else "") + f"**{plain(item.action)}**")
+            c1.caption(t("weekly.carried.meta", owner=plain(item.owner) or "—", deadline=item.deadline or "—", raised=item.week_raised,
+                         about=about_label(item.kpi_or_bottleneck), cause=item.cause or "—") + (f"　{plain(item.note)}" if item.note else ""))
             c2.button(t("weekly.carried.done"), key=f"weekly.carried.done.{item.id}", on_click=close_action, args=(item.id, "done"),
                       icon=":material/check:")
             c3.button(t("weekly.carried.carry"), key=f"weekly.carried.carry.{item.id}", on_click=carry_action, args=(item.id,),

@@ -30,14 +30,19 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve_app(port: int | None = None):
-    """Run `streamlit run app.py` on loopback until the block ends; yields the base URL."""
+def serve_app(port: int | None = None, env: dict[str, str] | None = None, on_start=None):
+    """Run `streamlit run app.py` on loopback until the block ends; yields the base URL.
+
+    ``env`` replaces the server's environment (default: this process's); ``on_start`` gets the server's Popen.
+    """
     port = port or free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
     )
+    if on_start is not None:
+        on_start(proc)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60

@@ -258,3 +258,75 @@ def test_line_with_guide_draws_the_dashed_guide(guide):
     spec = cc.line_with_guide(MONTHLY, "month", "frequency", guide, "頻度", "月", "回").to_dict()
     dashed = [layer for layer in spec["layer"] if layer["mark"].get("strokeDash")]
     assert len(dashed) == (1 if guide else 0)
+
+
+# ---------------------------------------------------------------- masking of short IDs and of the mapping screen's samples (issue 14 item 10)
+def test_mask_ids_hides_short_ids_whole_and_keeps_missing_missing():
+    import streamlit as st
+
+    from ui.widgets import mask_ids
+
+    ids = pd.Series(["A", "B7", "C12", "P0001", "P000123", None])
+
+    try:
+        st.session_state["mask_ids"] = True
+        masked = mask_ids(ids)
+        assert masked.tolist()[:5] == ["＊＊＊", "＊＊＊", "＊＊＊", "P0＊＊＊1", "P0＊＊＊3"] and pd.isna(masked.iloc[5])
+        st.session_state["mask_ids"] = False
+        assert mask_ids(ids).tolist()[:5] == ["A", "B7", "C12", "P0001", "P000123"]
+    finally:
+        st.session_state.pop("mask_ids", None)
+
+
+def test_short_patient_ids_are_fully_masked_in_the_call_list(app):
+    from conftest import SAMPLE
+
+    frame = pd.read_csv(SAMPLE / "visits.csv", encoding="cp932", dtype=str, keep_default_na=False)
+    ids = sorted(frame["患者ID"].unique())
+    short = {pid: str(i % 1000) for i, pid in enumerate(ids)}  # 1–3 characters (repeats past 1000 merge patients: fine)
+    frame["患者ID"] = frame["患者ID"].map(short)
+    app.sidebar.file_uploader[0].set_value(("visits.csv", frame.to_csv(index=False).encode("cp932"), "text/csv")).run()
+    app.switch_page(PAGE).run()
+    assert not app.exception, [e.value for e in app.exception]
+    table = app.dataframe[0].value
+    assert len(table) > 0 and table["患者ID"].eq("＊＊＊").all(), table["患者ID"].head().tolist()
+    app.sidebar.toggle(key="mask_ids").set_value(False).run()
+    calls = clinic.call_list(app.session_state["frames"]["visits"])
+    assert app.dataframe[0].value["患者ID"].tolist() == calls["patient_id"].tolist()
+
+
+def _id_field_options(at) -> list[str]:
+    field = next(s for s in at.main.selectbox if s.label.startswith("患者ID"))
+    return list(field.options)
+
+
+def test_mapping_screen_masks_every_sample_of_a_visits_file(app):
+    csv = "No,来院日,ステータス\r\nP001,2026/11/01,来院\r\nP002,2026/11/02,来院\r\nP001,2026/11/09,キャンセル\r\n".encode("cp932")
+    app.sidebar.file_uploader[0].set_value(("来院記録.csv", csv, "text/csv")).run()
+    app.switch_page("app_pages/data.py").run()
+    assert not app.exception, [e.value for e in app.exception]
+    options = _id_field_options(app)
+    sampled = [o for o in options if "例" in o]
+    assert sampled, options
+    shown = " ".join(sampled)
+    assert "P001" not in shown and "P002" not in shown and "2026/11/01" not in shown and "来院" not in shown.split("例")[-1]
+    assert any(o.startswith("No") and "P＊＊＊ / P＊＊＊" in o for o in options), options
+    # the switch off: the samples as written
+    app.sidebar.toggle(key="mask_ids").set_value(False).run()
+    assert any(o.startswith("No") and "P001 / P002" in o for o in _id_field_options(app))
+
+
+def test_mapping_samples_of_another_kind_are_masked_only_under_id_like_headers():
+    import streamlit as st
+
+    from ui.mapping import shown_samples
+
+    samples = {"番号": ["L001"], "患者ID": ["A1"], "お客様カルテ": ["K0001"], "取引先": ["株式会社A"]}
+    try:
+        st.session_state["mask_ids"] = True
+        assert shown_samples("leads", samples) == {"番号": ["L001"], "患者ID": ["＊＊＊"], "お客様カルテ": ["K＊＊＊"], "取引先": ["株式会社A"]}
+        assert all(v[0].endswith("＊＊＊") for v in shown_samples("visits", samples).values())
+        st.session_state["mask_ids"] = False
+        assert shown_samples("visits", samples) == samples
+    finally:
+        st.session_state.pop("mask_ids", None)

@@ -7,15 +7,32 @@ per file digest in ``st.session_state["mappings"]`` and downloads as the JSON th
 """
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from kpi.load import ColumnMapping, ValidationReport, standard_code
 from kpi.schemas import KINDS, FieldSpec, field_specs
 from ui.i18n import lang, t
+from ui.widgets import mask_samples, plain
 
 AUTO = ""  # a label left to the standard reading (no `values` entry)
 # fields that differ row by row by nature: one fixed value for all rows would be wrong, so no constant is offered
 PER_ROW_FIELDS = frozenset({"patient_name", "phone", "contact", "lead_id", "patient_id"})
+PATIENT_FIELDS = ("patient_id", "patient_name", "phone")
+# a header that may hold a patient's ID, name or phone in a file of any kind (overmasking costs only a hint)
+PERSONAL_HEADER = re.compile(r"id|患者|カルテ|診察券|氏名|名前|電話|tel|phone", re.IGNORECASE)
+
+
+def shown_samples(kind: str, samples: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The sample values the columns form shows, masked when the sidebar switch is on: every column of a visits file
+    (which column holds the patient ID, name or phone is what the form is asking), and in a file of another kind
+    (a visits file may be read as one before mapping) any column whose header looks like a patient's ID, name or phone."""
+    if not st.session_state.get("mask_ids", True):
+        return samples
+    personal = {a for k in KINDS for s in field_specs(k) if s.name in PATIENT_FIELDS for a in (s.name, *s.aliases)}
+    return {h: mask_samples(v) if kind == "visits" or h in personal or PERSONAL_HEADER.search(str(h)) else v
+            for h, v in samples.items()}
 
 
 def set_mapping(digest: str, mapping: ColumnMapping) -> None:
@@ -37,6 +54,7 @@ def columns_form(digest: str, kind: str, headers: list[str], samples: dict[str, 
     """A select box per field (sample values beside each source column)."""
     none = t("data.mapping_none")
     options = [none] + [h for h in headers if h]
+    samples = shown_samples(kind, samples)  # (options are plain text: no Markdown escaping here)
     current_cols = {f: h for h, f in (current.columns.items() if current else [])}
     with st.form(f"data.mapform.{digest}.{only_required}"):
         kind = st.selectbox(t("data.mapping_kind"), KINDS, index=KINDS.index(kind), format_func=lambda k: t(f"kind.{k}"),
@@ -77,14 +95,14 @@ def values_form(digest: str, report: ValidationReport, current: ColumnMapping) -
         for name in fields:
             spec = specs[name]
             saved = current.values.get(name, {})
-            st.markdown(t("data.values_field", field=field_label(spec), column=source_of.get(name, name)))
+            st.markdown(t("data.values_field", field=field_label(spec), column=plain(source_of.get(name, name))))
             codes = [AUTO, *(spec.labels or {})]
             for label, rows in report.enum_labels[name]:
                 auto = standard_code(spec, label)
                 auto_text = t("data.values_auto", code=code_label(spec, auto)) if auto else t("data.values_unknown")
                 default = saved.get(label, AUTO)
                 pick = st.selectbox(
-                    t("data.values_label", label=label, rows=rows),
+                    t("data.values_label", label=plain(label), rows=rows),
                     codes,
                     index=codes.index(default) if default in codes else 0,
                     format_func=lambda c, spec=spec, auto_text=auto_text: auto_text if c == AUTO else code_label(spec, c),
@@ -136,7 +154,7 @@ def mapping_upload(digest: str) -> None:
         try:
             mapping = ColumnMapping.from_json(up.getvalue())
         except LoadError as exc:
-            st.error(exc.message(lang()))
+            st.error(plain(exc.message(lang())))
             return
         if st.session_state.get("mappings", {}).get(digest) != mapping.to_json():
             set_mapping(digest, mapping)

@@ -1,6 +1,7 @@
 """Shared widgets: KPI tile with RAG and confidence badges, downloads, empty states, formatting, ID masking."""
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 import pandas as pd
@@ -14,6 +15,32 @@ from ui.i18n import lang, t
 RAG_BADGE = {"green": ("green", "●"), "yellow": ("orange", "▲"), "red": ("red", "■")}
 CONFIDENCE_COLOR = {"high": "green", "medium": "orange", "low": "red"}
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# ------------------------------------------------------------------ text from a file
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>$~|&:])")
+# an (escaped) colon opening an emoji / icon shortcode (:smile:, :material/home:, :streamlit:), also one whose closing
+# colon may come from the text around it: Streamlit's emoji and icon plugins read text nodes, after the escapes
+_SHORTCODE = re.compile(r"(?<=\\:)(?=[\w+\-]+(?:\\:|$)|material/|streamlit\\:)")
+_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)]))")
+WORD_JOINER = "\u2060"  # invisible; splits ':' from the name after it so no shortcode matches
+
+
+def plain(text: Any) -> str:
+    """Text from a file (a file name, header, account, clinic, staff or institution name, note, sample value) made
+    safe to put into anything Streamlit renders as Markdown (st.markdown / caption / subheader / info…, widget and
+    metric labels, expander labels, t() parameters): shown literally, never as bold, colour (``:red[x]``), emoji or
+    icon (``:smile:``, ``:material/x:``), LaTeX (``$x$``), HTML or an image link (``![](http://…)`` would make the
+    browser fetch the URL). Markdown's backslash escapes (a shortcode's colon also gets an invisible word joiner),
+    newlines as spaces. Not for st.dataframe cells or selectbox / multiselect options: those are plain text already
+    (SPEC 7: text from a file is shown as text)."""
+    if text is None:
+        return ""
+    out = " ".join(str(text).splitlines())
+    out = _MD_SPECIAL.sub(r"\\\1", out)
+    out = _SHORTCODE.sub(WORD_JOINER, out)
+    # a list / heading / quote marker at the start of the text ("1. ", "# ", "- ", "> ")
+    return _LINE_START.sub(lambda m: m.group(1) + (m.group(2) + "\\" if m.group(2)[0].isdigit() else "\\" + m.group(2)), out)
 
 
 # ------------------------------------------------------------------ formatting
@@ -246,11 +273,21 @@ def download_table(frame: pd.DataFrame, name: str, key: str, csv: bool = True) -
 
 # ------------------------------------------------------------------ privacy
 def mask_ids(series: pd.Series) -> pd.Series:
-    """Patient IDs masked when the sidebar switch is on (default): keep the first 2 and last 1 characters."""
+    """Patient IDs masked when the sidebar switch is on (default): keep the first 2 and last 1 characters; an ID of
+    1–3 characters is hidden whole (＊＊＊), since its first 2 and last 1 would be all of it. Missing stays missing."""
     if not st.session_state.get("mask_ids", True):
         return series
     text = series.astype("str")
-    return text.where(text.str.len() <= 3, text.str[:2] + "＊＊＊" + text.str[-1:])
+    return (text.str[:2] + "＊＊＊" + text.str[-1:]).where(text.str.len() > 3, "＊＊＊").where(series.notna())
+
+
+def mask_samples(values: list[str]) -> list[str]:
+    """Sample values of a file's column on the mapping screen, under the same switch as IDs: the first character
+    only (P000123 → P＊＊＊); a value of 1–3 characters is hidden whole. Before mapping nobody knows which column
+    holds the patient ID, name or phone, so a whole visits file's samples are masked this way (ui/mapping.py)."""
+    if not st.session_state.get("mask_ids", True):
+        return list(values)
+    return ["＊＊＊" if len(str(v)) <= 3 else str(v)[:1] + "＊＊＊" for v in values]
 
 
 def mask_names(series: pd.Series) -> pd.Series:

@@ -16,6 +16,7 @@ import streamlit as st
 
 from kpi.history import ENV_STORE, HistoryError, Store
 from ui.i18n import lang, t
+from ui.widgets import plain
 
 DEFAULT_PATH = str(Path.home() / "kpi-workspaces" / "workspace.duckdb")
 
@@ -42,7 +43,7 @@ def sidebar_controls(demo: bool) -> None:
         if st.session_state.get("workspace.on"):
             st.session_state.setdefault("workspace.path", os.environ.get(ENV_STORE) or DEFAULT_PATH)
             st.text_input(t("workspace.path"), key="workspace.path", help=t("workspace.path_help"), disabled=demo)
-            st.caption(t("workspace.path_shown", path=st.session_state["workspace.path"]))
+            st.caption(t("workspace.path_shown", path=plain(st.session_state["workspace.path"])))
 
 
 def current_store() -> Store | None:
@@ -57,7 +58,7 @@ def current_store() -> Store | None:
     try:
         return Store(os.path.expanduser(path))
     except HistoryError as exc:
-        st.error(exc.message(lang()))
+        st.error(plain(exc.message(lang())))
         return None
 
 
