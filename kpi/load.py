@@ -17,6 +17,7 @@ Validation
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -204,7 +205,8 @@ class RawTable:
     sheets: tuple[str, ...] = ()
     notes: list[tuple[int, str, str]] = field(default_factory=list)  # (excel_row, code, value)
     skipped_blank_lines: int = 0  # empty CSV lines dropped while reading (their row numbers are kept)
-    invalid_bytes: int = 0  # bytes that were not valid text in ``encoding`` (each became U+FFFD; its row is rejected)
+    invalid_bytes: int = 0  # bytes that were not valid text in ``encoding`` (each became a raw-byte mark; its row is rejected)
+    nul_bytes: int = 0  # NUL bytes dropped from a (non UTF-16) text file: never text, never rows (SPEC 7)
 
 
 def header_key(text: Any) -> str:
@@ -255,6 +257,8 @@ def decode_text(data: bytes) -> tuple[str, str]:
         # UTF-16 without a BOM: ASCII characters leave a NUL in every other byte.
         even_nuls, odd_nuls = head[0::2].count(0), head[1::2].count(0)
         for enc in ("utf-16-le", "utf-16-be") if odd_nuls >= even_nuls else ("utf-16-be", "utf-16-le"):
+            if _looks_binary(head[: len(head) // 2 * 2].decode(enc, errors="replace")):
+                continue  # NUL runs (both byte positions zero) are not UTF-16 text: judged on the head, before any full decode
             try:
                 return data.decode(enc), enc
             except UnicodeDecodeError:
@@ -266,11 +270,53 @@ def decode_text(data: bytes) -> tuple[str, str]:
         try:
             text = data.decode(enc)
         except UnicodeDecodeError:
+            if enc == "utf-8" and _damaged_utf8(data):
+                raise _DamagedUtf8() from None  # never re-read as cp932 (SPEC 7): decode_text_repairing marks the bytes
             continue
         if _looks_binary(text):
             raise LoadError("not_text")
         return text, enc
     raise LoadError("unknown_encoding")
+
+
+class _DamagedUtf8(LoadError):
+    """UTF-8 apart from a few damaged bytes (``_damaged_utf8``): to a plain caller, an unknown encoding."""
+
+    def __init__(self):
+        super().__init__("unknown_encoding")
+
+
+def _damaged_utf8(data: bytes) -> bool:
+    """True when ``data`` (not valid UTF-8) is UTF-8 apart from a few damaged bytes: at most MAX_INVALID_BYTES
+    invalid sequences, and at least 3 valid multi-byte characters for each. Decided by the whole file, not its
+    first error: cp932 text fails UTF-8 at nearly every character (its kana lead bytes 0x82/0x83 are UTF-8
+    continuation bytes), while a damaged UTF-8 export fails at one or two places among thousands of characters."""
+    bad = data.decode("utf-8", errors="replace").count("\ufffd") - data.count(b"\xef\xbf\xbd")
+    if not 0 < bad <= MAX_INVALID_BYTES:
+        return False
+    leads = int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) >= 0xC2))  # UTF-8 lead bytes (and what fails)
+    return leads - bad >= 3 * bad
+
+
+RAW_BYTE_BASE = 0xF700  # a byte that is not text becomes chr(RAW_BYTE_BASE + byte): a private-use mark, shown as \xNN
+_RAW_BYTE = re.compile("[\uf700-\uf7ff]")
+
+
+def _mark_raw_bytes(exc: UnicodeDecodeError):
+    return "".join(chr(RAW_BYTE_BASE + b) for b in exc.object[exc.start : exc.end]), exc.end
+
+
+codecs.register_error("kpi.raw_bytes", _mark_raw_bytes)
+
+
+def show_raw_bytes(text: str) -> str:
+    """A cell as shown in a message or the rejected-rows download: each damaged byte as ``\\xNN``."""
+    return _RAW_BYTE.sub(lambda m: f"\\x{ord(m.group()) - RAW_BYTE_BASE:02x}", text) if isinstance(text, str) else text
+
+
+def _decode_marking(data: bytes, enc: str) -> tuple[str, int]:
+    text = data.decode(enc, errors="kpi.raw_bytes")
+    return text, len(_RAW_BYTE.findall(text)) - len(_RAW_BYTE.findall(data.decode(enc, errors="ignore"))) if _RAW_BYTE.search(text) else 0
 
 
 MAX_INVALID_BYTES = 100  # a few damaged bytes reject their rows; more mean the encoding is something else
@@ -283,13 +329,17 @@ def decode_text_repairing(data: bytes) -> tuple[str, str, int]:
     try:
         text, enc = decode_text(data)
         return text, enc, 0
+    except _DamagedUtf8:
+        text, bad = _decode_marking(data, "utf-8")
+        if _looks_binary(text):
+            raise LoadError("not_text") from None
+        return text, "utf-8", bad
     except LoadError as exc:
         if exc.code != "unknown_encoding" or data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
             raise
     best = None
     for enc in ("utf-8", "cp932"):
-        text = data.decode(enc, errors="replace")
-        bad = text.count("\ufffd")
+        text, bad = _decode_marking(data, enc)
         if best is None or bad < best[2]:
             best = (text, enc, bad)
     text, enc, bad = best
@@ -322,15 +372,30 @@ def read_csv_table(data: bytes) -> RawTable:
     the header; pyarrow then decodes and parses the rest in C++ on its own threads, and any byte that is not
     cp932 sends the file back to the full decode below (which rejects only the damaged rows). UTF-8 files
     are parsed from their own bytes, with no decode and re-encode of the body."""
+    data, nul_bytes = _drop_nuls(data)
     head = _cp932_head(data)
+    table = None
     if head is not None:
         table = _read_csv_parts(data, head, "cp932", 0, raw_body=True)
-        if table is not None:
-            return table
-    text, encoding, invalid_bytes = decode_text_repairing(data)
-    table = _read_csv_parts(data, text, encoding, invalid_bytes, raw_body=encoding in ("utf-8", "utf-8-sig") and not invalid_bytes)
+    if table is None:
+        text, encoding, invalid_bytes = decode_text_repairing(data)
+        if "\x00" in text:  # UTF-16 text holding NUL characters: dropped like NUL bytes
+            nul_bytes += text.count("\x00")
+            text = text.replace("\x00", "")
+        table = _read_csv_parts(data, text, encoding, invalid_bytes, raw_body=encoding in ("utf-8", "utf-8-sig") and not invalid_bytes)
     assert table is not None  # (with the whole text at hand every path ends in a table)
+    table.nul_bytes = nul_bytes
     return table
+
+
+def _drop_nuls(data: bytes) -> tuple[bytes, int]:
+    """(data without its NUL bytes, how many there were) for a file whose first 4 KB hold none (a NUL there is
+    decided by ``decode_text``: UTF-16, or not text). A run of NULs (a file padded or cut short by a crash) is
+    neither text nor rows (SPEC 7): dropped before parsing, so it costs no memory per cell; a warning counts them.
+    A NUL never ends a line, so row numbers are unchanged."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data.find(b"\x00", 4096) == -1 or b"\x00" in data[:4096]:
+        return data, 0
+    return data.replace(b"\x00", b""), data.count(b"\x00")
 
 
 HEAD_SIZE = 256 * 1024  # bytes of a file, characters of its text: the header search reads no further
@@ -349,7 +414,8 @@ def _cp932_head(data: bytes) -> str | None:
         data[:cut].decode("utf-8")
         return None  # UTF-8 (or plain ASCII) so far: decode_text decides
     except UnicodeDecodeError:
-        pass
+        if _damaged_utf8(data[:cut]):
+            return None  # UTF-8 with a few damaged bytes: never read as cp932 (SPEC 7)
     try:
         text = data[:cut].decode("cp932")
     except UnicodeDecodeError:
@@ -381,21 +447,32 @@ def _read_csv_parts(data: bytes, text: str, encoding: str, invalid_bytes: int, r
     n_cols = max(len(head_records[-1]) if head_records else width, 1)
     notes: list[tuple[int, str, str]] = []
     body_frame = None
+    first_row = header_idx + 2
+    markers = tail = 0
     if raw_body:  # the body's bytes as they are in the file, decoded (if need be) by pyarrow
         byte_start = len(text[:data_start].encode("utf-8" if encoding == "utf-8-sig" else encoding)) + (3 if encoding == "utf-8-sig" else 0)
         if n_cols > 1 and byte_start < len(data):
-            body_frame = _read_body_pyarrow(memoryview(data)[byte_start:], encoding.replace("-sig", ""), delimiter, n_cols)
+            raw, markers, tail = _mark_blank_lines(memoryview(data)[byte_start:], delimiter, n_cols)
+            body_frame = _read_body_pyarrow(raw, encoding.replace("-sig", ""), delimiter, n_cols)
+            del raw
         if body_frame is None and partial:
             return None
+    body_text = None
     if body_frame is None:
-        body = text[data_start:]
-        if body and (n_cols > 1 or not _BLANK_LINE.search(body)):
-            body_frame = _read_body_pyarrow(body.encode("utf-8"), "utf-8", delimiter, n_cols)
+        body_bytes, markers, tail = _mark_blank_lines(text[data_start:].encode("utf-8"), delimiter, n_cols)
+        if body_bytes and (n_cols > 1 or not _BLANK_LINE.search(body_bytes.decode("utf-8"))):
+            body_frame = _read_body_pyarrow(body_bytes, "utf-8", delimiter, n_cols)
+        if body_frame is None:
+            body_text = body_bytes.decode("utf-8")
+        del body_bytes
     if body_frame is None:
-        body_frame, body_rows, notes, skipped = _read_body_csv(text[data_start:], delimiter, n_cols, first_row=header_idx + 2)
+        body_frame, body_rows, notes, skipped = _read_body_csv(body_text, delimiter, n_cols, first_row=first_row)
+    elif markers:
+        body_frame, body_rows, skipped = _unmark(body_frame, first_row)
     else:
-        body_rows = np.arange(header_idx + 2, header_idx + 2 + len(body_frame), dtype=np.int64)
+        body_rows = np.arange(first_row, first_row + len(body_frame), dtype=np.int64)
         skipped = 0
+    skipped += tail
     head = pd.DataFrame([(r + [""] * n_cols)[:n_cols] for r in head_records], dtype=object)
     head.columns = range(n_cols)
     body_frame.columns = range(n_cols)
@@ -468,6 +545,70 @@ def _offset_after_records(text: str, delimiter: str, n_records: int) -> int:
     return consumed
 
 
+def _junk_run_patterns(delimiter: str) -> tuple[re.Pattern, re.Pattern]:
+    """(a run of junk lines at the start, one after a line break): spaces, tabs, delimiters and line breaks up to a
+    final \\n. One character class, no nested repeat: the regex engine keeps no state per line."""
+    junk = b"[" + re.escape(delimiter.encode()) + (b"" if delimiter == "\t" else b"\t") + b" \r\n]*\n"
+    return re.compile(junk), re.compile(b"\n(" + junk + b")")
+
+
+_JUNK_RUN = {d: _junk_run_patterns(d) for d in (",", "\t")}
+_JUNK_AFTER_BREAK = re.compile(rb"\n[\t ,\r\n]")
+_MARK = b"\x00"  # begins a marker record: the file has no NUL left (``_drop_nuls``)
+
+
+def _mark_blank_lines(body: bytes | memoryview, delimiter: str, n_cols: int) -> tuple[bytes | memoryview, int, int]:
+    """SPEC 7: blank lines and rows of empty cells are not rows and cost no memory per cell. Each run of such
+    lines (nothing but spaces, tabs and delimiters, outside quotes) becomes one marker record ``\\x00<k>`` padded to
+    ``n_cols`` cells, which the parsers turn back into k skipped Excel rows; a run at the end of the file is
+    dropped. Bytes-level (ASCII below 0x40 is never part of a cp932 or UTF-8 character); one regex scan
+    (~35 ms per 70 MB) on a file without such lines, which is returned as it is.
+    Returns (body, number of markers, lines dropped at the end that count as blank rows)."""
+    at_start, after_break = _JUNK_RUN[delimiter]
+    first = at_start.match(body)
+    if first is None or not first.end():
+        maybe = _JUNK_AFTER_BREAK.search(body)  # the quickest scan (a literal, then one byte): ~35 ms per 70 MB
+        first = after_break.search(body, maybe.start()) if maybe else None
+        if first is None:
+            return body, 0, 0
+    raw = bytes(body)
+
+    def lines(a: int, b: int) -> int:  # line breaks: \n, \r\n and a lone \r
+        return raw.count(b"\n", a, b) + raw.count(b"\r", a, b) - raw.count(b"\r\n", a, b)
+
+    runs = [first.span()] if first.re is at_start else []
+    runs = iter(runs + [m.span(1) for m in after_break.finditer(raw, first.start() if not runs else first.end() - 1)])
+    parts, last, counted, quotes, markers, tail = [], 0, 0, 0, 0, 0
+    pad = delimiter.encode() * (n_cols - 1) + b"\n"
+    for start, end in runs:
+        quotes += raw.count(b'"', counted, start)
+        counted = start
+        if quotes % 2:  # inside a quoted cell: its line breaks are text
+            continue
+        parts.append(raw[last:start])
+        last = end
+        if end == len(raw):  # blank lines at the very end are no rows; rows of empty cells there still count
+            content = len(raw[start:end].rstrip(b"\r\n"))
+            tail = lines(start, start + content) + 1 if content else 0
+        else:
+            parts.append(_MARK + str(lines(start, end)).encode() + pad)
+            markers += 1
+    parts.append(raw[last:])
+    return b"".join(parts), markers, tail
+
+
+def _unmark(frame: pd.DataFrame, first_row: int) -> tuple[pd.DataFrame, np.ndarray, int]:
+    """Drop the marker records of ``_mark_blank_lines``: (frame, Excel row of each record, lines they stood for)."""
+    col = frame[frame.columns[0]].astype("str")
+    is_mark = col.str.startswith("\x00").fillna(False).to_numpy(dtype=bool)
+    step = np.ones(len(frame), dtype=np.int64)
+    counts = col[is_mark].str.slice(1).astype("int64").to_numpy()
+    step[is_mark] = counts
+    rows = first_row + np.cumsum(step) - step
+    keep = ~is_mark
+    return frame[keep].reset_index(drop=True), rows[keep], int(counts.sum())
+
+
 def _read_body_pyarrow(body, encoding: str, delimiter: str, n_cols: int) -> pd.DataFrame | None:
     """Parse the body (bytes in ``encoding``) with pyarrow; None when a row is ragged or blank, or a byte is
     not valid in the encoding (the caller then takes the exact path)."""
@@ -477,9 +618,9 @@ def _read_body_pyarrow(body, encoding: str, delimiter: str, n_cols: int) -> pd.D
     names = [f"c{i}" for i in range(n_cols)]
     bad_rows = []
 
-    def on_invalid(row):
+    def on_invalid(row):  # the first ragged row ends the attempt: the exact path reads the file
         bad_rows.append(row)
-        return "skip"
+        return "error"
 
     try:
         table = pacsv.read_csv(
@@ -509,6 +650,11 @@ def _read_body_csv(body: str, delimiter: str, n_cols: int, first_row: int):
             if not record:
                 skipped += 1
                 continue
+            if record[0][:1] == "\x00":  # a run of blank lines (``_mark_blank_lines``): k rows, no cells
+                lines = int(record[0][1:])
+                row += lines - 1
+                skipped += lines
+                continue
             if len(record) > n_cols:
                 extra = record[n_cols:]
                 if any(cell.strip() for cell in extra):
@@ -519,7 +665,9 @@ def _read_body_csv(body: str, delimiter: str, n_cols: int, first_row: int):
             records.append(record)
             rows.append(row)
     except csv.Error as exc:
-        raise LoadError("unreadable", what=f"CSV {row + 1}行目: {exc}") from None
+        if "field larger than field limit" in str(exc):
+            raise LoadError("csv_field_too_large", row=row + 1, limit=f"{csv.field_size_limit():,}") from None
+        raise LoadError("csv_unreadable_line", row=row + 1) from None
     frame = pd.DataFrame(records, columns=range(n_cols), dtype="str") if records else pd.DataFrame(columns=range(n_cols), dtype="str")
     # Trailing blank lines at the end of a file are not rows anyone would count.
     trailing = 0 if not rows else row - rows[-1]
@@ -1204,11 +1352,12 @@ def validate_table(table: RawTable, match: HeaderMatch, mapping: ColumnMapping |
     if table.invalid_bytes:
         damaged = np.zeros(n, dtype=bool)
         for col in body.columns:
-            hit = body[col].astype("str").str.contains("\ufffd", regex=False).fillna(False).to_numpy(dtype=bool) & ~damaged
+            hit = body[col].astype("str").str.contains(_RAW_BYTE.pattern, regex=True).fillna(False).to_numpy(dtype=bool) & ~damaged
             if hit.any():
                 name = match.headers[col] if col < len(match.headers) and match.headers[col] else f"列{col + 1}"
                 pos = np.flatnonzero(hit)
-                error_parts.append(pd.DataFrame({"row": rows[pos], "column": name, "value": _cell_strings(body[col], pos), "code": "invalid_bytes",
+                shown = [show_raw_bytes(v) for v in _cell_strings(body[col], pos)]  # the damaged bytes as \xNN (SPEC 7)
+                error_parts.append(pd.DataFrame({"row": rows[pos], "column": name, "value": shown, "code": "invalid_bytes",
                                                  "field": None, "params": [{"encoding": table.encoding}] * len(pos)}))
                 damaged |= hit
         rejected |= damaged
@@ -1226,6 +1375,8 @@ def validate_table(table: RawTable, match: HeaderMatch, mapping: ColumnMapping |
         for header, name in mapping.columns.items():
             if header_key(header) not in present:
                 file_note("mapping_header_missing", header, name, name)
+    if table.nul_bytes:
+        file_note("nul_bytes", value=f"{table.nul_bytes:,}")
     for row, code, value in table.notes:
         warning_parts.append(pd.DataFrame({"row": [row], "column": [""], "value": [value], "code": [code], "field": [None], "params": [None]}))
 
@@ -1241,6 +1392,9 @@ def validate_table(table: RawTable, match: HeaderMatch, mapping: ColumnMapping |
     warnings = pd.concat(warning_parts, ignore_index=True) if warning_parts else _EMPTY_ISSUES.copy()
     header_excel_row = int(table.excel_rows[match.header_idx])
     rejected_raw = body[rejected].copy()
+    if table.invalid_bytes:  # the download shows the damaged bytes as \xNN, like the message
+        for col in rejected_raw.columns:
+            rejected_raw[col] = rejected_raw[col].map(show_raw_bytes, na_action="ignore")
     rejected_raw.columns = _unique_headers(match.headers, body.shape[1])
     rejected_raw.insert(0, "_row", rows[rejected])
 

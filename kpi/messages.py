@@ -22,6 +22,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "unmapped_label": {"ja": "「{value}」を「その他」に分類しました（{count}行）。列の対応付けで地域・区分を指定できます", "en": "'{value}' was classed as 'other' ({count} rows); map it in the column mapping"},
     "duplicate_column": {"ja": "列「{column}」は列「{first}」と同じ項目のため無視しました（最初の列を使いました）", "en": "column '{column}' reads as the same field as '{first}' and was ignored (the first one is used)"},
     "no_rows": {"ja": "データ行がありません（見出しのみのファイルです）", "en": "no rows: the file has a header but no data rows"},
+    "nul_bytes": {"ja": "文字でないNULバイト（{value}バイト）を読み飛ばしました。元のシステムから書き出し直すことをおすすめします", "en": "{value} NUL bytes (not text) were skipped; exporting the file again is recommended"},
     "extra_cells": {"ja": "ヘッダーより多いセルがあります（{value}列）。余分なセルは無視しました", "en": "more cells than header columns ({value}); the extra cells were ignored"},
     "history_incomplete": {"ja": "データの最初の月は過去の来院履歴がないため、新患と再来の区別が不正確です", "en": "the data's first month has no earlier history, so new vs returning is uncertain"},
     # ---- several files of one kind (kpi.combine, SPEC section 7)
@@ -55,6 +56,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "csv_delimiter": {"ja": "区切り文字が「{delimiter}」のCSVは読めません。カンマ区切り（CSV UTF-8）かタブ区切り、または「.xlsx」で保存し直してください。", "en": "This CSV is separated by '{delimiter}', which is not read. Save it comma-separated (CSV UTF-8), tab-separated or as .xlsx."},
     "no_visible_sheet": {"ja": "表示されているシートがありません（非表示のシート: {sheets}）。シート名を指定してください（--sheet）。", "en": "The workbook has no visible sheet (hidden: {sheets}). Name the sheet to read (--sheet)."},
     "unreadable": {"ja": "ファイルを読めませんでした: {what}", "en": "The file could not be read: {what}"},
+    "csv_field_too_large": {"ja": "CSVの{row}行目に大きすぎるセル（{limit}文字超）があります。引用符（\"）の閉じ忘れがないか確認し、書き出し直してください。", "en": "Row {row} of the CSV holds a cell larger than {limit} characters. Check for a missing closing quote (\") and export it again."},
+    "csv_unreadable_line": {"ja": "CSVの{row}行目を読めません（引用符（\"）の位置が正しくありません）。書き出し直してください。", "en": "Row {row} of the CSV cannot be read (a quote (\") is out of place). Export it again."},
     # ---- the weekly memory (SPEC section 5): moves between two leads snapshots (kpi.moves) and the history
     #      store (kpi.history). One block; codes start with "moves." or "history.".
     "moves.duplicate_lead": {"ja": "「{file}」で{count}件のリードIDが複数の行にあります。各IDの最後の行を使いました: {details}", "en": "{count} lead IDs occur on more than one row of '{file}'; the last row of each was used: {details}"},

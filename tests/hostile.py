@@ -529,3 +529,28 @@ def many_rows(n: int = 200_000, bad_share: float = 0.3, seed: int = 7) -> tuple[
                 amount = "-500"
         lines.append(f"{pid},{day},{status},{amount}")
     return ("\n".join(lines) + "\n").encode("cp932"), bad_rows
+
+
+# ------------------------------------------------------------------------- junk that must cost nothing (issue 14)
+VISITS_HEADER = "患者ID,来院日\n"
+
+
+def junk_csv(what: str, size: int = 30 * 2**20) -> bytes:
+    """A valid visits header, one data row, then ``size`` bytes of what is no row at all (SPEC 7):
+    'blank' (empty lines), 'commas' (lines of empty cells), 'nul' (a NUL run, as a crashed write leaves),
+    'nul_lines' (lines of NULs). The data row is repeated past the first 8 KB, so the NULs are not in the
+    part that decides whether the file is text."""
+    rows = VISITS_HEADER + "".join(f"P{i},2026/11/01\n" for i in range(1, 1001))
+    junk = {"blank": b"\n", "commas": b",\n", "nul": b"\x00", "nul_lines": b"\x00\x00\x00\x00\x00\x00\x00\n"}[what]
+    return rows.encode("utf-8") + junk * (size // len(junk)) + b"P9999,2026/11/02\n"
+
+
+def damaged_utf8(row: int = 5, rows: int = 29) -> bytes:
+    """A UTF-8 visits file (clinic 本院 on every row) with the middle byte of 本 removed in Excel row ``row``.
+    What remains happens to decode as cp932 whole (本院 -> 譛ャ髯「): only the evidence of the whole file
+    (thousands of valid UTF-8 characters, one bad sequence) says UTF-8."""
+    lines = ["patient_id,visit_on,clinic"] + [f"P{i},2026/11/{1 + i % 28:02d},本院" for i in range(1, rows + 1)]
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    start = sum(len(line.encode("utf-8")) + 1 for line in lines[: row - 1])
+    cut = data.index("本".encode("utf-8"), start) + 1
+    return data[:cut] + data[cut + 1 :]

@@ -19,6 +19,7 @@ if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed (pip install playwright)")
 expect = sync_api.expect
+expect.set_options(timeout=30_000)  # a 2-core CI machine under load: waits are on elements, 5 s is too short a default
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from screenshots import CHROMIUM_ARGS, serve_app
