@@ -5,6 +5,8 @@ Files of one kind given together are parts of the same week's data: their valid 
 given. What would otherwise inflate or break the numbers is handled here, once, and said in a note:
 
 * a file whose bytes equal an earlier one's counts once (``same_file``);
+* in the app, a later upload of the same file name with other bytes is a corrected version and replaces the
+  earlier one (``corrected_file``; see :func:`combine_parts`);
 * leads: a lead_id present in more than one file keeps the row of the last file given (``lead_in_two_files``,
   naming both files and the count). Duplicates inside one file are left to the funnel, as before;
 * visits and activities: a row identical in every field to a row of an earlier file is counted once
@@ -62,9 +64,24 @@ class Combined:
     files: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
-def combine_parts(parts: list[Part]) -> Combined:
-    """The frames of every kind present, with the notes of SPEC 7's several-files rule (see the module)."""
+def combine_parts(parts: list[Part], corrected_by_name: bool = False) -> Combined:
+    """The frames of every kind present, with the notes of SPEC 7's several-files rule (see the module).
+
+    ``corrected_by_name`` (the app): a later upload with the same file name and kind but other bytes is the
+    corrected version of the earlier one and replaces it (``corrected_file``): a user who fixes the rejected rows
+    and uploads the file again must not count the week twice. The CLI leaves it off: there, two files of one name
+    come from two folders (Osaka/leads.csv, Kyoto/leads.csv) and are parts of the week."""
     notes: list[Note] = []
+    if corrected_by_name:
+        latest = {(p.name, p.kind): i for i, p in enumerate(parts)}
+        kept = []
+        for i, part in enumerate(parts):
+            newer = latest[(part.name, part.kind)]
+            if newer != i and parts[newer].digest != part.digest:
+                notes.append(Note(part.kind, "corrected_file", {"file": part.name}))
+                continue
+            kept.append(part)
+        parts = kept
     seen: dict[str, str] = {}
     by_kind: dict[str, list[Part]] = {}
     for part in parts:

@@ -26,6 +26,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "extra_cells": {"ja": "ヘッダーより多いセルがあります（{value}列）。余分なセルは無視しました", "en": "more cells than header columns ({value}); the extra cells were ignored"},
     "history_incomplete": {"ja": "データの最初の月は過去の来院履歴がないため、新患と再来の区別が不正確です", "en": "the data's first month has no earlier history, so new vs returning is uncertain"},
     # ---- several files of one kind (kpi.combine, SPEC section 7)
+    "combine.corrected_file": {"ja": "「{file}」が新しい内容でもう一度アップロードされたため、修正版として前の版と置き換えました", "en": "'{file}' was uploaded again with other content and replaces the earlier version (a corrected file)"},
     "combine.same_file": {"ja": "「{file}」は「{first}」と同じ内容のため、1回だけ数えました", "en": "'{file}' has the same content as '{first}' and was counted once"},
     "combine.lead_in_two_files": {"ja": "{count}件のリードIDが「{older}」と「{newer}」の両方にあります。後に指定した「{newer}」の行を使いました", "en": "{count} lead IDs are in both '{older}' and '{newer}'; the rows of the later file '{newer}' were used"},
     "combine.identical_rows": {"ja": "複数のファイル（{files}）に全項目が同じ行が{count}行ありました。重複として1回だけ数えました", "en": "{count} rows were identical in every field across files ({files}) and were counted once"},

@@ -108,3 +108,15 @@ def test_app_same_file_twice_counts_once_and_the_data_page_renders():
     at.switch_page("app_pages/data.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert isinstance(at.session_state["frames"]["visits"], pd.DataFrame)
+
+
+def test_a_corrected_upload_replaces_the_file_it_fixes_in_the_app_only():
+    """Issue 14 item 4: the same file name uploaded again with other bytes is the corrected version (the app); in the
+    CLI two files of one name are two folders' parts of the week."""
+    parts = [part("visits.csv", "患者ID,来院日\nP1,2026/10/01\nP2,2026/10/02\n".encode()),
+             part("visits.csv", "患者ID,来院日\nP1,2026/10/01\nP2,2026/10/03\nP3,2026/10/04\n".encode())]
+    app = combine_parts(parts, corrected_by_name=True)
+    assert len(app.frames["visits"]) == 3 and [n.code for n in app.notes] == ["corrected_file"]
+    assert "修正版" in app.notes[0].text("ja") and "corrected" in app.notes[0].text("en")
+    cli = combine_parts(parts)
+    assert len(cli.frames["visits"]) == 4 and all(n.code != "corrected_file" for n in cli.notes)  # P1 identical: once

@@ -114,7 +114,7 @@ def frames_from(entries: list[FileEntry]) -> Combined:
     parts of the same week, combined, the same bytes once, overlaps warned. Which data is last week's is never
     guessed from the files' dates."""
     parts = [Part(e.name, e.digest, e.result.report.kind, e.result.frame) for e in entries if e.result is not None]
-    combined = combine_parts(parts)
+    combined = combine_parts(parts, corrected_by_name=True)
     for kind, frame in combined.frames.items():  # a stacked frame is named by all of its files, in order
         sources = [p.frame.attrs.get("source") for p in parts if p.kind == kind]
         if all(sources) and frame.attrs.get("source") is None:
