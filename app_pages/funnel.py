@@ -13,7 +13,7 @@ from kpi.registry import BY_KEY, CADENCE_LABELS, LAYER_LABELS
 from ui.data import cached, require
 from ui.workspace import cached_trend, cached_unmoved, current_store
 from ui.i18n import label_of, label_series, lang, t
-from ui.widgets import (data_table, empty_state, fmt_delta_pct_points, fmt_pct, fmt_signed, fmt_yen, kpi_tile,
+from ui.widgets import (fmt_kpi, data_table, empty_state, fmt_delta_pct_points, fmt_pct, fmt_signed, fmt_yen, kpi_tile,
                         missing_column_note, pct_column, show_chart)
 
 P = "funnel"
@@ -170,9 +170,8 @@ def tile_extras(key: str) -> dict:
                      owner=label_of("owner_role", kpi.owner_role) if kpi.owner_role in funnel_roles else t(f"{P}.owner.{kpi.owner_role}"))}
     if stored is not None and kpi.key in stored.columns and stored[kpi.key].notna().sum() >= 2:
         series = stored[kpi.key].astype("float64")
-        fmt = (lambda v: fmt_pct(v)) if kpi.unit == "rate" else (lambda v: f"{v:,.1f}" if kpi.unit == "months" else f"{v:,.0f}")
-        last = fmt(series.iloc[-2]) if len(series) >= 2 and pd.notna(series.iloc[-2]) else "—"
-        four = fmt(series.iloc[-5]) if len(series) >= 5 and pd.notna(series.iloc[-5]) else "—"
+        last = fmt_kpi(kpi.unit, series.iloc[-2]) if len(series) >= 2 and pd.notna(series.iloc[-2]) else "—"
+        four = fmt_kpi(kpi.unit, series.iloc[-5]) if len(series) >= 5 and pd.notna(series.iloc[-5]) else "—"
         out |= {"trend": series.dropna().tolist(), "trend_note": t(f"{P}.tile_trend", last=last, four=four, n=int(series.notna().sum()))}
     return out
 

@@ -17,7 +17,7 @@ from kpi.history import HistoryError
 from kpi.registry import BY_KEY, LAYER_LABELS, REGISTRY
 from ui.data import load_file, require
 from ui.i18n import label_of, label_series, lang, t
-from ui.widgets import data_table, download_table, plain
+from ui.widgets import data_table, download_table, fmt_kpi, fmt_kpi_delta, plain
 from ui.workspace import (cached_moves, cached_region_trend, cached_trend, cached_unmoved, current_store, forget_snapshots,
                           is_demo_store, snapshots)
 
@@ -180,13 +180,10 @@ if len(trend) and keys:
         prev = trend.iloc[-2][key] if len(trend) >= 2 else None
         four = trend.iloc[-5][key] if len(trend) >= 5 else None
         kpi = BY_KEY[key]
-        fmt = (lambda v: "n/a" if v is None or pd.isna(v) else (f"{v:.1%}" if kpi.unit == "rate" else f"{v:,.1f}" if kpi.unit in ("ratio", "score", "months") else f"{v:,.0f}"))
         delta = None if prev is None or pd.isna(prev) or pd.isna(last[key]) else last[key] - prev
-        cols[i].metric(kpi.label[side], fmt(last[key]),
-                       delta=None if delta is None else (f"{delta * 100:+.1f}pt" if kpi.unit == "rate"
-                                                         else f"{delta:+,.0f}" if kpi.unit in ("count", "yen", "minutes") else f"{delta:+,.1f}"),
+        cols[i].metric(kpi.label[side], fmt_kpi(kpi.unit, last[key]), delta=fmt_kpi_delta(kpi.unit, delta),
                        delta_color="normal" if kpi.direction == "up" else "inverse",
-                       help=t(f"{P}.trend_help", four=fmt(four) if four is not None else "—"),
+                       help=t(f"{P}.trend_help", four=fmt_kpi(kpi.unit, four) if four is not None else "—"),
                        chart_data=trend[key].astype("float64").tolist(), chart_type="line")
     charts = []
     for key in keys:  # one small chart per KPI, each on its own scale and in its own unit

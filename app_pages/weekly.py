@@ -16,7 +16,7 @@ from ui.charts_habits import agenda_bar
 from ui.data import cached, require
 from ui.i18n import label_of, label_series, lang, t
 from ui.workspace import current_store
-from ui.widgets import (plain, rag_badge_md, data_table, delta_column, delta_pct_points, fmt_delta_pct_points, fmt_num, fmt_pct, fmt_signed, kpi_tile,
+from ui.widgets import (fmt_kpi, plain, rag_badge_md, data_table, delta_column, delta_pct_points, fmt_delta_pct_points, fmt_num, fmt_pct, fmt_signed, kpi_tile,
                         pct_column, show_chart, XLSX_MIME)
 
 frames = require("leads")
@@ -99,7 +99,7 @@ for column, (layer, keys) in zip(st.columns(3), LAYER_TILES.items()):
         for key in keys:
             kpi, value = BY_KEY[key], layer_now.get(key)
             target = kpi.target(targets)
-            shown = "n/a" if value is None else fmt_pct(value) if kpi.unit == "rate" else (f"{value:,.1f}" if kpi.unit == "months" else f"{value:,.0f}")
+            shown = fmt_kpi(kpi.unit, value)
             badge = rag_badge_md(rag(value, target, kpi.direction == "up")) if target is not None and value is not None else ""
             st.markdown(f"{kpi.label[_side]}: **{shown}** {badge}", help=kpi.definition[_side])
 

@@ -202,3 +202,12 @@ def test_weekly_compare_csv_has_numeric_deltas(app, monkeypatch):
         assert not any(v == 0 and math.copysign(1, v) < 0 for v in csv[column].dropna())  # no "-0.0"
         # the rates are numbers too (0.673), shown as percents on screen
         assert pd.api.types.is_float_dtype(shown.iloc[:, 4])
+
+
+def test_registry_values_are_formatted_in_their_unit_in_one_place():
+    from ui.widgets import fmt_kpi, fmt_kpi_delta
+
+    assert fmt_kpi("rate", 0.2165) == "21.6%" and fmt_kpi("count", 1497) == "1,497" and fmt_kpi("ratio", 3.3912) == "3.39"
+    assert fmt_kpi("months", 10) == "10.0" and fmt_kpi("rate", None) == "n/a" and fmt_kpi("count", float("nan")) == "n/a"
+    assert fmt_kpi_delta("rate", -0.003) == "-0.3pt" and fmt_kpi_delta("count", 8) == "+8" and fmt_kpi_delta("count", None) is None
+    assert fmt_kpi_delta("rate", -0.0001) == "±0.0pt"

@@ -91,6 +91,31 @@ def delta_number(value: float | None, digits: int = 1) -> float | None:
     return round(float(value), digits) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
+def fmt_kpi(unit: str, value: float | None) -> str:
+    """A registry KPI's value in its unit (kpi.registry UNITS): rates as %, yen as ¥, ratios with two decimals,
+    scores / months / days with one, counts and minutes whole; "n/a" when absent. One place for every page."""
+    if is_missing(value):
+        return "n/a"
+    if unit == "rate":
+        return fmt_pct(value)
+    if unit == "yen":
+        return fmt_yen(value)
+    if unit == "ratio":
+        return fmt_num(value, 2)
+    if unit in ("score", "months", "days"):
+        return fmt_num(value, 1)
+    return fmt_num(value)
+
+
+def fmt_kpi_delta(unit: str, delta: float | None) -> str | None:
+    """The change of a registry KPI between two weeks, signed: rates in points, counts whole, the rest one decimal."""
+    if is_missing(delta):
+        return None
+    if unit == "rate":
+        return fmt_signed(delta * 100, 1, "pt")
+    return fmt_signed(delta, 0 if unit in ("count", "yen", "minutes") else 1)
+
+
 def fmt_signed(value: float | None, digits: int = 1, unit: str = "") -> str | None:
     """A change with its sign: '+0.5pt', '-1.2pt'; one that rounds to zero is '±0.0pt' (never '-0.0pt').
     ``kpi_tile`` draws a '±' delta grey and without an arrow."""
