@@ -93,7 +93,7 @@ if moves is not None:
         old_pick = c1.selectbox(t(f"{P}.matrix.old"), mv.STAGES, format_func=lambda s: label_of("stage", s), key=f"{P}.cell_old")
         new_pick = c2.selectbox(t(f"{P}.matrix.new"), mv.STAGES, format_func=lambda s: label_of("stage", s), key=f"{P}.cell_new",
                                 index=min(mv.STAGES.index(old_pick) + 1, len(mv.STAGES) - 1))
-        cell = moves.leads[moves.leads["presence"].eq("matched") & moves.leads["old_stage"].eq(old_pick) & moves.leads["new_stage"].eq(new_pick)]
+        cell = moves.leads_in_cell(old_pick, new_pick)
         st.caption(t(f"{P}.cell_count", n=len(cell), old=label_of("stage", old_pick), new=label_of("stage", new_pick)))
         if len(cell):
             view = cell.drop(columns=["presence"]).assign(old_stage=lambda f: label_series("stage", f["old_stage"], "—"),

@@ -127,6 +127,12 @@ class Moves:
             raise ValueError(f"unknown category {category!r}; one of {CATEGORIES}")
         return t[mask.fillna(False).to_numpy(dtype=bool)].reset_index(drop=True)
 
+    def leads_in_cell(self, old_stage: str, new_stage: str) -> pd.DataFrame:
+        """The matched leads behind ``matrix[old_stage][new_stage]`` (same columns as :meth:`leads_in`)."""
+        t = self.leads
+        mask = t["presence"].eq("matched") & t["old_stage"].eq(old_stage) & t["new_stage"].eq(new_stage)
+        return t[mask.fillna(False).to_numpy(dtype=bool)].reset_index(drop=True)
+
     def summary_line(self) -> str:
         """The CLI's one-line summary (field names as in the JSON)."""
         counts = " ".join(f"{k}={v}" for k, v in self.counts().items())

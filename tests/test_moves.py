@@ -248,3 +248,13 @@ def test_weekly_demo_snapshots():
     # deterministic: the same frames on a second call
     again = weekly_snapshots()
     assert all(a.frame.equals(b.frame) for a, b in zip(snaps, again))
+
+
+def test_leads_in_a_cell_add_up_to_the_matrix():
+    from sample_data.weekly import weekly_snapshots
+
+    a, b = weekly_snapshots()[-2:]
+    m = compare(a.frame, b.frame, a.as_of, b.as_of)
+    for old, row in m.matrix.items():
+        for new, n in row.items():
+            assert len(m.leads_in_cell(old, new)) == n
