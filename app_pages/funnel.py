@@ -186,6 +186,7 @@ for layer in ("result", "leading", "habit"):
     st.markdown(f"**{LAYER_LABELS[layer][side]}**　" + t(f"{P}.layer.{layer}"))
     per_row = 3 if len(group) > 4 else max(1, len(group))
     tile_cols += list(zip([c for i in range(0, len(group), per_row) for c in st.columns(per_row if len(group) > 1 else 3)], group))
+unrecorded = set(funnel.unrecorded_stages(leads))
 for col, key in tile_cols:
     extras = tile_extras(key)
     with col:
@@ -199,9 +200,12 @@ for col, key in tile_cols:
             i = STAGES.index(key)
             value = row.loc[key, "conversion"]
             before = prow.loc[key, "conversion"] if prow is not None else None
-            kpi_tile(BY_KEY[REGISTRY_KEY[key]].label[side], fmt_pct(value),  # the team's names: 商談化率, 稟議通過率 (registry) fmt_delta_pct_points(value, before), rag=row.loc[key, "rag"],
+            # the team's names (商談化率, 稟議通過率 …) from the registry
+            kpi_tile(BY_KEY[REGISTRY_KEY[key]].label[side], fmt_pct(value), fmt_delta_pct_points(value, before), rag=row.loc[key, "rag"],
                      confidence=badges[key], **extras,
                      help=t(f"{P}.kpi.step_help", stage=stage_names[i], prev=stage_names[i - 1], target=f"{targets.step_conversion[key]:.0%}"))
+            if key in unrecorded:  # n/a for lack of a column (SPEC 2): say which column would enable it
+                missing_column_note(funnel.stage_column_hint(key))
         elif key == "stalled":
             n = len(res["stalled"])
             delta = t(f"{P}.delta_count", value=n - len(res["prev_stalled"])) if prev is not None else None

@@ -401,8 +401,12 @@ def unrecorded_stages(leads: pd.DataFrame) -> list[str]:
 
 
 def stage_column_hint(stage: str) -> str:
-    """The date column that would enable ``stage``'s conversion (for the page's n/a note)."""
-    return STAGE_DATE_COLUMNS[stage]
+    """The date column that would enable ``stage``'s conversion, as the user knows it: 接触日 / contacted_on."""
+    from .schemas import field_specs
+
+    field = STAGE_DATE_COLUMNS[stage]
+    spec = next((s for s in field_specs("leads") if s.name == field), None)
+    return f"{spec.aliases[0]} / {field}" if spec is not None and spec.aliases else field
 
 
 def overall_conversion(table: pd.DataFrame) -> float | None:

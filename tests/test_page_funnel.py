@@ -191,3 +191,28 @@ def test_days_box_carries_five_numbers_per_step_not_one_row_per_lead():
     assert len(values) == 2
     assert [stats["接触"][k] for k in ("n", "min", "q1", "median", "q3", "max")] == [5, 1, 2, 3, 4, 10]
     assert [stats["商談"][k] for k in ("min", "q1", "median", "q3", "max")] == [5, 5.5, 6, 6.5, 7]  # linear quantiles, as Vega-Lite's
+
+
+def test_every_step_tile_carries_its_rag_and_an_absent_stage_names_its_column():
+    """Each headline step tile shows its RAG badge (a read-through found the step tiles had lost theirs); a stage the
+    file has no date column for (nor any later one) is n/a with the column that would enable it (SPEC 2)."""
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import APP
+    from kpi.targets import Targets
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    rags = [m.value for m in at.markdown if any(w in m.value for w in ("達成", "注意", "未達"))]
+    with_rag = [k for k in Targets().headline_kpis if k != "stalled"]  # stalled has no target
+    assert len(rags) >= len(with_rag), rags
+
+    csv = "リードID,リード日,接触日\nL1,2026/11/01,2026/11/02\nL2,2026/11/01,\n"
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.sidebar.file_uploader[0].set_value([("leads.csv", csv.encode(), "text/csv")]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["商談化率"] == "n/a" and shown["PoC合意率"] == "n/a"
+    captions = " ".join(c.value for c in at.caption)
+    assert "「商談化日 / meeting_on」列があると表示できます" in captions and "PoC合意日 / poc_on" in captions

@@ -30,7 +30,6 @@ STRINGS = {
     # ---- headline tiles
     "funnel.kpi.overall": {"ja": "全体転換率（リード→回収）", "en": "Overall conversion (lead → collected)"},
     "funnel.kpi.overall_help": {"ja": "回収まで到達したリード数 ÷ リード数。途中の日付が空欄でも、後の段階に日付があれば通過とみなします。", "en": "Leads that reached collected ÷ leads. A skipped stage date counts as passed when a later stage is dated."},
-    "funnel.kpi.step": {"ja": "{stage}転換率", "en": "{stage} conversion"},
     "funnel.kpi.step_help": {"ja": "{stage}に到達したリード数 ÷ {prev}に到達したリード数。目標 {target}（達成 ≥ 目標、注意 ≥ 目標×0.8）。", "en": "Leads that reached {stage} ÷ leads that reached {prev}. Target {target} (on target ≥ target, watch ≥ 0.8 × target)."},
     "funnel.kpi.stalled": {"ja": "停滞案件", "en": "Stalled deals"},
     "funnel.kpi.stalled_help": {"ja": "進行中の案件のうち、現在の段階の日付から段階ごとの上限日数（リード14・接触21・商談30・PoC60・稟議90日）を超えて動きのない件数。前期間比は前期間末時点の件数との差。", "en": "Open deals whose current stage date is older than the stage limit (lead 14, contact 21, meeting 30, PoC 60, approval 90 days). Delta vs the count at the end of the previous period."},
