@@ -113,6 +113,25 @@ ENUM_LABELS: dict[str, dict[str, str]] = {
     "rag.red": {"ja": "未達", "en": "Below"},
 }
 
+# Registry vocabulary (kpi/registry.py, SPEC 6): the team's layers, cadences and whose number a KPI is.
+LAYER_LABELS: dict[str, tuple[str, str]] = {"result": ("結果", "Result"), "leading": ("手前", "Leading"), "habit": ("習慣", "Habit")}
+CADENCE_LABELS: dict[str, tuple[str, str]] = {"quarter": ("四半期", "Quarterly"), "month": ("月次", "Monthly"),
+                                              "week": ("週次", "Weekly"), "day": ("日次", "Daily")}
+ROLE_LABELS: dict[str, tuple[str, str]] = {
+    "agency": ("代行会社", "Agency"), "inside_sales": ("インサイドセールス", "Inside sales"),
+    "field_sales": ("フィールドセールス", "Field sales"), "consultant": ("コンサル", "Consultant"),
+    "partner": ("支援会社", "Partner"), "manager": ("マネージャー", "Manager"), "clinic": ("院長・スタッフ", "Clinic"),
+    "cs": ("カスタマーサクセス", "Customer success"), "liaison": ("地域連携室", "Liaison office"),
+}
+# What a tile says around its number (kpi.registry.TileView, ui.widgets.registry_tile).
+TILE_TEXT: dict[str, tuple[str, str]] = {
+    "meta": ("{layer}・{cadence}・{owner}", "{layer} · {cadence} · {owner}"),
+    "target": ("目標 {target}", "target {target}"),
+    "target_max": ("上限 {target}", "at most {target}"),
+    "no_rows": ("データがありません", "no rows"),
+}
+
+
 KIND_LABELS = {
     "leads": {"ja": "営業案件", "en": "leads"},
     "activities": {"ja": "活動記録", "en": "activities"},

@@ -26,14 +26,13 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from .targets import STAGES, Targets
+from .messages import CADENCE_LABELS, LAYER_LABELS, ROLE_LABELS, TILE_TEXT
+from .targets import STAGES, Rag, Targets, rag
 
 LAYERS = ("result", "leading", "habit")
 CADENCES = ("quarter", "month", "week", "day")
 OWNER_ROLES = ("agency", "inside_sales", "field_sales", "consultant", "partner", "manager", "clinic", "cs", "liaison")
 UNITS = ("count", "rate", "yen", "months", "days", "minutes", "score", "ratio")
-LAYER_LABELS = {"result": ("結果", "Result"), "leading": ("手前", "Leading"), "habit": ("習慣", "Habit")}
-CADENCE_LABELS = {"quarter": ("四半期", "Quarterly"), "month": ("月次", "Monthly"), "week": ("週次", "Weekly"), "day": ("日次", "Daily")}
 
 
 @dataclass(frozen=True)
@@ -60,6 +59,11 @@ class KPI:
     inputs: tuple[str, ...]
     compute: Callable[[Context], float | None] = field(repr=False, compare=False)
     target: Callable[[Targets], float | None] = field(default=lambda _t: None, repr=False, compare=False)
+    # confidence (kpi.confidence): the rows behind the number and the columns each of them must have. Default:
+    # every row of the dataset and the KPI's inputs. A rate whose input *is* the outcome (a key person noted or
+    # not) names the columns every row of its denominator needs instead.
+    basis: tuple[str, ...] | None = None
+    basis_rows: Callable[[pd.DataFrame, pd.Timestamp | None], pd.DataFrame] | None = field(default=None, repr=False, compare=False)
 
     def describe(self, targets: Targets | None = None) -> dict[str, Any]:
         """The JSON entry of ``python -m kpi kpis`` (SPEC section 6)."""
@@ -154,6 +158,20 @@ def _clinic(name: str) -> Callable[[Context], float | None]:
     return compute
 
 
+def _reached_rows(stage: str) -> Callable[[pd.DataFrame, pd.Timestamp | None], pd.DataFrame]:
+    """The denominator of a step rate: the leads that reached the previous stage (a later stage's empty date is
+    an outcome, not a gap, so confidence reads only the columns every one of these rows must have)."""
+    def rows(leads: pd.DataFrame, as_of: pd.Timestamp | None) -> pd.DataFrame:
+        from .funnel import reached_flags
+
+        return leads[reached_flags(leads, as_of)[stage]]
+    return rows
+
+
+def _open_rows(leads: pd.DataFrame, _as_of: pd.Timestamp | None) -> pd.DataFrame:
+    return leads[leads["status"].eq("open")] if "status" in leads.columns else leads
+
+
 def _ja_en(ja: str, en: str) -> tuple[str, str]:
     return (ja, en)
 
@@ -186,7 +204,7 @@ def _funnel_kpis() -> list[KPI]:
             f"{stage}_count", "leads", layer, cadence, owner, "count", "up", (ja, STAGE_EN[stage]),
             (f"{STAGE_JA[stage]}に到達した案件数（その段階かそれ以降の日付がある案件）",
              f"Leads that reached {stage} (a date of that stage or of any later stage)"),
-            ("lead_id",) + later, _reached(stage)))
+            ("lead_id",) + later, _reached(stage), basis=("lead_id", "created_at")))
     for stage in STAGES[1:]:
         layer, cadence, owner = RATE_ROLE[stage]
         prev = STAGES[STAGES.index(stage) - 1]
@@ -194,13 +212,15 @@ def _funnel_kpis() -> list[KPI]:
             RATE_KEY[stage], "leads", layer, cadence, owner, "rate", "up", (RATE_JA[stage], RATE_EN[stage]),
             (f"{STAGE_JA[stage]}到達数 ÷ {STAGE_JA[prev]}到達数", f"reached({stage}) / reached({prev})"),
             (STAGE_DATE[prev], STAGE_DATE[stage]), _conversion(stage),
-            target=lambda t, stage=stage: float(t.step_conversion[stage])))
+            target=lambda t, stage=stage: float(t.step_conversion[stage]),
+            basis=(STAGE_DATE[prev], "status"), basis_rows=_reached_rows(prev)))
     out += [
         KPI("overall_rate", "leads", "result", "quarter", "manager", "rate", "up", ("全体転換率", "Overall conversion"),
-            ("回収到達数 ÷ リード数", "reached(collected) / reached(lead)"), ("created_at", "collected_on"), _overall),
+            ("回収到達数 ÷ リード数", "reached(collected) / reached(lead)"), ("created_at", "collected_on"), _overall,
+            basis=("created_at", "status")),
         KPI("stalled_count", "leads", "leading", "week", "manager", "count", "down", ("停滞案件数", "Stalled deals"),
             ("進行中で、最新段階の日付から段階ごとの上限日数を超えた案件", "Open leads whose latest stage date is older than the stage's limit"),
-            ("status", "created_at"), _stalled),
+            ("status", "created_at"), _stalled, basis=("status", "next_action_on"), basis_rows=_open_rows),
         KPI("payback_months_median", "leads", "result", "quarter", "consultant", "months", "down", ("回収期間", "Payback period"),
             ("回収期間（月）の中央値", "Median payback months"), ("payback_months",), _field("leads", "payback_months_median"),
             target=lambda t: float(t.payback_months_max)),
@@ -218,12 +238,14 @@ def _other_kpis() -> list[KPI]:
             target=lambda t: t.minutes_within_24h_rate),
         KPI("key_person_rate", "leads", "habit", "day", "inside_sales", "rate", "up", ("キーマン特定率", "Key person identified"),
             ("商談に到達した案件のうち、キーマンが記入された割合", "Leads that reached meeting with a key person noted"),
-            ("meeting_on", "key_person"), _habit_rate("key_person_rate"), target=lambda t: t.key_person_rate),
+            ("meeting_on", "key_person"), _habit_rate("key_person_rate"), target=lambda t: t.key_person_rate,
+            basis=("meeting_on", "status"), basis_rows=_reached_rows("meeting")),
         KPI("review_capture_rate", "leads", "habit", "day", "field_sales", "rate", "up", ("審査日記入率", "Review dates captured"),
             ("商談に到達した病院案件のうち、審査日（倫理・情報・購買・役員会）が1つ以上ある割合",
              "Hospital leads that reached meeting with at least one review-committee date"),
             ("segment", "meeting_on", "ethics_review_on", "it_review_on", "purchasing_review_on", "board_on"),
-            _habit_rate("review_capture_rate"), target=lambda t: t.review_capture_rate),
+            _habit_rate("review_capture_rate"), target=lambda t: t.review_capture_rate,
+            basis=("segment", "meeting_on"), basis_rows=_reached_rows("meeting")),
         KPI("visits_per_day", "activities", "habit", "day", "field_sales", "count", "up", ("1日あたり訪問件数", "Visits per day"),
             ("担当者ごとの 訪問数 ÷ 訪問日数 の平均", "Mean over reps of visits / visit days"), ("activity_at", "rep", "type"),
             _field("activities", "visits_per_day"), target=lambda t: t.visits_per_day_min),
@@ -265,7 +287,7 @@ def _other_kpis() -> list[KPI]:
             ("held_on", "status"), _field("onboarding", "dropped")),
         KPI("nps", "onboarding", "result", "quarter", "cs", "score", "up", ("NPS", "NPS"),
             ("推奨者(9–10)の割合 − 批判者(0–6)の割合（×100）", "100 × (share 9–10 − share 0–6)"), ("nps_score",),
-            _field("onboarding", "nps")),
+            _field("onboarding", "nps"), basis=("nps_score",), basis_rows=lambda f, _a: f[f["nps_score"].notna()] if "nps_score" in f.columns else f),
         # CRM adoption (0–100)
         KPI("adoption_overall", "leads", "result", "month", "manager", "score", "up", ("CRM定着スコア", "CRM adoption score"),
             ("利用・データ品質・成果の3層の平均", "Mean of the usage, data and outcome layers"), ("lead_id", "created_at"),
@@ -278,7 +300,7 @@ def _other_kpis() -> list[KPI]:
             ("account", "segment", "region", "owner", "updated_on"), _field("adoption", "data")),
         KPI("adoption_outcomes", "leads", "result", "month", "manager", "score", "up", ("成果", "Outcomes"),
             ("初回対応・商談化・受注・停滞", "First response, meeting rate, win rate, stalled share"),
-            ("first_response_at", "meeting_on", "status"), _field("adoption", "outcomes")),
+            ("first_response_at", "meeting_on", "status"), _field("adoption", "outcomes"), basis=("created_at", "status")),
         # referrals
         KPI("referrals_in", "referrals", "result", "month", "liaison", "count", "up", ("紹介数（受）", "Referrals in"),
             ("紹介を受けた件数", "Referrals received"), ("referred_on", "institution", "direction"), _field("referrals", "in")),
@@ -338,3 +360,96 @@ def markdown_table(targets: Targets | None = None) -> str:
                      f"{k.owner_role} | {k.unit} | {'↑' if k.direction == 'up' else '↓'} | {'' if target is None else f'{target:g}'} | "
                      f"{', '.join(k.inputs)} |")
     return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ tiles: what a page shows of a KPI
+@dataclass(frozen=True)
+class TileView:
+    """One KPI as a tile shows it, computed in ``kpi`` so every page says the same: the team's name, the layer ·
+    cadence · owner line, the definition (numerator / denominator) and the target for the hover, the value and
+    its previous value, RAG against the registry's target and direction, the 信頼度 of the rows behind it, and —
+    when the value is n/a for lack of a column — the inputs the file does not have."""
+
+    key: str
+    label: str
+    meta: str
+    definition: str
+    unit: str
+    direction: str
+    layer: str
+    value: float | None
+    previous: float | None
+    target: float | None
+    rag: Rag | None
+    confidence: Any  # kpi.confidence.Confidence | None
+    missing: tuple[str, ...]
+
+    @property
+    def delta(self) -> float | None:
+        if self.value is None or self.previous is None:
+            return None
+        return float(self.value) - float(self.previous)
+
+
+def input_hint(dataset: str, column: str) -> str:
+    """A registry input as the user knows it: the header the file would have, then the field name (接触日 / contacted_on)."""
+    from .schemas import field_specs
+
+    spec = next((s for s in field_specs(dataset) if s.name == column), None) if dataset in _datasets() else None
+    return f"{spec.aliases[0]} / {column}" if spec is not None and spec.aliases else column
+
+
+def _datasets() -> tuple[str, ...]:
+    from .schemas import KINDS
+
+    return tuple(KINDS)
+
+
+def kpi_confidence(kpi: KPI, frames: dict[str, pd.DataFrame], as_of: dt.date | None, lang: str = "ja"):
+    """The 信頼度 of one KPI from the registry's declaration (kpi.confidence's rule on the KPI's basis rows and
+    columns; leads add the freshness of ``updated_on``); None when the dataset is absent."""
+    from .confidence import confidence
+
+    frame = frames.get(kpi.dataset)
+    if frame is None:
+        return None
+    stamp = pd.Timestamp(as_of) if as_of is not None else None
+    rows = kpi.basis_rows(frame, stamp) if kpi.basis_rows is not None else frame
+    side = 0 if lang == "ja" else 1
+    return confidence(rows, kpi.basis or kpi.inputs, as_of, updated_column="updated_on" if kpi.dataset == "leads" else None,
+                      owner_hint=ROLE_LABELS[kpi.owner_role][side], lang=lang)
+
+
+def tile(key: str, value: float | None, targets: Targets | None = None, previous: float | None = None,
+         frames: dict[str, pd.DataFrame] | None = None, as_of: dt.date | None = None, lang: str = "ja",
+         confidence: Any = None) -> TileView:
+    """A :class:`TileView` of KPI ``key`` for a value the caller computed (a page's filtered scope) or took from
+    :func:`values`. ``frames`` (the rows behind the value) give the 信頼度 and the missing inputs unless
+    ``confidence`` is passed."""
+    kpi = BY_KEY[key]
+    side = 0 if lang == "ja" else 1
+    target = kpi.target(targets or Targets())
+    value = None if value is None or (isinstance(value, float) and value != value) else value
+    frame = (frames or {}).get(kpi.dataset)
+    missing = tuple(c for c in kpi.inputs if frame is not None and c not in frame.columns)
+    if confidence is None and frames is not None:
+        confidence = kpi_confidence(kpi, frames, as_of, lang)
+    meta = TILE_TEXT["meta"][side].format(layer=LAYER_LABELS[kpi.layer][side], cadence=CADENCE_LABELS[kpi.cadence][side],
+                                          owner=ROLE_LABELS[kpi.owner_role][side])
+    return TileView(key, kpi.label[side], meta, kpi.definition[side], kpi.unit, kpi.direction, kpi.layer, value, previous,
+                    target, rag(value, target, higher_is_better=kpi.direction == "up") if target is not None else None,
+                    confidence, missing if value is None else ())
+
+
+def tiles(keys: list[str] | tuple[str, ...], frames: dict[str, pd.DataFrame], as_of: dt.date | None = None,
+          targets: Targets | None = None, previous: dict[str, float | None] | None = None, lang: str = "ja",
+          computed: dict[str, float | None] | None = None) -> tuple[TileView, ...]:
+    """The tiles of ``keys`` in the order given, values from :func:`values` (or ``computed``, when the caller has
+    them), previous values from ``previous`` (last week's / last month's, when the page has them)."""
+    vals = computed if computed is not None else values(frames, as_of, targets)
+    return tuple(tile(k, vals.get(k), targets, (previous or {}).get(k), frames, as_of, lang) for k in keys)
+
+
+def by_layer(views: tuple[TileView, ...]) -> list[tuple[str, list[TileView]]]:
+    """Tiles grouped as the team reads them: 結果 first, then what feeds it (手前, 習慣); empty layers left out."""
+    return [(layer, [v for v in views if v.layer == layer]) for layer in LAYERS if any(v.layer == layer for v in views)]

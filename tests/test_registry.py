@@ -150,3 +150,26 @@ def test_funnel_headline_tiles_come_from_the_registry_grouped_by_layer(lang):
     assert sum(stored in c for c in captions) == len(Targets().headline_kpis)
     heads = [m.value for m in at.markdown if m.value.startswith("**")]
     assert heads[0].startswith(f"**{registry.LAYER_LABELS['result'][side]}**") and heads[1].startswith(f"**{registry.LAYER_LABELS['leading'][side]}**")
+
+
+# ------------------------------------------------------------------ tiles (kpi.registry.TileView)
+def test_tile_views_carry_rag_confidence_meta_and_missing_inputs():
+    import pandas as pd
+
+    from kpi.registry import BY_KEY, tile
+    from kpi.targets import Targets
+
+    leads = pd.DataFrame({"lead_id": [f"L{i}" for i in range(40)], "created_at": pd.Timestamp("2026-11-02"),
+                          "status": "open", "meeting_on": [pd.Timestamp("2026-11-10")] * 20 + [pd.NaT] * 20,
+                          "updated_on": pd.Timestamp("2026-11-20")})
+    view = tile("key_person_rate", None, Targets(), frames={"leads": leads}, as_of=pd.Timestamp("2026-11-27").date(), lang="ja")
+    # the file has no key_person column: n/a, and the tile names the missing input
+    assert view.value is None and view.rag is None and view.missing == ("key_person",)
+    assert view.label == "キーマン特定率" and view.meta == "習慣・日次・インサイドセールス"
+    # confidence reads the 20 leads that reached meeting, not all 40 (its basis rows)
+    assert view.confidence.rows == 20 and view.confidence.level == "medium"
+    en = tile("key_person_rate", 0.7, Targets(), previous=0.6, lang="en")
+    assert en.label == "Key person identified" and en.rag == "yellow" and abs(en.delta - 0.1) < 1e-12
+    assert en.target == BY_KEY["key_person_rate"].target(Targets()) == 0.8
+    down = tile("cancel_rate", 0.2, Targets(), lang="en")  # lower is better: 0.2 against at most 0.1 is red
+    assert down.rag == "red" and down.direction == "down"

@@ -186,6 +186,42 @@ def kpi_tile(label: str, value: str, delta: str | None = None, rag: str | None =
             st.markdown(line, help=help_text)
 
 
+def registry_tile(view: Any, trend: list[float] | None = None, trend_note: str | None = None, border: bool = True) -> None:
+    """A registry KPI's tile (``kpi.registry.TileView``): the team's name, layer · cadence · owner, the value in its
+    unit with its change, RAG and 信頼度, the definition and target on hover, and — when the value is n/a for lack
+    of a column — which column would enable it. One renderer for every page."""
+    from kpi.messages import TILE_TEXT
+
+    side = 0 if lang() == "ja" else 1
+    help_text = view.definition
+    if view.target is not None:
+        which = "target" if view.direction == "up" else "target_max"
+        help_text += "  \n" + TILE_TEXT[which][side].format(target=fmt_kpi(view.unit, view.target))
+    kpi_tile(view.label, fmt_kpi(view.unit, view.value), fmt_kpi_delta(view.unit, view.delta), rag=view.rag,
+             confidence=view.confidence, help=help_text, delta_color="normal" if view.direction == "up" else "inverse",
+             border=border, meta=view.meta, trend=trend, trend_note=trend_note)
+    if view.value is None and view.missing:
+        from kpi.registry import BY_KEY, input_hint
+
+        missing_column_note(join_list(input_hint(BY_KEY[view.key].dataset, c) for c in view.missing))
+
+
+def registry_tiles(views: Any, per_row: int = 4, grouped: bool = True) -> None:
+    """Tiles in rows, grouped by the team's layers (結果, then 手前, 習慣) with the layer's name above each group."""
+    from kpi.registry import by_layer
+    from kpi.messages import LAYER_LABELS
+
+    side = 0 if lang() == "ja" else 1
+    groups = by_layer(tuple(views)) if grouped else [(None, list(views))]
+    for layer, group in groups:
+        if layer is not None:
+            st.markdown(f"**{LAYER_LABELS[layer][side]}**")
+        for start in range(0, len(group), per_row):
+            for col, view in zip(st.columns(per_row), group[start:start + per_row]):
+                with col:
+                    registry_tile(view)
+
+
 def missing_column_note(column: str) -> None:
     st.caption("ⓘ " + t("app.column_enables", column=column))
 
