@@ -100,4 +100,10 @@ with st.sidebar:
 
 if demo:
     st.badge(t("app.demo_badge"), icon=":material/science:", color="orange")
-pg.run()
+try:
+    pg.run()
+finally:
+    # Streamlit leaves this script's module in sys.modules["__main__"] until the next run of ANY session: holding
+    # the uploaded bytes and parsed frames there would keep a closed session's upload alive (ui/data.py, memory).
+    for _name in ("uploads", "data", "entry", "entries", "combined"):
+        globals().pop(_name, None)

@@ -1,46 +1,56 @@
-"""Page caches key loaded frames by a fingerprint (ui.data.frame_fingerprint), not by hashing every cell."""
+"""Page caches key frames exactly (ui.data.frame_fingerprint): a loaded file by its digest, a cached result by its
+computation, any other frame by every cell; never by a sample of rows, never through pandas attrs."""
 from __future__ import annotations
+
+import gc
 
 import pandas as pd
 
-from ui.data import frame_fingerprint
+from ui.data import _FRAME_KEYS, content_key, frame_fingerprint, name_frame
 
 
 def loaded(n: int = 5000) -> pd.DataFrame:
     frame = pd.DataFrame({"_row": range(2, n + 2), "region": ["osaka", "nara"] * (n // 2), "amount": range(n)})
-    frame.attrs["source"] = "digest-of-the-file"
-    return frame
+    return name_frame(frame, "digest-of-the-file")
 
 
 def test_same_rows_same_key_other_rows_other_key():
     a = loaded()
-    assert frame_fingerprint(a) == frame_fingerprint(a.copy())
+    assert frame_fingerprint(a) == "digest-of-the-file" and not a.attrs
+    assert frame_fingerprint(a.copy()) == content_key(a)  # a copy is not the file's frame: keyed by its cells
     osaka, nara = a[a["region"] == "osaka"], a[a["region"] == "nara"]
     assert len({frame_fingerprint(a), frame_fingerprint(osaka), frame_fingerprint(nara)}) == 3
-    # same length, index reset: still told apart by the Excel row numbers
     assert frame_fingerprint(osaka.reset_index(drop=True)) != frame_fingerprint(nara.reset_index(drop=True))
 
 
-def test_reordered_or_changed_values_change_the_key():
-    a = loaded()
-    assert frame_fingerprint(a.iloc[::-1].reset_index(drop=True)) != frame_fingerprint(a)
+def test_any_changed_cell_changes_the_key_no_sampling():
+    a = loaded(20_000)
+    b = a.copy()
+    b.loc[9_999, "amount"] += 1  # one cell, between the rows a 256-row sample would look at
+    assert frame_fingerprint(b) != frame_fingerprint(a.copy())
+    assert frame_fingerprint(a.iloc[::-1].reset_index(drop=True)) != frame_fingerprint(a.copy())
     labelled = a.assign(region=a["region"].map({"osaka": "大阪", "nara": "奈良"}))
-    assert frame_fingerprint(labelled) != frame_fingerprint(a)
-    other_file = a.copy()
-    other_file.attrs["source"] = "another-digest"
-    assert frame_fingerprint(other_file) != frame_fingerprint(a)
+    assert frame_fingerprint(labelled) != frame_fingerprint(a.copy())
+    assert frame_fingerprint(a.rename(columns={"amount": "yen"})) != frame_fingerprint(a.copy())
+    assert frame_fingerprint(a.astype({"amount": "float64"})) != frame_fingerprint(a.copy())
 
 
-def test_frames_not_from_a_file_are_hashed_whole():
+def test_frames_not_from_a_file_are_hashed_whole_and_keys_go_with_their_frame():
     x = pd.DataFrame({"a": [1, 2, 3]})
     y = pd.DataFrame({"a": [1, 2, 4]})
     assert frame_fingerprint(x) != frame_fingerprint(y) and frame_fingerprint(x) == frame_fingerprint(x.copy())
+    assert pd.DataFrame({"a": [[1], [2]]}).pipe(frame_fingerprint)  # unhashable cells: hashed as text
+    ident = id(x)
+    assert ident in _FRAME_KEYS
+    del x
+    gc.collect()
+    assert ident not in _FRAME_KEYS or _FRAME_KEYS[ident] != content_key(y)  # freed: its key is gone with it
 
 
 def test_cached_results_are_named_by_their_computation_and_inputs_stay_untouched():
-    """Frames a ``cached`` function returns carry a source (the function and its arguments' key), so passing
-    them on is keyed by fingerprint; different arguments give different sources, even for slices of one file
-    (whose attrs pandas would carry along); the caller's frames are never modified."""
+    """Frames a ``cached`` function returns are named by the function and its arguments' keys, so passing them on
+    is keyed without hashing; different arguments give different names, even for slices of one file; the caller's
+    frames keep their own key; nothing is put in pandas attrs."""
     from ui.data import cached
 
     @cached()
@@ -50,17 +60,30 @@ def test_cached_results_are_named_by_their_computation_and_inputs_stay_untouched
 
     a = loaded()
     (osaka, detail), (nara, _) = summary(a, "osaka"), summary(a, "nara")
-    assert osaka.attrs["source"] and osaka.attrs["source"] != nara.attrs["source"]
-    assert detail["rows"].attrs["source"] not in ("digest-of-the-file", osaka.attrs["source"], summary(a, "nara")[1]["rows"].attrs["source"])
-    assert a.attrs["source"] == "digest-of-the-file"
-    assert summary(a, "osaka")[0].attrs["source"] == osaka.attrs["source"]  # a cache hit: same name
+    assert frame_fingerprint(osaka) != frame_fingerprint(nara)
+    assert frame_fingerprint(detail["rows"]) not in ("digest-of-the-file", frame_fingerprint(osaka), frame_fingerprint(summary(a, "nara")[1]["rows"]))
+    assert frame_fingerprint(a) == "digest-of-the-file" and not osaka.attrs and not a.attrs
+    again = summary(a, "osaka")[0]
+    assert again is not osaka and frame_fingerprint(again) == frame_fingerprint(osaka)  # a cache hit: same name
     plain = pd.DataFrame({"region": ["osaka"]})
+    plain_key = frame_fingerprint(plain)
 
     @cached()
     def same(frame: pd.DataFrame) -> pd.DataFrame:
         return frame
 
-    assert same(plain).attrs["source"] and "source" not in plain.attrs
+    assert frame_fingerprint(same(plain)) == plain_key and frame_fingerprint(plain) == plain_key
+
+
+def test_long_series_arguments_are_keyed_by_every_value():
+    """``repr`` of a long Series or array shortens it with "..."; the call key must not."""
+    from ui.data import value_key
+
+    s = pd.Series(range(10_000))
+    t = s.copy()
+    t[5_000] = -1
+    assert repr(s) == repr(t) and value_key(s) != value_key(t)
+    assert value_key(s.to_numpy()) != value_key(t.to_numpy())
 
 
 def test_chart_specs_are_cached_by_builder_and_arguments():
