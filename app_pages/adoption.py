@@ -1,24 +1,18 @@
 """CRM adoption score page (CRM定着スコア): three layers and overall, sub-scores, weekly trend, owners, fix lists."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
 from kpi import adoption as kpi
-from kpi.confidence import confidence
-from kpi.schemas import field_specs
+from kpi.registry import input_hint
 from kpi.targets import Targets
 from ui.charts_adoption import owner_heatmap, trend_chart
 from ui.data import cached, require
 from ui.i18n import label_series, lang, t
-from ui.widgets import data_table, fmt_pct, fmt_signed, kpi_tile, missing_column_note, show_chart
-
-# confidence badge per layer: (rows it reads: open leads or all in-scope leads, columns, graded on freshness)
-LAYER_INPUTS = {
-    "usage": (True, ["owner", "updated_on", "next_action_on"], True),
-    "data": (False, ["account", "owner", "contact"], False),
-    "outcomes": (False, ["status", "first_response_at"], False),
-}
+from ui.widgets import data_table, fmt_pct, missing_column_note, registry_tile, show_chart
 
 frames = require("leads")
 leads, activities = frames["leads"], frames.get("activities")
@@ -31,15 +25,12 @@ as_of = pd.Timestamp(st.date_input(t("adoption.as_of"), value=default_as_of.date
 
 
 @cached(max_entries=16)
-def compute(leads: pd.DataFrame, activities: pd.DataFrame | None, as_of: pd.Timestamp, targets_json: str):
-    targets = Targets.from_json(targets_json)
-    return (kpi.adoption_score(leads, activities, as_of, targets), kpi.weekly_trend(leads, activities, as_of, targets),
-            kpi.owner_scores(leads, activities, as_of, targets),
-            {"duplicates": kpi.duplicate_groups(leads, as_of), "next_action": kpi.missing_next_action(leads, as_of),
-             "stale": kpi.stale_leads(leads, as_of), "lost_reason": kpi.lost_without_reason(leads, as_of)})
+def compute(leads: pd.DataFrame, activities: pd.DataFrame | None, as_of: pd.Timestamp, targets_json: str, language: str) -> kpi.AdoptionView:
+    return kpi.adoption_view(leads, activities, as_of, Targets.from_json(targets_json), language)
 
 
-score, trend, owners, fix_lists = compute(leads, activities, as_of, targets.to_json())
+view = compute(leads, activities, as_of, targets.to_json(), lang())
+score, trend, owners, fix_lists = view.score, view.trend, view.owners, view.fix_lists
 st.caption(t("adoption.intro", as_of=as_of.strftime("%Y-%m-%d")))
 if activities is None:
     st.info(t("adoption.no_activities"))
@@ -48,8 +39,7 @@ if activities is None:
 def column_label(column: str) -> str:
     if "." in column:
         return t(f"adoption.column.{column}")
-    spec = next((s for s in field_specs("leads") if s.name == column), None)
-    return f"{spec.aliases[0]}（{column}）" if spec is not None and lang() == "ja" else column
+    return input_hint("leads", column) if lang() == "ja" else column  # 次回アクション日 / next_action_on
 
 
 def sub_value(s: kpi.SubScore) -> str:
@@ -69,27 +59,15 @@ def sub_help(s: kpi.SubScore) -> str:
     return "\n\n".join(parts)
 
 
-# ---- headline tiles: overall and the three layers, with the week-on-week change
-scope = kpi.leads_in_scope(leads, as_of)
-badges = {layer: confidence(scope[scope["status"].eq("open")] if open_only else scope, columns, as_of,
-                            updated_column="updated_on" if fresh else None, lang=lang())
-          for layer, (open_only, columns, fresh) in LAYER_INPUTS.items()}
-badges["overall"] = min(badges.values(), key=lambda c: ("low", "medium", "high").index(c.level))  # the weakest layer
-before = trend.iloc[-2] if len(trend) >= 2 else None
-tiles = st.columns(4)
-for col, layer in zip(tiles, ("overall", *kpi.LAYERS)):
-    value = score.overall if layer == "overall" else score.layers[layer]
-    prev = None if before is None else before[layer]
-    delta = None if value is None or prev is None or pd.isna(prev) else t("adoption.delta_week", delta=fmt_signed(value - prev))
+# ---- headline tiles: overall and the three layers (registry tiles), with the week-on-week change
+for col, layer, tile_view in zip(st.columns(4), ("overall", *kpi.LAYERS), view.tiles):
     if layer == "overall":
         help_text = t("adoption.overall_help")
     else:
         items = "\n".join(f"- {t(f'adoption.sub.{s.key}')}: {sub_value(s)}" for s in score.layer_subscores(layer))
         help_text = t("adoption.layer_help", layer=t(f"adoption.layer.{layer}"), items=items)
     with col:
-        kpi_tile(t(f"adoption.layer.{layer}"), "n/a" if value is None else f"{value:.0f}", delta,
-                 rag=kpi.score_band(value), help=help_text,
-                 confidence=badges[layer])
+        registry_tile(replace(tile_view, definition=tile_view.definition + "\n\n" + help_text))
 
 # ---- sub-scores per layer (definition and numerator / denominator on hover)
 layer_cols = st.columns(3)

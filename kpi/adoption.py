@@ -6,7 +6,7 @@ The meeting conversion and the stalled leads come from :mod:`kpi.funnel`; nothin
 
 Readings of the SPEC chosen here (where two were possible):
 
-* ``as_of`` default: :func:`kpi.funnel.default_as_of` of the leads (the leads section's as_of), so the
+* ``as_of`` default: the one rule of :mod:`kpi.asof` for the leads (the leads section's as_of), so the
   meeting conversion is the same number as the funnel's.
 * Dates are compared as calendar dates: window = activity / update *date* in (as_of − 28 d, as_of];
   freshness = updated_on in (as_of − 14 d, as_of] (the same half-open shape as the SPEC window).
@@ -26,7 +26,8 @@ Readings of the SPEC chosen here (where two were possible):
 * The meeting-conversion sub-score needs ``meeting_on``; it is min(1, conversion(meeting) / target) with the
   funnel's cohort (every lead created ≤ as_of) and ``targets.step_conversion["meeting"]``.
 * A sub-score with an empty denominator (no open leads, no lost leads …) is null without an enabling column.
-* Score bands for colour: ≥ 80 good (green), ≥ 60 watch (yellow), below red (:func:`score_band`).
+* Score bands for colour: the one RAG rule (kpi.targets.rag) against 80: ≥ 80 green, ≥ 64 (0.8 × 80) yellow, below
+  red (:func:`score_band`); the registry's adoption KPIs carry 80 as their target, so tiles and workbook agree.
 """
 from __future__ import annotations
 
@@ -36,73 +37,53 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .funnel import default_as_of, funnel_table, stalled_leads
-from .targets import Targets
+from .asof import resolve
+from .funnel import funnel_table, stalled_leads
+from .messages import TEXT, text
+from .targets import YELLOW_SHARE, Targets, rag
 
 WINDOW_DAYS = 28
 FRESH_DAYS = 14
 TREND_WEEKS = 12
 LAYERS: tuple[str, ...] = ("usage", "data", "outcomes")
-BAND_GOOD, BAND_WATCH = 80.0, 60.0
+BAND_GOOD = 80.0
+BAND_WATCH = YELLOW_SHARE * BAND_GOOD  # 64: the one RAG rule's yellow edge
 # removed after NFKC / lower case / whitespace removal, in this order (SPEC section 4)
 LEGAL_FORMS: tuple[str, ...] = ("社会医療法人", "医療法人", "株式会社", "(株)")
 
 
 @dataclass(frozen=True)
 class Definition:
-    """One sub-score as the page, the CLI and the workbook name and explain it (ja, en)."""
+    """One sub-score as the page, the CLI and the workbook name and explain it; the words are in kpi/messages.py
+    (``TEXT["adoption.sub.<key>"]`` and ``TEXT["adoption.def.<key>"]``)."""
 
     key: str
     layer: str
-    name_ja: str
-    name_en: str
-    definition_ja: str
-    definition_en: str
+
+    def name(self, lang: str = "ja") -> str:
+        return text(f"adoption.sub.{self.key}", lang)
+
+    def definition(self, lang: str = "ja") -> str:
+        return text(f"adoption.def.{self.key}", lang)
 
 
-DEFINITIONS: tuple[Definition, ...] = (
-    Definition("active_rate", "usage", "アクティブ率", "Active users",
-               "直近28日に活動記録があるか、担当案件を更新したユーザー ÷ ユーザー（担当者・活動者の重複なし）",
-               "Users with an activity or an update of an own lead in the last 28 days ÷ users (distinct owners and reps)"),
-    Definition("activity_logging_rate", "usage", "活動記録率", "Activity logging",
-               "直近28日に活動記録（リードIDで紐づけ）がある進行中案件 ÷ 進行中案件",
-               "Open leads with an activity (linked by lead ID) in the last 28 days ÷ open leads"),
-    Definition("stage_update_rate", "usage", "更新率", "Stage updates",
-               "直近28日に最終更新日がある進行中案件 ÷ 進行中案件",
-               "Open leads with updated_on in the last 28 days ÷ open leads"),
-    Definition("next_action_rate", "usage", "次回アクション設定率", "Next action set",
-               "次回アクション日が基準日以降の進行中案件 ÷ 進行中案件",
-               "Open leads with next_action_on on or after as-of ÷ open leads"),
-    Definition("required_fill_rate", "data", "必須項目入力率", "Required fields filled",
-               "取引先・業種（その他以外）・地域（その他以外）・担当者、進行中なら次回アクション日まで入力済みの案件 ÷ 全案件",
-               "Leads with account, segment ≠ other, region ≠ other, owner and (open leads) next_action_on ÷ leads"),
-    Definition("unique_rate", "data", "重複なし率", "Not duplicated",
-               "1 − 重複率。重複キー = 正規化した取引先＋先方担当者（担当者なしは取引先＋作成日）。正規化: 全角半角・大小文字・空白を統一し、社会医療法人・医療法人・株式会社・(株)を除去",
-               "1 − duplicate rate. Key = normalised account + contact (account + created date without contact); normalising unifies width, case, spaces and removes 社会医療法人, 医療法人, 株式会社, (株)"),
-    Definition("lost_reason_rate", "data", "失注理由入力率", "Lost reason filled",
-               "失注理由がある失注案件 ÷ 失注案件",
-               "Lost leads with a lost reason ÷ lost leads"),
-    Definition("freshness", "data", "鮮度（14日以内更新）", "Freshness (updated ≤ 14 days)",
-               "直近14日に最終更新日がある進行中案件 ÷ 進行中案件",
-               "Open leads updated in the last 14 days ÷ open leads"),
-    Definition("first_response_rate", "outcomes", "初回24時間以内対応率", "First response within 24 h",
-               "作成から24時間以内に初回対応した案件 ÷ 全案件（未対応も分母）。作成日に時刻がなければ当日・翌日中の対応を含む",
-               "Leads first answered within 24 h of creation ÷ all leads (unanswered included); same or next day when created_at has no time"),
-    Definition("meeting_conversion_score", "outcomes", "商談化率（対目標）", "Meeting conversion vs target",
-               "min(1, 商談化率 ÷ 目標)。商談化率 = 商談到達 ÷ 接触到達（ファネルと同じ）",
-               "min(1, meeting conversion ÷ target); conversion = reached meeting ÷ reached contact (as on the funnel)"),
-    Definition("win_rate_score", "outcomes", "受注率（対基準25%）", "Win rate vs 25%",
-               "min(1, 受注率 ÷ 基準)。受注率 = 受注 ÷ (受注＋失注)",
-               "min(1, win rate ÷ reference); win rate = won ÷ (won + lost)"),
-    Definition("not_stalled_rate", "outcomes", "停滞なし率", "Not stalled",
-               "1 − 停滞案件 ÷ 進行中案件（停滞 = ステージの上限日数を超えた進行中案件）",
-               "1 − stalled ÷ open leads (stalled = open lead past its stage's day limit)"),
-)
+DEFINITIONS: tuple[Definition, ...] = tuple(Definition(key, layer) for key, layer in (
+    ("active_rate", "usage"),
+    ("activity_logging_rate", "usage"),
+    ("stage_update_rate", "usage"),
+    ("next_action_rate", "usage"),
+    ("required_fill_rate", "data"),
+    ("unique_rate", "data"),
+    ("lost_reason_rate", "data"),
+    ("freshness", "data"),
+    ("first_response_rate", "outcomes"),
+    ("meeting_conversion_score", "outcomes"),
+    ("win_rate_score", "outcomes"),
+    ("not_stalled_rate", "outcomes"),
+))
 DEFINITION_BY_KEY: dict[str, Definition] = {d.key: d for d in DEFINITIONS}
 SUBSCORE_KEYS: tuple[str, ...] = tuple(d.key for d in DEFINITIONS)
-LAYER_NAMES: dict[str, tuple[str, str]] = {
-    "usage": ("利用", "Usage"), "data": ("データ品質", "Data quality"), "outcomes": ("成果", "Outcomes"), "overall": ("総合", "Overall"),
-}
+LAYER_NAMES: dict[str, tuple[str, str]] = {k: TEXT[f"adoption.layer.{k}"] for k in (*LAYERS, "overall")}
 # the lead columns any sub-score reads (the rest are dropped before the row filters, which copy columns)
 USED_COLUMNS: frozenset[str] = frozenset({
     "lead_id", "account", "contact", "segment", "region", "owner", "status", "created_at", "created_at_has_time",
@@ -144,16 +125,9 @@ class AdoptionScore:
 
 
 # ------------------------------------------------------------------ small helpers
-def _as_ts(value) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    ts = pd.Timestamp(value)
-    return None if pd.isna(ts) else ts.normalize()
-
-
 def resolve_as_of(leads: pd.DataFrame, as_of=None) -> pd.Timestamp | None:
-    """The given as_of at midnight, else the funnel's default (latest date in the leads)."""
-    return _as_ts(as_of) if as_of is not None else default_as_of(leads)
+    """The given as_of at midnight, else the leads' default (kpi.asof, the one rule: latest date in the leads)."""
+    return resolve("leads", leads, as_of)
 
 
 def _day(series: pd.Series) -> pd.Series:
@@ -181,10 +155,10 @@ def mean_score(values) -> float | None:
 
 
 def score_band(score: float | None) -> str | None:
-    """Colour band of a 0–100 score: green ≥ 80, yellow ≥ 60, red below (None for n/a)."""
+    """Colour band of a 0–100 score by the one RAG rule against 80: green ≥ 80, yellow ≥ 64, red below (None for n/a)."""
     if score is None or pd.isna(score):
         return None
-    return "green" if score >= BAND_GOOD else "yellow" if score >= BAND_WATCH else "red"
+    return rag(score, BAND_GOOD)
 
 
 def _slim(leads: pd.DataFrame) -> pd.DataFrame:
@@ -583,19 +557,61 @@ def report_tables(frames: dict[str, pd.DataFrame], as_of=None, targets: Targets 
     ja = lang != "en"
     score = adoption_score(leads, frames.get("activities"), as_of, targets)
     name = (lambda k: LAYER_NAMES[k][0 if ja else 1])
+    h = lambda key: text(f"adoption.sheet.{key}", lang)  # noqa: E731
     headline = pd.DataFrame({
-        ("層" if ja else "Layer"): [name(k) for k in (*LAYERS, "overall")],
-        ("スコア(0-100)" if ja else "Score (0-100)"): [score.layers[k] for k in LAYERS] + [score.overall],
+        h("layer"): [name(k) for k in (*LAYERS, "overall")],
+        h("score"): [score.layers[k] for k in LAYERS] + [score.overall],
     })
     subs = subscores_table(score)
     detail = pd.DataFrame({
-        ("層" if ja else "Layer"): subs["layer"].map(name),
-        ("指標" if ja else "Sub-score"): subs["key"].map(lambda k: getattr(DEFINITION_BY_KEY[k], "name_ja" if ja else "name_en")),
-        ("値" if ja else "Value"): subs["value"],
-        ("分子" if ja else "Numerator"): subs["numerator"],
-        ("分母" if ja else "Denominator"): subs["denominator"],
-        ("必要な列" if ja else "Enabling column"): subs["enabling_column"],
-        ("定義" if ja else "Definition"): subs["key"].map(lambda k: getattr(DEFINITION_BY_KEY[k], "definition_ja" if ja else "definition_en")),
+        h("layer"): subs["layer"].map(name),
+        h("subscore"): subs["key"].map(lambda k: DEFINITION_BY_KEY[k].name(lang)),
+        h("value"): subs["value"],
+        h("numerator"): subs["numerator"],
+        h("denominator"): subs["denominator"],
+        h("enabling"): subs["enabling_column"],
+        h("definition"): subs["key"].map(lambda k: DEFINITION_BY_KEY[k].definition(lang)),
     })
-    return {("CRM定着スコア" if ja else "CRM adoption"): headline, ("CRM定着スコア内訳" if ja else "CRM adoption detail"): detail}
+    return {h("title"): headline, h("title_detail"): detail}
 
+
+
+# ------------------------------------------------------------------ the page's view
+TILE_KEYS: dict[str, str] = {"overall": "adoption_overall", "usage": "adoption_usage", "data": "adoption_data",
+                             "outcomes": "adoption_outcomes"}
+
+
+@dataclass(frozen=True)
+class AdoptionView:
+    """Everything the adoption page shows for one as_of: the score, its weekly trend, the owners' table, the fix
+    lists and the four headline tiles (kpi.registry.TileView: registry label, layer · cadence · owner, RAG by the one
+    rule against 80, 信頼度 from the registry's basis; the overall tile takes its weakest layer's 信頼度)."""
+
+    as_of: pd.Timestamp
+    score: AdoptionScore
+    trend: pd.DataFrame
+    owners: pd.DataFrame
+    fix_lists: dict[str, pd.DataFrame | None]
+    tiles: tuple[Any, ...]
+
+
+def adoption_view(leads: pd.DataFrame, activities: pd.DataFrame | None, as_of: pd.Timestamp, targets: Targets | None = None,
+                  lang: str = "ja") -> AdoptionView:
+    from .registry import tile
+
+    targets = targets or Targets()
+    score = adoption_score(leads, activities, as_of, targets)
+    trend = weekly_trend(leads, activities, as_of, targets)
+    before = trend.iloc[-2] if len(trend) >= 2 else None
+    scope = leads_in_scope(leads, as_of)
+    views = {layer: tile(TILE_KEYS[layer], score.layers[layer], targets,
+                         None if before is None or pd.isna(before[layer]) else float(before[layer]),
+                         frames={"leads": scope}, as_of=as_of.date(), lang=lang) for layer in LAYERS}
+    weakest = min((v.confidence for v in views.values()), key=lambda c: ("low", "medium", "high").index(c.level))
+    overall = tile(TILE_KEYS["overall"], score.overall, targets,
+                   None if before is None or pd.isna(before["overall"]) else float(before["overall"]),
+                   as_of=as_of.date(), lang=lang, confidence=weakest)
+    fix_lists = {"duplicates": duplicate_groups(leads, as_of), "next_action": missing_next_action(leads, as_of),
+                 "stale": stale_leads(leads, as_of), "lost_reason": lost_without_reason(leads, as_of)}
+    return AdoptionView(as_of, score, trend, owner_scores(leads, activities, as_of, targets), fix_lists,
+                        (overall, *(views[layer] for layer in LAYERS)))

@@ -23,6 +23,8 @@ from typing import Literal, Sequence
 
 import pandas as pd
 
+from .messages import text
+
 Level = Literal["high", "medium", "low"]
 _ORDER: dict[str, int] = {"high": 2, "medium": 1, "low": 0}
 HIGH, MEDIUM = 0.90, 0.70
@@ -64,10 +66,9 @@ def confidence(
     >>> confidence(df.head(5), ["a"]).level   # too few rows
     'low'
     """
-    ja = lang != "en"
     rows = 0 if frame is None else len(frame)
     if rows == 0:
-        return Confidence("low", 0, None, None, ("データがありません" if ja else "no rows",), owner_hint)
+        return Confidence("low", 0, None, None, (text("confidence.no_rows", lang),), owner_hint)
     cols = list(columns)
     filled = [frame[c].notna().mean() if c in frame.columns else 0.0 for c in cols]
     fill_rate = float(sum(filled) / len(filled)) if filled else None
@@ -83,18 +84,16 @@ def confidence(
     reasons: list[str] = []
     if fill_rate is not None:
         grades.append(_grade(fill_rate))
-        reasons.append(f"入力率 {_pct(fill_rate)}" if ja else f"fill rate {_pct(fill_rate)}")
+        reasons.append(text("confidence.fill_rate", lang, pct=_pct(fill_rate)))
         worst = [c for c, f in zip(cols, filled) if f < HIGH]
         if worst:
-            reasons.append(("空欄が多い列: " if ja else "sparse columns: ") + ", ".join(worst))
+            reasons.append(text("confidence.sparse", lang, columns=", ".join(worst)))
     if freshness is not None:
         grades.append(_grade(freshness))
-        open_note = "status" in frame.columns
-        reasons.append((f"進行中の案件のうち{fresh_days}日以内に更新 {_pct(freshness)}" if open_note else f"{fresh_days}日以内に更新 {_pct(freshness)}")
-                       if ja else (f"open deals updated within {fresh_days} days {_pct(freshness)}" if open_note
-                                   else f"updated within {fresh_days} days {_pct(freshness)}"))
+        key = "confidence.fresh_open" if "status" in frame.columns else "confidence.fresh"
+        reasons.append(text(key, lang, days=fresh_days, pct=_pct(freshness)))
     size_level: Level = "low" if rows < MIN_ROWS_MEDIUM else "medium" if rows < MIN_ROWS_HIGH else "high"
     grades.append(size_level)
-    reasons.append(f"{rows:,}行から算出" if ja else f"from {rows:,} rows")
+    reasons.append(text("confidence.rows", lang, rows=f"{rows:,}"))
     level = min(grades, key=_ORDER.__getitem__)
     return Confidence(level, rows, fill_rate, freshness, tuple(reasons), owner_hint)

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .funnel import default_as_of, stage_dates
-from .messages import message
+from .messages import message, text
 from .targets import STAGES
 
 CATEGORIES: tuple[str, ...] = ("forward", "jumped", "backward", "unchanged", "won", "lost", "new", "vanished")
@@ -63,11 +63,9 @@ class Notice:
 
 
 def _duplicate_details(ids: tuple, more: int, lang: str) -> str:
-    if lang == "ja":
-        text = "、".join(f"{lead}（{'・'.join(f'{r}行目' for r in rows)}）" for lead, rows in ids)
-        return text + (f" ほか{more}件" if more else "")
-    text = "; ".join(f"{lead} (rows {', '.join(str(r) for r in rows)})" for lead, rows in ids)
-    return text + (f"; and {more} more" if more else "")
+    rows_text = lambda rows: text("moves.dup_row_sep", lang).join(text("moves.dup_row", lang, row=r) for r in rows)  # noqa: E731
+    joined = text("moves.dup_sep", lang).join(text("moves.dup_rows", lang, lead=lead, rows=rows_text(rows)) for lead, rows in ids)
+    return joined + (text("moves.dup_more", lang, more=more) if more else "")
 
 
 @dataclass(frozen=True, eq=False)

@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from .messages import CADENCE_LABELS, LAYER_LABELS, ROLE_LABELS, TILE_TEXT
+from .messages import CADENCE_LABELS, KPI_TEXT, TEXT, LAYER_LABELS, ROLE_LABELS, TILE_TEXT
 from .targets import STAGES, Rag, Targets, rag
 
 LAYERS = ("result", "leading", "habit")
@@ -43,6 +43,7 @@ class Context:
     sections: dict[str, Any]
     targets: Targets
     as_of: dt.date | None = None
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # views shared by KPIs of one call
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,6 @@ class KPI:
     owner_role: str
     unit: str
     direction: str  # "up": higher is better; "down"
-    label: tuple[str, str]  # (ja, en)
-    definition: tuple[str, str]
     inputs: tuple[str, ...]
     compute: Callable[[Context], float | None] = field(repr=False, compare=False)
     target: Callable[[Targets], float | None] = field(default=lambda _t: None, repr=False, compare=False)
@@ -64,6 +63,16 @@ class KPI:
     # not) names the columns every row of its denominator needs instead.
     basis: tuple[str, ...] | None = None
     basis_rows: Callable[[pd.DataFrame, pd.Timestamp | None], pd.DataFrame] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def label(self) -> tuple[str, str]:
+        """(ja, en): the team's name for the KPI, from the strings table (kpi/messages.py KPI_TEXT)."""
+        return KPI_TEXT[self.key]["label"]
+
+    @property
+    def definition(self) -> tuple[str, str]:
+        """(ja, en): numerator / denominator in words, from kpi/messages.py KPI_TEXT."""
+        return KPI_TEXT[self.key]["definition"]
 
     def describe(self, targets: Targets | None = None) -> dict[str, Any]:
         """The JSON entry of ``python -m kpi kpis`` (SPEC section 6)."""
@@ -113,8 +122,53 @@ def _overall(ctx: Context) -> float | None:
     return None if not lead else collected / lead
 
 
+def _overall_target(t: Targets) -> float:
+    """The overall conversion's target: the product of the step targets (one place, not worked out by a page)."""
+    out = 1.0
+    for stage in STAGES[1:]:
+        out *= float(t.step_conversion[stage])
+    return out
+
+
 def _field(section: str, name: str) -> Callable[[Context], float | None]:
     return lambda ctx: (ctx.sections.get(section) or {}).get(name)
+
+
+def _view_of(kind: str, ctx: Context, build: Callable[[], Any]) -> Any:
+    """One page view per :func:`values` call (several KPIs read the same view), memoised on the Context itself, so
+    nothing outlives the call (no module-level state holding a user's frames)."""
+    if kind not in ctx.memo:
+        ctx.memo[kind] = build()
+    return ctx.memo[kind]
+
+
+def _onboarding_view(name: str) -> Callable[[Context], float | None]:
+    """A number of the onboarding page's view (kpi.onboarding.onboarding_view), so the tile and the CLI agree."""
+    def compute(ctx: Context) -> float | None:
+        from .onboarding import onboarding_view
+
+        frame = ctx.frames.get("onboarding")
+        if frame is None:
+            return None
+        return _view_of("onboarding", ctx, lambda: onboarding_view(frame, ctx.as_of, ctx.targets)).kpis[name]
+    return compute
+
+
+def _liaison_view(name: str) -> Callable[[Context], float | None]:
+    """A number of the liaison page's view (kpi.referrals.liaison_view). The hospital's first-visit counts
+    (``frames["referral_counts"]``, kpi.referrals.read_counts' shape) and the institution master
+    (``frames["institution_master"]``) are optional frames beside the datasets: without them 紹介率 / 逆紹介率 and
+    the never-referring count are null."""
+    def compute(ctx: Context) -> float | None:
+        from .referrals import liaison_view
+
+        frame = ctx.frames.get("referrals")
+        if frame is None:
+            return None
+        view = _view_of("referrals", ctx, lambda: liaison_view(frame, ctx.frames.get("activities"), ctx.frames.get("referral_counts"),
+                                                                ctx.frames.get("institution_master"), as_of=ctx.as_of))
+        return view.kpis[name]
+    return compute
 
 
 def _stalled(ctx: Context) -> float | None:
@@ -145,6 +199,32 @@ def _habit_rate(name: str) -> Callable[[Context], float | None]:
     return compute
 
 
+def _sla(role: str | None) -> Callable[[Context], float | None]:
+    """Partner SLA compliance (kpi.sla) with the SLA hours of the team's Targets."""
+    def compute(ctx: Context) -> float | None:
+        from .sla import SlaSettings, sla_compliance_rate
+
+        return sla_compliance_rate(ctx.frames.get("leads"), ctx.as_of, role, SlaSettings.from_targets(ctx.targets))
+    return compute
+
+
+def _sla_target(t: Targets) -> float:
+    return t.sla_compliance_target
+
+
+def _sla_rows(role: str | None) -> Callable[[pd.DataFrame, pd.Timestamp | None], pd.DataFrame]:
+    def rows(leads: pd.DataFrame, _as_of: pd.Timestamp | None) -> pd.DataFrame:
+        roles = ("agency", "partner") if role is None else (role,)
+        return leads[leads["owner_role"].isin(roles)] if "owner_role" in leads.columns else leads.iloc[0:0]
+    return rows
+
+
+def _reply_rate(ctx: Context) -> float | None:
+    from .abtest import reply_rate
+
+    return reply_rate(ctx.frames.get("activities"), ctx.as_of)
+
+
 def _clinic(name: str) -> Callable[[Context], float | None]:
     def compute(ctx: Context) -> float | None:
         from .clinic import latest_full_month
@@ -156,6 +236,24 @@ def _clinic(name: str) -> Callable[[Context], float | None]:
         row = next((m for m in section["monthly"] if m["month"] == month), None)
         return None if row is None else row.get(name)
     return compute
+
+
+def _clinic_latest(name: str) -> Callable[[Context], float | None]:
+    """A figure of the visits section's ``latest_month`` (kpi.clinic.latest_month_figures, issue 16)."""
+    return lambda ctx: ((ctx.sections.get("visits") or {}).get("latest_month") or {}).get(name)
+
+
+def _habit_basis(key: str) -> dict[str, Any]:
+    """A habit KPI's confidence basis, as kpi.habits defines it: the denominator's rows (kpi.habits.kpi_rows) and the
+    columns each must have (kpi.habits.CONFIDENCE_COLUMNS)."""
+    from .habits import CONFIDENCE_COLUMNS, kpi_rows
+
+    leads_kpi = key in ("key_person_rate", "review_capture_rate")
+
+    def rows(frame: pd.DataFrame, as_of: pd.Timestamp | None) -> pd.DataFrame:
+        out = kpi_rows(key, None if leads_kpi else frame, frame if leads_kpi else None, as_of)
+        return frame.iloc[0:0] if out is None else out
+    return {"basis": CONFIDENCE_COLUMNS[key], "basis_rows": rows}
 
 
 def _reached_rows(stage: str) -> Callable[[pd.DataFrame, pd.Timestamp | None], pd.DataFrame]:
@@ -176,8 +274,6 @@ def _ja_en(ja: str, en: str) -> tuple[str, str]:
     return (ja, en)
 
 
-STAGE_JA = {"lead": "リード", "contact": "接触", "meeting": "商談", "poc": "PoC合意", "approval": "稟議通過", "collected": "回収"}
-STAGE_EN = {"lead": "Leads", "contact": "Contacted", "meeting": "Meetings", "poc": "PoC agreed", "approval": "Approved", "collected": "Collected"}
 STAGE_DATE = {"lead": "created_at", "contact": "contacted_on", "meeting": "meeting_on", "poc": "poc_on", "approval": "approved_on",
               "collected": "collected_on"}
 # (layer, cadence, owner) per stage count and per step rate, as the team's method sets them (SPEC 6 table)
@@ -186,9 +282,6 @@ COUNT_ROLE = {"lead": ("leading", "week", "agency"), "contact": ("leading", "wee
               "approval": ("result", "quarter", "field_sales"), "collected": ("result", "quarter", "consultant")}
 RATE_KEY = {"contact": "contact_rate", "meeting": "meeting_rate", "poc": "poc_rate", "approval": "approval_rate",
             "collected": "collection_rate"}
-RATE_JA = {"contact": "接触率", "meeting": "商談化率", "poc": "PoC合意率", "approval": "稟議通過率", "collected": "回収率"}
-RATE_EN = {"contact": "Contact rate", "meeting": "Meeting rate", "poc": "PoC rate", "approval": "Approval rate",
-           "collected": "Collection rate"}
 RATE_ROLE = {"contact": ("leading", "week", "agency"), "meeting": ("leading", "week", "inside_sales"),
              "poc": ("leading", "week", "field_sales"), "approval": ("result", "quarter", "field_sales"),
              "collected": ("result", "quarter", "consultant")}
@@ -199,120 +292,161 @@ def _funnel_kpis() -> list[KPI]:
     for stage in STAGES:
         layer, cadence, owner = COUNT_ROLE[stage]
         later = tuple(STAGE_DATE[s] for s in STAGES[STAGES.index(stage):])
-        ja = "リード数" if stage == "lead" else f"{STAGE_JA[stage]}数"
         out.append(KPI(
-            f"{stage}_count", "leads", layer, cadence, owner, "count", "up", (ja, STAGE_EN[stage]),
-            (f"{STAGE_JA[stage]}に到達した案件数（その段階かそれ以降の日付がある案件）",
-             f"Leads that reached {stage} (a date of that stage or of any later stage)"),
-            ("lead_id",) + later, _reached(stage), basis=("lead_id", "created_at")))
+            f"{stage}_count", "leads", layer, cadence, owner, "count", "up", ("lead_id",) + later, _reached(stage), basis=("lead_id", "created_at")))
     for stage in STAGES[1:]:
         layer, cadence, owner = RATE_ROLE[stage]
         prev = STAGES[STAGES.index(stage) - 1]
         out.append(KPI(
-            RATE_KEY[stage], "leads", layer, cadence, owner, "rate", "up", (RATE_JA[stage], RATE_EN[stage]),
-            (f"{STAGE_JA[stage]}到達数 ÷ {STAGE_JA[prev]}到達数", f"reached({stage}) / reached({prev})"),
-            (STAGE_DATE[prev], STAGE_DATE[stage]), _conversion(stage),
+            RATE_KEY[stage], "leads", layer, cadence, owner, "rate", "up", (STAGE_DATE[prev], STAGE_DATE[stage]), _conversion(stage),
             target=lambda t, stage=stage: float(t.step_conversion[stage]),
             basis=(STAGE_DATE[prev], "status"), basis_rows=_reached_rows(prev)))
     out += [
-        KPI("overall_rate", "leads", "result", "quarter", "manager", "rate", "up", ("全体転換率", "Overall conversion"),
-            ("回収到達数 ÷ リード数", "reached(collected) / reached(lead)"), ("created_at", "collected_on"), _overall,
-            basis=("created_at", "status")),
-        KPI("stalled_count", "leads", "leading", "week", "manager", "count", "down", ("停滞案件数", "Stalled deals"),
-            ("進行中で、最新段階の日付から段階ごとの上限日数を超えた案件", "Open leads whose latest stage date is older than the stage's limit"),
-            ("status", "created_at"), _stalled, basis=("status", "next_action_on"), basis_rows=_open_rows),
-        KPI("payback_months_median", "leads", "result", "quarter", "consultant", "months", "down", ("回収期間", "Payback period"),
-            ("回収期間（月）の中央値", "Median payback months"), ("payback_months",), _field("leads", "payback_months_median"),
+        KPI("overall_rate", "leads", "result", "quarter", "manager", "rate", "up", ("created_at", "collected_on"), _overall,
+            target=_overall_target, basis=("created_at", "status")),
+        KPI("stalled_count", "leads", "leading", "week", "manager", "count", "down", ("status", "created_at"), _stalled, basis=("status", "next_action_on"), basis_rows=_open_rows),
+        KPI("payback_months_median", "leads", "result", "quarter", "consultant", "months", "down", ("payback_months",), _field("leads", "payback_months_median"),
             target=lambda t: float(t.payback_months_max)),
     ]
     return out
+
+
+def _lead_rate(name: str) -> Callable[[Context], float | None]:
+    """A kpi.funnel rate (issue 15: work-style capture, send-backs) of the leads frame."""
+    def compute(ctx: Context) -> float | None:
+        from . import funnel
+
+        leads = ctx.frames.get("leads")
+        result = None if leads is None else getattr(funnel, name)(leads, ctx.as_of)
+        return None if result is None else result.value
+    return compute
+
+
+def _new_leads_week(ctx: Context) -> float | None:
+    """Leads created in the 7 days up to as_of (as_of − 6 … as_of)."""
+    from .funnel import _resolve_as_of
+
+    leads = ctx.frames.get("leads")
+    as_of = None if leads is None else _resolve_as_of(leads, ctx.as_of)
+    if as_of is None:
+        return None
+    created = pd.to_datetime(leads["created_at"]).dt.normalize()
+    return int(((created > as_of - pd.Timedelta(days=7)) & (created <= as_of)).sum())
+
+
+def _issue15_kpis() -> list[KPI]:
+    """The weekly review's story numbers (issue 15): new leads this week, 働き方KPI capture, 差し戻し率. Their
+    targets are kpi.playbook.ReviewSettings (not yet in Targets)."""
+    return [
+        KPI("new_leads_week", "leads", "leading", "week", "agency", "count", "up", ("created_at",),
+            _new_leads_week, target=lambda t: float(t.new_leads_per_week_min), basis=("lead_id", "created_at")),
+        KPI("work_style_kpi_rate", "leads", "habit", "day", "inside_sales", "rate", "up", ("meeting_on", "work_style_kpi"), _lead_rate("work_style_kpi_rate"), target=lambda t: t.work_style_kpi_rate,
+            basis=("meeting_on", "status"), basis_rows=_reached_rows("meeting")),
+        KPI("sent_back_rate", "leads", "leading", "month", "field_sales", "rate", "down", ("poc_on", "sent_back_count"), _lead_rate("sent_back_rate"), target=lambda t: t.sent_back_rate_max,
+            basis=("poc_on", "sent_back_count"), basis_rows=_reached_rows("poc")),
+    ]
 
 
 def _other_kpis() -> list[KPI]:
     return [
         # habits (daily, as the habits page: whose number it is)
         KPI("minutes_within_24h_rate", "activities", "habit", "day", "field_sales", "rate", "up",
-            ("24時間以内議事録送付率", "Minutes sent within 24 h"),
-            ("訪問・オンライン・デモのうち、24時間以内に議事録を送った割合", "Visits/online/demos with minutes sent within 24 h"),
             ("activity_at", "type", "minutes_sent_at"), _field("activities", "minutes_within_24h_rate"),
-            target=lambda t: t.minutes_within_24h_rate),
-        KPI("key_person_rate", "leads", "habit", "day", "inside_sales", "rate", "up", ("キーマン特定率", "Key person identified"),
-            ("商談に到達した案件のうち、キーマンが記入された割合", "Leads that reached meeting with a key person noted"),
-            ("meeting_on", "key_person"), _habit_rate("key_person_rate"), target=lambda t: t.key_person_rate,
-            basis=("meeting_on", "status"), basis_rows=_reached_rows("meeting")),
-        KPI("review_capture_rate", "leads", "habit", "day", "field_sales", "rate", "up", ("審査日記入率", "Review dates captured"),
-            ("商談に到達した病院案件のうち、審査日（倫理・情報・購買・役員会）が1つ以上ある割合",
-             "Hospital leads that reached meeting with at least one review-committee date"),
+            target=lambda t: t.minutes_within_24h_rate, **_habit_basis("minutes_within_24h_rate")),
+        KPI("key_person_rate", "leads", "habit", "day", "inside_sales", "rate", "up", ("meeting_on", "key_person"), _habit_rate("key_person_rate"),
+            target=lambda t: t.key_person_rate, **_habit_basis("key_person_rate")),
+        KPI("review_capture_rate", "leads", "habit", "day", "field_sales", "rate", "up",
             ("segment", "meeting_on", "ethics_review_on", "it_review_on", "purchasing_review_on", "board_on"),
-            _habit_rate("review_capture_rate"), target=lambda t: t.review_capture_rate,
-            basis=("segment", "meeting_on"), basis_rows=_reached_rows("meeting")),
-        KPI("visits_per_day", "activities", "habit", "day", "field_sales", "count", "up", ("1日あたり訪問件数", "Visits per day"),
-            ("担当者ごとの 訪問数 ÷ 訪問日数 の平均", "Mean over reps of visits / visit days"), ("activity_at", "rep", "type"),
-            _field("activities", "visits_per_day"), target=lambda t: t.visits_per_day_min),
+            _habit_rate("review_capture_rate"), target=lambda t: t.review_capture_rate, **_habit_basis("review_capture_rate")),
+        KPI("visits_per_day", "activities", "habit", "day", "field_sales", "ratio", "up", ("activity_at", "rep", "type"),
+            _field("activities", "visits_per_day"), target=lambda t: t.visits_per_day_min, **_habit_basis("visits_per_day")),
         KPI("travel_minutes_per_day", "activities", "habit", "day", "field_sales", "minutes", "down",
-            ("1日あたり移動時間", "Travel minutes per day"),
-            ("担当者ごとの 移動時間 ÷ 訪問日数 の平均", "Mean over reps of travel minutes / visit days"),
             ("activity_at", "rep", "type", "travel_minutes"), _field("activities", "travel_minutes_per_day"),
-            target=lambda t: t.travel_minutes_per_day_max),
+            target=lambda t: t.travel_minutes_per_day_max, **_habit_basis("travel_minutes_per_day")),
+        # partner SLA and contact-rate A/B (issue 15 items 5-6: kpi.sla, kpi.abtest)
+        KPI("sla_compliance_rate", "leads", "habit", "week", "manager", "rate", "up", ("owner_role", "created_at", "first_response_at"), _sla(None), target=_sla_target,
+            basis=("owner", "created_at"), basis_rows=_sla_rows(None)),
+        KPI("agency_sla_compliance_rate", "leads", "habit", "week", "agency", "rate", "up", ("owner_role", "created_at", "first_response_at"), _sla("agency"), target=_sla_target,
+            basis=("owner", "created_at"), basis_rows=_sla_rows("agency")),
+        KPI("partner_sla_compliance_rate", "leads", "habit", "week", "partner", "rate", "up", ("owner_role", "created_at", "first_response_at"), _sla("partner"), target=_sla_target,
+            basis=("owner", "created_at"), basis_rows=_sla_rows("partner")),
+        KPI("reply_rate", "activities", "leading", "week", "inside_sales", "rate", "up", ("activity_at", "type", "replied_at"), _reply_rate, basis=("activity_at", "type")),
         # clinic (the latest full month)
-        KPI("clinic_visits", "visits", "result", "month", "clinic", "count", "up", ("来院数", "Visits"),
-            ("締まった最新月の来院数", "Attended visits in the latest full month"), ("patient_id", "visit_on"), _clinic("visits")),
-        KPI("clinic_patients", "visits", "result", "month", "clinic", "count", "up", ("患者数", "Patients"),
-            ("締まった最新月に来院した患者の数", "Distinct patients in the latest full month"), ("patient_id", "visit_on"), _clinic("patients")),
-        KPI("clinic_new_patients", "visits", "leading", "month", "clinic", "count", "up", ("新患数", "New patients"),
-            ("締まった最新月に初めて来院した患者", "Patients whose first visit is in the latest full month"),
-            ("patient_id", "visit_on"), _clinic("new")),
-        KPI("visit_frequency", "visits", "leading", "month", "clinic", "ratio", "up", ("来院頻度", "Visit frequency"),
-            ("来院数 ÷ 患者数", "visits / patients"), ("patient_id", "visit_on"), _clinic("frequency"),
+        KPI("clinic_visits", "visits", "result", "month", "clinic", "count", "up", ("patient_id", "visit_on"), _clinic("visits")),
+        KPI("clinic_patients", "visits", "result", "month", "clinic", "count", "up", ("patient_id", "visit_on"), _clinic("patients")),
+        KPI("clinic_new_patients", "visits", "leading", "month", "clinic", "count", "up", ("patient_id", "visit_on"), _clinic("new")),
+        KPI("visit_frequency", "visits", "leading", "month", "clinic", "ratio", "up", ("patient_id", "visit_on"), _clinic("frequency"),
             target=lambda t: t.frequency_min),
-        KPI("second_visit_rate", "visits", "leading", "month", "clinic", "rate", "up", ("2回目リピート率", "Second-visit rate"),
-            ("新患のうち14日以内に2回目の来院があった割合", "New patients with another visit within 14 days"),
-            ("patient_id", "visit_on"), _clinic("second_visit_rate"), target=lambda t: t.second_visit_rate_min),
-        KPI("cancel_rate", "visits", "habit", "month", "clinic", "rate", "down", ("キャンセル率", "Cancellation rate"),
-            ("(キャンセル＋無断キャンセル) ÷ 予約", "(cancelled + no-show) / (attended + cancelled + no-show)"),
-            ("visit_on", "status"), _clinic("cancel_rate"), target=lambda t: t.cancel_rate_max),
-        KPI("price_per_10min", "visits", "result", "month", "clinic", "yen", "up", ("10分単価", "Price per 10 minutes"),
-            ("10 × 会計金額 ÷ 施術時間", "10 × amount / treatment minutes"), ("amount_yen", "treatment_minutes"),
+        KPI("second_visit_rate", "visits", "leading", "month", "clinic", "rate", "up", ("patient_id", "visit_on"), _clinic("second_visit_rate"), target=lambda t: t.second_visit_rate_min),
+        KPI("cancel_rate", "visits", "habit", "month", "clinic", "rate", "down", ("visit_on", "status"), _clinic("cancel_rate"), target=lambda t: t.cancel_rate_max),
+        KPI("price_per_10min", "visits", "result", "month", "clinic", "yen", "up", ("amount_yen", "treatment_minutes"),
             _clinic("price_per_10min"), target=lambda t: t.price_per_10min_min),
-        KPI("clinic_revenue", "visits", "result", "month", "clinic", "yen", "up", ("売上", "Revenue"),
-            ("締まった最新月の会計金額の合計", "Sum of amounts in the latest full month"), ("amount_yen",), _clinic("revenue")),
+        KPI("clinic_revenue", "visits", "result", "month", "clinic", "yen", "up", ("amount_yen",), _clinic("revenue")),
+        # clinic, issue 16: the revenue tree (売上 = 患者数 × 来院頻度 × 平均単価), self-pay, the method's guides,
+        # machine-only treatments left out, what becomes of new patients
+        KPI("clinic_avg_price", "visits", "result", "month", "clinic", "yen", "up", ("amount_yen",), _clinic("avg_price")),
+        KPI("self_pay_ratio", "visits", "result", "month", "clinic", "rate", "up", ("amount_yen", "self_pay_yen"), _clinic("self_pay_ratio"),
+            target=lambda t: t.self_pay_ratio_min),
+        KPI("returning_share", "visits", "leading", "month", "clinic", "rate", "up", ("patient_id", "visit_on"), _clinic_latest("returning_share")),
+        KPI("price_per_10min_excl_machine", "visits", "result", "month", "clinic", "yen", "up",
+            ("amount_yen", "treatment_minutes"), _clinic_latest("price_per_10min_excl_machine"),
+            target=lambda t: t.price_per_10min_min),
+        KPI("first_visit_dropout_rate", "visits", "leading", "month", "clinic", "rate", "down", ("patient_id", "visit_on"), _clinic_latest("first_visit_dropout_rate")),
+        KPI("new_patient_retention_rate", "visits", "result", "month", "clinic", "rate", "up", ("patient_id", "visit_on"), _clinic_latest("new_patient_retention_rate")),
         # onboarding
-        KPI("graduation_rate", "onboarding", "result", "quarter", "cs", "rate", "up", ("卒業率", "Graduation rate"),
-            ("第12回を終えた受講者 ÷ 第1回を終えた受講者", "users with session 12 done / users with session 1 done"),
-            ("customer", "user", "session_no", "status"), _field("onboarding", "graduation_rate")),
-        KPI("attendance_rate", "onboarding", "habit", "week", "cs", "rate", "up", ("出席率", "Attendance rate"),
-            ("実施 ÷ (実施＋欠席)", "done / (done + missed)"), ("status",), _field("onboarding", "attendance_rate")),
-        KPI("onboarding_dropped", "onboarding", "leading", "week", "cs", "count", "down", ("離脱者数", "Dropped users"),
-            ("開始して未卒業、21日間受講のない受講者", "Started, not graduated, no session done in 21 days"),
-            ("held_on", "status"), _field("onboarding", "dropped")),
-        KPI("nps", "onboarding", "result", "quarter", "cs", "score", "up", ("NPS", "NPS"),
-            ("推奨者(9–10)の割合 − 批判者(0–6)の割合（×100）", "100 × (share 9–10 − share 0–6)"), ("nps_score",),
+        KPI("graduation_rate", "onboarding", "result", "quarter", "cs", "rate", "up", ("customer", "user", "session_no", "status"), _field("onboarding", "graduation_rate")),
+        KPI("attendance_rate", "onboarding", "habit", "week", "cs", "rate", "up", ("status",), _field("onboarding", "attendance_rate")),
+        KPI("onboarding_dropped", "onboarding", "leading", "week", "cs", "count", "down", ("held_on", "status"), _field("onboarding", "dropped")),
+        KPI("nps", "onboarding", "result", "quarter", "cs", "score", "up", ("nps_score",),
             _field("onboarding", "nps"), basis=("nps_score",), basis_rows=lambda f, _a: f[f["nps_score"].notna()] if "nps_score" in f.columns else f),
+        KPI("homework_rate", "onboarding", "habit", "week", "cs", "rate", "up", ("status", "session_no", "homework_done"), _onboarding_view("homework_rate"),
+            target=lambda t: t.homework_rate_min),
+        KPI("onboarding_below_level1", "onboarding", "leading", "week", "cs", "count", "down",
+            ("session_no", "status", "same_day_record_rate", "guidance_use_rate"), _onboarding_view("onboarding_below_level1"),
+            basis=("same_day_record_rate", "guidance_use_rate"),  # the rates are recorded at sessions 9-11 only
+            basis_rows=lambda f, _a: f[f["session_no"].between(9, 11) & f["status"].eq("done")]),
+        KPI("nps_latest_programme", "onboarding", "result", "quarter", "cs", "score", "up", ("program", "nps_score"), _onboarding_view("nps_latest_programme"), basis=("nps_score",),
+            basis_rows=lambda f, _a: f[f["nps_score"].notna()] if "nps_score" in f.columns else f),
         # CRM adoption (0–100)
-        KPI("adoption_overall", "leads", "result", "month", "manager", "score", "up", ("CRM定着スコア", "CRM adoption score"),
-            ("利用・データ品質・成果の3層の平均", "Mean of the usage, data and outcome layers"), ("lead_id", "created_at"),
-            _field("adoption", "overall")),
-        KPI("adoption_usage", "leads", "habit", "week", "manager", "score", "up", ("利用", "Usage"),
-            ("直近28日の利用（活動・更新・次回予定）", "Usage over the last 28 days"), ("owner", "updated_on", "next_action_on"),
-            _field("adoption", "usage")),
-        KPI("adoption_data", "leads", "leading", "week", "manager", "score", "up", ("データ品質", "Data quality"),
-            ("必須項目・重複・失注理由・鮮度", "Required fields, duplicates, lost reasons, freshness"),
-            ("account", "segment", "region", "owner", "updated_on"), _field("adoption", "data")),
-        KPI("adoption_outcomes", "leads", "result", "month", "manager", "score", "up", ("成果", "Outcomes"),
-            ("初回対応・商談化・受注・停滞", "First response, meeting rate, win rate, stalled share"),
-            ("first_response_at", "meeting_on", "status"), _field("adoption", "outcomes"), basis=("created_at", "status")),
+        KPI("adoption_overall", "leads", "result", "month", "manager", "score", "up", ("lead_id", "created_at"),
+            _field("adoption", "overall"), target=lambda _t: 80.0),
+        KPI("adoption_usage", "leads", "habit", "week", "manager", "score", "up", ("owner", "updated_on", "next_action_on"),
+            _field("adoption", "usage"), target=lambda _t: 80.0, basis_rows=_open_rows),
+        KPI("adoption_data", "leads", "leading", "week", "manager", "score", "up", ("account", "segment", "region", "owner", "updated_on"), _field("adoption", "data"), target=lambda _t: 80.0,
+            basis=("account", "owner", "contact")),
+        KPI("adoption_outcomes", "leads", "result", "month", "manager", "score", "up", ("first_response_at", "meeting_on", "status"), _field("adoption", "outcomes"), target=lambda _t: 80.0, basis=("status", "first_response_at")),
         # referrals
-        KPI("referrals_in", "referrals", "result", "month", "liaison", "count", "up", ("紹介数（受）", "Referrals in"),
-            ("紹介を受けた件数", "Referrals received"), ("referred_on", "institution", "direction"), _field("referrals", "in")),
-        KPI("referrals_out", "referrals", "leading", "month", "liaison", "count", "up", ("逆紹介数", "Referrals out"),
-            ("逆紹介した件数", "Referrals sent back"), ("referred_on", "institution", "direction"), _field("referrals", "out")),
-        KPI("reverse_ratio", "referrals", "leading", "month", "liaison", "ratio", "up", ("逆紹介比", "Reverse ratio"),
-            ("逆紹介 ÷ 紹介", "out / in"), ("direction",), _field("referrals", "reverse_ratio")),
+        KPI("referrals_in", "referrals", "result", "month", "liaison", "count", "up", ("referred_on", "institution", "direction"), _field("referrals", "in")),
+        KPI("referrals_out", "referrals", "leading", "month", "liaison", "count", "up", ("referred_on", "institution", "direction"), _field("referrals", "out")),
+        KPI("reverse_ratio", "referrals", "leading", "month", "liaison", "ratio", "up", ("direction",), _field("referrals", "reverse_ratio")),
+        KPI("referral_rate", "referrals", "result", "month", "liaison", "rate", "up", ("referred_on", "direction"), _liaison_view("referral_rate")),
+        KPI("reverse_referral_rate", "referrals", "result", "month", "liaison", "rate", "up", ("referred_on", "direction"), _liaison_view("reverse_referral_rate")),
+        KPI("visit_referral_change", "referrals", "leading", "month", "liaison", "ratio", "up", ("referred_on", "institution", "direction"), _liaison_view("visit_referral_change")),
+        KPI("institutions_never_referring", "referrals", "leading", "month", "liaison", "count", "down",
+            ("institution", "area"), _liaison_view("institutions_never_referring")),
     ]
 
 
-REGISTRY: tuple[KPI, ...] = tuple(_funnel_kpis() + _other_kpis())
+REGISTRY: tuple[KPI, ...] = tuple(_funnel_kpis() + _issue15_kpis() + _other_kpis())
 BY_KEY: dict[str, KPI] = {k.key: k for k in REGISTRY}
+
+
+# The registry KPIs each page shows as headline tiles (tests/test_registry_pages.py finds every one on its page,
+# with its ja and en name). The funnel's are Targets.headline_kpis' defaults (a team can choose others).
+PAGE_TILES: dict[str, tuple[str, ...]] = {
+    "funnel": ("overall_rate", "meeting_rate", "poc_rate", "approval_rate", "stalled_count", "payback_months_median"),
+    "habits": ("minutes_within_24h_rate", "key_person_rate", "review_capture_rate", "visits_per_day", "travel_minutes_per_day",
+               "sla_compliance_rate", "agency_sla_compliance_rate", "partner_sla_compliance_rate", "reply_rate"),
+    "clinic": ("clinic_visits", "clinic_patients", "clinic_new_patients", "visit_frequency", "second_visit_rate", "cancel_rate",
+               "price_per_10min", "clinic_revenue", "clinic_avg_price", "self_pay_ratio", "returning_share",
+               "price_per_10min_excl_machine", "first_visit_dropout_rate", "new_patient_retention_rate"),
+    "onboarding": ("graduation_rate", "attendance_rate", "onboarding_dropped", "nps", "homework_rate", "onboarding_below_level1",
+                   "nps_latest_programme"),
+    "adoption": ("adoption_overall", "adoption_usage", "adoption_data", "adoption_outcomes"),
+    "weekly": ("overall_rate", "key_person_rate", "work_style_kpi_rate", "review_capture_rate", "sent_back_rate"),
+    "referrals": ("referrals_in", "referrals_out", "reverse_ratio", "referral_rate", "reverse_referral_rate", "visit_referral_change",
+                  "institutions_never_referring"),
+}
 
 
 def _check(registry: tuple[KPI, ...]) -> None:
@@ -322,6 +456,8 @@ def _check(registry: tuple[KPI, ...]) -> None:
     for k in registry:
         assert k.layer in LAYERS and k.cadence in CADENCES and k.owner_role in OWNER_ROLES and k.unit in UNITS, k.key
         assert k.direction in ("up", "down") and k.label[0] and k.label[1], k.key
+    by_key = {k.key for k in registry}
+    assert all(key in by_key for keys in PAGE_TILES.values() for key in keys), "PAGE_TILES names a key not in the registry"
 
 
 _check(REGISTRY)
@@ -352,7 +488,7 @@ def markdown_table(targets: Targets | None = None) -> str:
     """The README's KPI table (``python -m kpi kpis --markdown``); tests/test_registry.py fails when the README's
     copy is stale."""
     targets = targets or Targets()
-    lines = ["| key | 日本語 | English | layer | cadence | owner | unit | better | default target | inputs |",
+    lines = ["| key | " + TEXT["registry.readme_ja"][0] + " | English | layer | cadence | owner | unit | better | default target | inputs |",
              "|---|---|---|---|---|---|---|---|---:|---|"]
     for k in REGISTRY:
         target = k.target(targets)

@@ -6,6 +6,7 @@ Every page, the CLI and the workbook take a ``Targets`` object; nothing hard-cod
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Literal
 
@@ -24,20 +25,48 @@ STAGE_DATE_COLUMNS: dict[str, str] = {
 Rag = Literal["green", "yellow", "red"]
 
 
-def _default_step_targets() -> dict[str, float]:
-    return {"contact": 0.60, "meeting": 0.20, "poc": 0.40, "approval": 0.70, "collected": 0.90}
+class FrozenDict(dict):
+    """A dict that cannot change after it is made, hence hashable: what lets ``Targets`` be a cache key itself.
+    Still a ``dict`` for every reader (``[]``, ``.get``, ``.items``, ``{**x}``, ``json.dumps``, ``pd.Series.map``)."""
+
+    __slots__ = ("_hash",)
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        try:
+            return self._hash
+        except AttributeError:
+            self._hash = hash(tuple(sorted(self.items())))
+            return self._hash
+
+    def _frozen(self, *args, **kwargs):
+        raise TypeError("Targets are immutable: make a new one with dataclasses.replace")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _frozen  # type: ignore[assignment]
+
+    def __reduce__(self):
+        return (FrozenDict, (dict(self),))
+
+    def __repr__(self) -> str:
+        return f"FrozenDict({dict.__repr__(self)})"
 
 
-def _default_stall_days() -> dict[str, int]:
-    return {"lead": 14, "contact": 21, "meeting": 30, "poc": 60, "approval": 90}
+def _default_step_targets() -> FrozenDict:
+    return FrozenDict({"contact": 0.60, "meeting": 0.20, "poc": 0.40, "approval": 0.70, "collected": 0.90})
+
+
+def _default_stall_days() -> FrozenDict:
+    return FrozenDict({"lead": 14, "contact": 21, "meeting": 30, "poc": 60, "approval": 90})
 
 
 @dataclass(frozen=True)
 class Targets:
-    """Every target the app compares against. Defaults are the SPEC's."""
+    """Every target the app compares against. Defaults are the SPEC's.
 
-    step_conversion: dict[str, float] = field(default_factory=_default_step_targets)
-    stall_days: dict[str, int] = field(default_factory=_default_stall_days)
+    Immutable and hashable (its mappings are ``FrozenDict``, its lists tuples, whatever a caller passes in), so a
+    ``Targets`` can be a cache key as it is; equal targets hash equal."""
+
+    step_conversion: Mapping[str, float] = field(default_factory=_default_step_targets)
+    stall_days: Mapping[str, int] = field(default_factory=_default_stall_days)
     payback_months_max: float = 12.0
     # habits
     minutes_within_24h_rate: float = 0.90
@@ -55,14 +84,37 @@ class Targets:
     same_day_record_rate_min: float = 0.90
     guidance_use_rate_min: float = 0.60
     onboarding_drop_days: int = 21
+    homework_rate_min: float = 0.80
+    # clinic, issue 16 (the page's other clinic settings — guides, machine-only menus — are kpi.clinic.ClinicSettings)
+    self_pay_ratio_min: float = 0.20
     # adoption
     win_rate_reference: float = 0.25
+    # the weekly review, issue 15 (kpi.playbook.ReviewSettings keeps the calendar horizons)
+    new_leads_per_week_min: float = 30.0
+    work_style_kpi_rate: float = 0.80
+    sent_back_rate_max: float = 0.30
+    # partner first-response SLA, issue 15 (kpi.sla): hours per owner role and the share that must meet it
+    sla_agency_hours: float = 24.0
+    sla_partner_hours: float = 48.0
+    sla_compliance_target: float = 0.75
+    # count Japanese business days (weekends, 祝日, 年末年始) in the 24-hour minutes rule, the SLA and the stall
+    # limits; SPEC 2's calendar days stay the default
+    business_days: bool = False
     # headline KPIs chosen for the top of the funnel page (at most six are recommended)
     headline_kpis: tuple[str, ...] = ("overall", "meeting", "poc", "approval", "stalled", "payback")
+
+    def __post_init__(self) -> None:
+        for name in ("step_conversion", "stall_days"):
+            value = getattr(self, name)
+            if not isinstance(value, FrozenDict):
+                object.__setattr__(self, name, FrozenDict(value))
+        if not isinstance(self.headline_kpis, tuple):
+            object.__setattr__(self, "headline_kpis", tuple(self.headline_kpis))
 
     def to_json(self) -> str:
         data = asdict(self)
         data["headline_kpis"] = list(self.headline_kpis)
+        data["step_conversion"], data["stall_days"] = dict(self.step_conversion), dict(self.stall_days)
         return json.dumps(data, ensure_ascii=False, indent=2)
 
     @classmethod

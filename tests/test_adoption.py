@@ -289,8 +289,9 @@ def test_window_edges(updated, in_window, fresh):
     assert score.sub("freshness").value == float(fresh)
 
 
-@pytest.mark.parametrize("score, band", [(80.0, "green"), (79.9, "yellow"), (60.0, "yellow"), (59.9, "red"), (None, None)])
+@pytest.mark.parametrize("score, band", [(80.0, "green"), (79.9, "yellow"), (64.0, "yellow"), (63.9, "red"), (None, None)])
 def test_score_band(score, band):
+    """The one RAG rule (SPEC 2) against 80: yellow from 0.8 × 80 = 64 (was a page-only 60 before the registry)."""
     assert A.score_band(score) == band
 
 

@@ -16,7 +16,8 @@ def metric_values(at) -> dict[str, str]:
 
 def expected_tiles(frames, as_of=None) -> dict[str, str]:
     section = A.adoption_section(frames["leads"], frames.get("activities"), as_of, Targets())
-    return {k: "n/a" if v is None else f"{v:.0f}" for k, v in section.items()}
+    # registry tiles show a score with one decimal (ui.widgets.fmt_kpi)
+    return {k: "n/a" if v is None else f"{v:.1f}" for k, v in section.items()}
 
 
 def test_page_shows_the_section_numbers(app):
@@ -25,8 +26,9 @@ def test_page_shows_the_section_numbers(app):
     frames = app.session_state["frames"]
     shown = metric_values(app)
     expected = expected_tiles(frames)
-    assert {"総合": shown["総合"], "利用": shown["利用"], "データ品質": shown["データ品質"], "成果": shown["成果"]} == {
-        "総合": expected["overall"], "利用": expected["usage"], "データ品質": expected["data"], "成果": expected["outcomes"]}
+    # the headline tiles carry the registry's names (CRM定着スコア for the overall score)
+    assert {"CRM定着スコア": shown["CRM定着スコア"], "利用": shown["利用"], "データ品質": shown["データ品質"], "成果": shown["成果"]} == {
+        "CRM定着スコア": expected["overall"], "利用": expected["usage"], "データ品質": expected["data"], "成果": expected["outcomes"]}
     assert all(v not in ("n/a", "") for v in expected.values())
 
     score = A.adoption_score(frames["leads"], frames["activities"], None, Targets())
@@ -57,7 +59,7 @@ def test_as_of_filter_recomputes(app):
     app.date_input(key="adoption.as_of").set_value(earlier.date()).run()
     assert not app.exception
     expected = expected_tiles(frames, earlier)
-    assert metric_values(app)["総合"] == expected["overall"]
+    assert metric_values(app)["CRM定着スコア"] == expected["overall"]
     assert metric_values(app)["利用"] == expected["usage"]
 
 
@@ -67,7 +69,7 @@ def test_page_in_english(app):
     assert not app.exception
     shown = metric_values(app)
     expected = expected_tiles(app.session_state["frames"])
-    assert shown["Overall"] == expected["overall"] and shown["Data quality"] == expected["data"]
+    assert shown["CRM adoption score"] == expected["overall"] and shown["Data quality"] == expected["data"]
     assert "Activity logging" in shown
     assert "Sub-score" in app.dataframe[0].value.columns
 
@@ -86,6 +88,6 @@ def test_missing_column_says_which_column_enables_it(app):
     shown = metric_values(app)
     assert shown["次回アクション設定率"] == "n/a" and shown["必須項目入力率"] == "n/a" and shown["活動記録率"] == "n/a"
     captions = "\n".join(str(c.value) for c in app.caption)
-    assert "「次回アクション日（next_action_on）」列があると表示できます" in captions
+    assert "「次回アクション日 / next_action_on」列があると表示できます" in captions
     assert "「活動記録のリードID」列があると表示できます" in captions
     assert shown["利用"] == expected_tiles(frames)["usage"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..messages import KIND_LABELS, message
+from ..messages import KIND_LABELS, message, text
 from .fields import _SPECS, expected_headers_hint
 from .table import _col_letters
 
@@ -29,7 +29,7 @@ class LoadError(Exception):
             source = params.get("source")
             params["where"] = ("" if not source else f"「{source}」" if lang == "ja" else f" '{source}'")
             kind = params.get("kind")
-            params["kind"] = KIND_LABELS[kind][lang] if kind in KIND_LABELS else ("全データ種別" if lang == "ja" else "any kind of data")
+            params["kind"] = KIND_LABELS[kind][lang] if kind in KIND_LABELS else text("load.any_kind", lang)
         return message(self.code, lang, **params)
 
 
@@ -46,7 +46,7 @@ class MappingNeeded(LoadError):
 
     def message(self, lang: str = "ja") -> str:
         names = {s.name: s.aliases[0] for s in _SPECS[self.kind]}
-        columns = ", ".join(f"{names[m]}（{m}）" if lang == "ja" else m for m in self.missing)
+        columns = ", ".join(text("load.field_name", lang, header=names[m], field=m) for m in self.missing)
         return message("missing_required", lang, kind=KIND_LABELS[self.kind][lang], columns=columns)
 
 
@@ -71,6 +71,7 @@ class AmbiguousColumns(MappingNeeded):
 def _clash_text(kind: str, clashes: list[tuple[str, list[int]]], headers: list[str], lang: str) -> str:
     """「患者ID」（A列）と「カルテ番号」（C列） → 患者ID（patient_id）: each column by its header and its Excel letter."""
     names = {s.name: s.aliases[0] for s in _SPECS[kind]}
-    if lang == "ja":
-        return "、".join("と".join(f"「{headers[c]}」（{_col_letters(c + 1)}列）" for c in cols) + f" → {names[f]}（{f}）" for f, cols in clashes)
-    return "; ".join(" and ".join(f"'{headers[c]}' (column {_col_letters(c + 1)})" for c in cols) + f" -> {f}" for f, cols in clashes)
+    column = lambda c: text("load.clash_column", lang, header=headers[c], letters=_col_letters(c + 1))  # noqa: E731
+    return text("load.clash_sep", lang).join(
+        text("load.clash_and", lang).join(column(c) for c in cols) + text("load.clash_field", lang, header=names[f], field=f)
+        for f, cols in clashes)

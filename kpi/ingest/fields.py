@@ -8,8 +8,11 @@ from typing import Any
 import numpy as np
 
 from .. import parse
-from ..messages import KIND_LABELS
+from ..messages import KIND_LABELS, text
 from ..schemas import KINDS, field_specs
+
+# what separates words in a header as files write it (spaces, _, -, ・): dropped from the header key
+HEADER_SEPARATORS = re.compile(r"[\s_\-・]")
 
 
 def header_key(text: Any) -> str:
@@ -18,7 +21,7 @@ def header_key(text: Any) -> str:
         return ""
     key = parse.nfkc(str(text)).lower()
     key = re.sub(r"[(\[【][^)\]】]*[)\]】]", "", key)
-    return re.sub(r"[\s_\-・]", "", key)
+    return HEADER_SEPARATORS.sub("", key)
 
 
 def alias_index(kind: str) -> dict[str, str]:
@@ -38,5 +41,5 @@ def expected_headers_hint(lang: str = "ja") -> str:
     parts = []
     for kind in KINDS:
         req = [s.aliases[0] if lang == "ja" else s.name for s in _SPECS[kind] if s.required]
-        parts.append(f"{KIND_LABELS[kind][lang]}: {'・'.join(req)}")
+        parts.append(f"{KIND_LABELS[kind][lang]}: {text('load.header_sep', lang).join(req)}")
     return " / ".join(parts)

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 from .. import parse
-from ..messages import message
+from ..messages import message, text
 from .validate import LoadResult
 
 
@@ -16,7 +16,7 @@ def rejected_rows_table(result: LoadResult, lang: str = "ja") -> pd.DataFrame:
     and every reason joined in a last column, ready to fix and upload again (the extra columns are
     ignored on re-upload)."""
     raw = result.rejected_raw.copy()
-    row_col, err_col = ("行番号", "エラー内容") if lang == "ja" else ("row", "errors")
+    row_col, err_col = text("rejected.row", lang), text("rejected.errors", lang)
     reasons = _reasons_by_row(result.report.errors, lang)
     raw = raw.rename(columns={"_row": row_col})
     raw[err_col] = raw[row_col].map(reasons).fillna("")

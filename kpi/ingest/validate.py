@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .. import parse
-from ..messages import message
+from ..messages import message, text
 from ..schemas import ALWAYS_PRESENT, REGION_LABELS, SEGMENT_LABELS, FieldSpec, label_lookup
 from .fields import _SPECS, header_key
 from .headers import HeaderMatch
@@ -232,7 +232,7 @@ def validate_table(table: RawTable, match: HeaderMatch, mapping: ColumnMapping |
         for col in body.columns:
             hit = body[col].astype("str").str.contains(_RAW_BYTE.pattern, regex=True).fillna(False).to_numpy(dtype=bool) & ~damaged
             if hit.any():
-                name = match.headers[col] if col < len(match.headers) and match.headers[col] else f"列{col + 1}"
+                name = match.headers[col] if col < len(match.headers) and match.headers[col] else text("load.column_n", n=col + 1)
                 pos = np.flatnonzero(hit)
                 shown = [show_raw_bytes(v) for v in _cell_strings(body[col], pos)]  # the damaged bytes as \xNN (SPEC 7)
                 error_parts.append(pd.DataFrame({"row": rows[pos], "column": name, "value": shown, "code": "invalid_bytes",
@@ -304,7 +304,7 @@ def _fmt(x: float) -> str:
 def _unique_headers(headers: list[str], width: int) -> list[str]:
     names, seen = [], {}
     for i in range(width):
-        base = headers[i] if i < len(headers) and headers[i] else f"列{i + 1}"
+        base = headers[i] if i < len(headers) and headers[i] else text("load.column_n", n=i + 1)
         count = seen.get(base, 0)
         seen[base] = count + 1
         names.append(base if count == 0 else f"{base}.{count}")

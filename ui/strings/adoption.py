@@ -80,5 +80,5 @@ STRINGS = {
 for _layer, (_ja, _en) in LAYER_NAMES.items():
     STRINGS[f"adoption.layer.{_layer}"] = {"ja": _ja, "en": _en}
 for _d in DEFINITIONS:
-    STRINGS[f"adoption.sub.{_d.key}"] = {"ja": _d.name_ja, "en": _d.name_en}
-    STRINGS[f"adoption.def.{_d.key}"] = {"ja": _d.definition_ja, "en": _d.definition_en}
+    STRINGS[f"adoption.sub.{_d.key}"] = {"ja": _d.name("ja"), "en": _d.name("en")}
+    STRINGS[f"adoption.def.{_d.key}"] = {"ja": _d.definition("ja"), "en": _d.definition("en")}

@@ -7,6 +7,10 @@ STRINGS = {
     # ---- app frame
     "app.title": {"ja": "営業・院KPIダッシュボード", "en": "Sales & clinic KPI dashboard"},
     "app.lang": {"ja": "言語", "en": "Language"},
+    # units of registry KPI values (ui.widgets.fmt_kpi)
+    "unit.minutes": {"ja": "{v}分", "en": "{v} min"},
+    "unit.months": {"ja": "{v}か月", "en": "{v} mo"},
+    "unit.days": {"ja": "{v}日", "en": "{v} d"},
     "app.demo_badge": {"ja": "デモデータ", "en": "Demo data"},
     "app.upload_badge": {"ja": "アップロードデータ", "en": "Uploaded data"},
     "app.source": {"ja": "データ", "en": "Data"},
