@@ -5,12 +5,12 @@ import pandas as pd
 import streamlit as st
 
 from kpi import onboarding as ob
-from kpi.confidence import confidence
+from kpi.registry import tile
 from kpi.targets import Targets
 from ui.charts_onboarding import LEVEL_COLORS, NPS_COLORS, progress_heatmap, reach_bars, stacked_share, workload_lines
 from ui.data import cached, require
 from ui.i18n import lang, t
-from ui.widgets import data_table, empty_state, fmt_num, fmt_pct, kpi_tile, missing_column_note, pct_column, show_chart
+from ui.widgets import data_table, empty_state, fmt_pct, missing_column_note, pct_column, registry_tiles, show_chart
 
 frames = require("onboarding")
 targets: Targets = st.session_state.get("targets", Targets())
@@ -28,42 +28,19 @@ as_of = ob.default_as_of(frames["onboarding"])  # one as_of for every customer: 
 
 
 @cached(max_entries=16)
-def computed(frame: pd.DataFrame, as_of, targets: Targets):
-    return (ob.summary(frame, as_of, targets), ob.progress_grid(frame, as_of), ob.dropped_users(frame, as_of, targets),
-            ob.trainer_workload(frame, as_of), ob.success_levels(frame, as_of, targets), ob.nps_scores(frame))
+def computed(frame: pd.DataFrame, as_of, targets: Targets) -> ob.OnboardingView:
+    return ob.onboarding_view(frame, as_of, targets)
 
 
-s, grid, dropped, workload, levels, nps = computed(df, as_of, targets)
+view = computed(df, as_of, targets)
+s, grid, dropped, workload, levels, nps = view.summary, view.grid, view.dropped, view.workload, view.levels, view.nps
 st.caption(t("onboarding.intro", as_of=f"{as_of:%Y-%m-%d}" if as_of is not None else "—"))
 
-# ---- headline tiles
-cols = [c for row in (st.columns(3), st.columns(3)) for c in row]
-with cols[0]:
-    kpi_tile(t("onboarding.tile.users"), fmt_num(s.users), confidence=confidence(df, ["customer", "user"], as_of, lang=lang()), help=t("onboarding.tile.users_help"))
-with cols[1]:
-    kpi_tile(t("onboarding.tile.started"), fmt_num(s.started), confidence=confidence(df, ["session_no", "status", "held_on"], as_of, lang=lang()),
-             help=t("onboarding.tile.started_help"))
-with cols[2]:
-    kpi_tile(t("onboarding.tile.graduation"), fmt_pct(s.graduation_rate), confidence=confidence(df, ["session_no", "status", "held_on"], as_of, lang=lang()),
-             help=t("onboarding.tile.graduation_help"))
-    st.caption(t("onboarding.tile.graduation_delta", graduated=s.graduated, started=s.started))
-with cols[3]:
-    kpi_tile(t("onboarding.tile.attendance"), fmt_pct(s.attendance_rate), confidence=confidence(df[df["status"].isin(["done", "missed"])], ["status"], as_of, lang=lang()),
-             help=t("onboarding.tile.attendance_help"))
-    st.caption(t("onboarding.tile.attendance_delta", missed=s.missed_rows))
-with cols[4]:
-    days = t("onboarding.tile.days_value", days=s.days_to_graduate) if s.days_to_graduate is not None else "n/a"
-    kpi_tile(t("onboarding.tile.days"), days, confidence=confidence(df[df["session_no"].isin([1, 12])], ["held_on"], as_of, lang=lang()),
-             help=t("onboarding.tile.days_help"))
-    if "held_on" not in df.columns:
-        missing_column_note("実施日 (held_on)")
-with cols[5]:
-    kpi_tile(t("onboarding.tile.nps"), fmt_num(s.nps, 1), confidence=confidence(nps, ["nps_score"], as_of, lang=lang()) if nps is not None else None,
-             help=t("onboarding.tile.nps_help"))
-    if nps is not None:
-        st.caption(t("onboarding.tile.nps_delta", n=s.nps_respondents))
-    else:
-        missing_column_note("NPS (nps_score)")
+# ---- headline tiles (registry)
+keys = ("graduation_rate", "nps", "nps_latest_programme", "onboarding_dropped", "onboarding_below_level1", "attendance_rate", "homework_rate")
+registry_tiles([tile(k, view.kpis[k], targets, frames={"onboarding": df}, as_of=as_of, lang=lang()) for k in keys])
+days = t("onboarding.tile.days_value", days=s.days_to_graduate) if s.days_to_graduate is not None else "n/a"
+st.caption(t("onboarding.tiles.line", users=s.users, started=s.started, graduated=s.graduated, days=days, respondents=s.nps_respondents))
 
 # ---- progress grid
 st.subheader(t("onboarding.grid.title"))
@@ -86,7 +63,7 @@ with right:
     st.subheader(t("onboarding.stalled.title", days=targets.onboarding_drop_days))
     st.caption(t("onboarding.stalled.caption", days=targets.onboarding_drop_days))
     if dropped is None:
-        missing_column_note("実施日 (held_on)")
+        missing_column_note(t("onboarding.column.held_on"))
     elif dropped.empty:
         st.success(t("onboarding.stalled.none"))
     else:
@@ -97,7 +74,7 @@ with right:
 # ---- trainer workload
 st.subheader(t("onboarding.workload.title"))
 if workload is None:
-    missing_column_note("トレーナー (trainer)")
+    missing_column_note(t("onboarding.column.trainer"))
 elif workload.empty:
     empty_state()
 else:
@@ -108,13 +85,54 @@ else:
     with st.expander(t("onboarding.workload.title")):
         data_table(table, download="trainer_workload", download_key="onboarding.dl.workload")
 
+# ---- users at sessions 9-11 below success level 1, while they are still in the programme
+st.subheader(t("onboarding.below.title"))
+st.caption(t("onboarding.below.caption", sdr=fmt_pct(targets.same_day_record_rate_min, 0), gur=fmt_pct(targets.guidance_use_rate_min, 0)))
+below = view.below_level1
+if below is None:
+    missing_column_note(t("onboarding.success.columns"))
+elif below.empty:
+    st.success(t("onboarding.below.none"))
+else:
+    shown = below.assign(level=below["level"].map(lambda k: t(f"onboarding.level.{k}")))
+    data_table(shown.rename(columns={c: t(f"onboarding.col.{c}") for c in shown.columns}),
+               column_config={t(f"onboarding.col.{c}"): pct_column() for c in ("same_day_record_rate", "guidance_use_rate")},
+               download="below_level1", download_key="onboarding.dl.below")
+
+# ---- homework by session and by trainer
+st.subheader(t("onboarding.homework.title"))
+if view.homework_by_session is None:
+    missing_column_note(t("onboarding.homework.column"))
+else:
+    st.caption(t("onboarding.homework.caption", target=fmt_pct(ob.OnboardingSettings().homework_rate_min, 0)))
+    left, right = st.columns(2)
+    hw_names = {c: t(f"onboarding.col.{c}") for c in ("session_no", "trainer", "sessions", "homework", "rate")}
+    with left:
+        data_table(view.homework_by_session.rename(columns=hw_names), column_config={hw_names["rate"]: pct_column()})
+    with right:
+        if view.homework_by_trainer is None:
+            missing_column_note(t("onboarding.col.trainer"))
+        else:
+            data_table(view.homework_by_trainer.rename(columns=hw_names), column_config={hw_names["rate"]: pct_column()},
+                       download="homework_by_trainer", download_key="onboarding.dl.homework")
+
+# ---- NPS and graduation per programme version
+st.subheader(t("onboarding.programme.title"))
+if view.programmes is None:
+    missing_column_note(t("onboarding.programme.column"))
+else:
+    st.caption(t("onboarding.programme.caption"))
+    table = view.programmes.assign(first_session_on=view.programmes["first_session_on"].dt.date)
+    data_table(table.rename(columns={c: t(f"onboarding.col.{c}") for c in table.columns}),
+               column_config={t("onboarding.col.graduation_rate"): pct_column(), t("onboarding.col.nps"): st.column_config.NumberColumn(format="%.1f")})
+
 # ---- success levels and NPS
 left, right = st.columns(2)
 with left:
     st.subheader(t("onboarding.success.title"))
     st.caption(t("onboarding.success.caption", sdr=fmt_pct(targets.same_day_record_rate_min, 0), gur=fmt_pct(targets.guidance_use_rate_min, 0)))
     if levels is None:
-        missing_column_note("当日記載率 / 指導文利用率 / 運用ステージ")
+        missing_column_note(t("onboarding.success.columns"))
     elif levels.empty:
         st.info(t("onboarding.success.none"))
     else:
@@ -130,7 +148,7 @@ with left:
 with right:
     st.subheader(t("onboarding.nps.title"))
     if nps is None:
-        missing_column_note("NPS (nps_score)")
+        missing_column_note(t("onboarding.column.nps_score"))
     elif nps.empty:
         empty_state()
     else:

@@ -21,13 +21,17 @@ Readings of the SPEC chosen here (also listed in each function's docstring):
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import json
+import unicodedata
+from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from . import asof
+from .messages import CLINIC_MONTHLY_HEADERS, CLINIC_SHEET, MACHINE_ONLY_MENUS
 from .targets import Targets
 
 ATTENDED = "attended"
@@ -47,24 +51,8 @@ MONTHLY_COLUMNS = (
     "revenue", "avg_price", "price_per_10min", "self_pay_ratio",
 )
 
-# Japanese / English headers of the monthly table (workbook and page downloads).
-MONTHLY_HEADERS = {
-    "ja": {
-        "clinic": "院名", "month": "月", "visits": "来院数", "patients": "患者数", "new": "新患", "carryover": "継続",
-        "returning": "再来（再新患）", "frequency": "来院頻度", "second_visit_rate": "2回目リピート率",
-        "new_eligible": "判定対象の新患", "new_pending": "判定待ちの新患", "second_visits": "14日以内に2回目",
-        "cancel_rate": "キャンセル率", "cancelled": "キャンセル・無断", "revenue": "売上", "avg_price": "客単価",
-        "price_per_10min": "10分単価", "self_pay_ratio": "自費率", "history_incomplete": "履歴不完全",
-    },
-    "en": {
-        "clinic": "Clinic", "month": "Month", "visits": "Visits", "patients": "Patients", "new": "New",
-        "carryover": "Carry-over", "returning": "Returning", "frequency": "Frequency",
-        "second_visit_rate": "2nd-visit rate", "new_eligible": "New (eligible)", "new_pending": "New (pending)",
-        "second_visits": "2nd visit ≤14 days", "cancel_rate": "Cancel rate", "cancelled": "Cancelled + no-show",
-        "revenue": "Revenue", "avg_price": "Avg price", "price_per_10min": "Price / 10 min",
-        "self_pay_ratio": "Self-pay ratio", "history_incomplete": "History incomplete",
-    },
-}
+# Japanese / English headers of the monthly table (workbook and page downloads): kpi.messages holds the words.
+MONTHLY_HEADERS = CLINIC_MONTHLY_HEADERS
 
 
 # ------------------------------------------------------------------ basics
@@ -84,17 +72,12 @@ def is_cancelled(visits: pd.DataFrame) -> pd.Series:
 
 
 def default_as_of(visits: pd.DataFrame) -> pd.Timestamp | None:
-    """SPEC: the latest attended visit_on (date). Without attended rows: the latest visit_on; empty: None."""
-    if visits is None or visits.empty:
-        return None
-    days = visits["visit_on"]
-    attended = days[is_attended(visits)].dropna()
-    pick = attended if len(attended) else days.dropna()
-    return None if pick.empty else pick.max().normalize()
+    """SPEC: the latest attended visit_on (date). Without attended rows: the latest visit_on; empty: None (kpi.asof)."""
+    return asof.default_as_of("visits", visits)
 
 
 def resolve_as_of(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | str | None) -> pd.Timestamp | None:
-    return default_as_of(visits) if as_of is None else pd.Timestamp(as_of).normalize()
+    return asof.resolve("visits", visits, as_of)
 
 
 def _month_index(days: pd.Series) -> pd.Series:
@@ -412,7 +395,8 @@ def monthly_table(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = N
     * cancel_rate = (cancelled + no_show) / (attended + cancelled + no_show), null when nothing was booked.
     * revenue (Σ amount_yen over attended rows; null when the month has no amount), avg_price = revenue /
       visits (visits without an amount included), price_per_10min = 10 × Σ amount / Σ minutes over attended
-      rows with both, self_pay_ratio = Σ self_pay_yen / revenue. Null when the column is absent.
+      rows with both, self_pay_ratio = Σ self_pay_yen / revenue (without self_pay_yen but with a payment_type
+      column: Σ amount of the rows marked 自費 / revenue). Null when the column is absent.
     """
     as_of = resolve_as_of(visits, as_of)
     r = _Rows(visits) if work is None else work
@@ -500,6 +484,12 @@ def monthly_table(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = N
         t["price_per_10min"] = nan
     if {"amount_yen", "self_pay_yen"} <= money:
         self_pay = pd.Series(_sum_by(r, "self_pay_yen", att_rows, att_cell, size, min_count=1)[grid_cell], index=t.index)
+        t["self_pay_ratio"] = self_pay / t["revenue"].where(t["revenue"] > 0)
+    elif "amount_yen" in money and "payment_type" in visits.columns:
+        # no self-pay amounts, but rows marked 保険 / 自費 (issue 16): the self-pay amount is the amount of the 自費 rows
+        # (rows without a mark count as insurance)
+        marked = (visits["payment_type"] == "self_pay").fillna(False).to_numpy(dtype=bool)[att_rows]
+        self_pay = pd.Series(_sum_by(r, "amount_yen", att_rows[marked], att_cell[marked], size)[grid_cell], index=t.index)
         t["self_pay_ratio"] = self_pay / t["revenue"].where(t["revenue"] > 0)
     else:
         t["self_pay_ratio"] = nan
@@ -896,14 +886,446 @@ def _per_clinic_results(visits: pd.DataFrame, as_of, targets: Targets, work: _Ro
             "trend": backlog_trend(visits, as_of, work=work), "net": net_bookings(visits, as_of, work=work)}
 
 
+# ------------------------------------------------------------------ issue 16: the owner's levers
+# Revenue tree, self-pay ratio, the method's guides, per-staff numbers, price per 10 minutes without machine-only
+# treatments, drop-out after the first visit and new-patient retention. All on the same rows as monthly_table.
+@dataclass(frozen=True)
+class ClinicSettings:
+    """Clinic settings the method gives and :class:`kpi.targets.Targets` does not hold yet (to fold into Targets).
+
+    * self_pay_ratio_min: target of 自費率 (self-pay amount / revenue), a target with RAG.
+    * new_patients_guide, returning_share_guide: the method's guides 新患 20 per month, 再新患 ≈ 5 % of patients —
+      shown as a grey guide line, never as RAG.
+    * machine_only_menus / exclude_machine_only: which rows count as machine-only (EMS, メドマー…) besides a
+      ``machine_only`` column, and whether the price per 10 minutes leaves them out.
+    * retention_visits / retention_months: a new patient is retained with ≥ 5 distinct visit days within 2 calendar
+      months of the first visit (first visit included); the same window decides drop-out after the first visit.
+    * staff_months: the per-staff table covers the last N full months.
+    """
+
+    self_pay_ratio_min: float = 0.20
+    new_patients_guide: float = 20.0
+    returning_share_guide: float = 0.05
+    machine_only_menus: tuple[str, ...] = MACHINE_ONLY_MENUS
+    exclude_machine_only: bool = True
+    retention_visits: int = 5
+    retention_months: int = 2
+    staff_months: int = 3
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["machine_only_menus"] = list(self.machine_only_menus)
+        return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "ClinicSettings":
+        data = {k: v for k, v in json.loads(text).items() if k in cls.__dataclass_fields__}
+        if "machine_only_menus" in data:
+            data["machine_only_menus"] = tuple(str(m) for m in data["machine_only_menus"])
+        return replace(cls(), **data)
+
+
+@dataclass(frozen=True)
+class Guide:
+    """A number from the clinic method shown beside a KPI as a guide (目安): ``direction`` "up" (at least),
+    "down" (at most) or "about" (roughly). A guide never colours a tile."""
+
+    key: str
+    value: float
+    direction: str
+
+
+def guides(targets: Targets | None = None, settings: ClinicSettings | None = None) -> dict[str, Guide]:
+    """The method's guides by registry key: 新患 20/month, 再新患 ≈ 5 % of patients, frequency ≥ 4.0,
+    cancellations ≤ 10 %, ¥1,000 per 10 minutes (the last three are also SPEC targets, from ``targets``)."""
+    targets, settings = targets or Targets(), settings or ClinicSettings()
+    out = [Guide("clinic_new_patients", settings.new_patients_guide, "up"),
+           Guide("returning_share", settings.returning_share_guide, "about"),
+           Guide("visit_frequency", targets.frequency_min, "up"),
+           Guide("cancel_rate", targets.cancel_rate_max, "down"),
+           Guide("price_per_10min", targets.price_per_10min_min, "up"),
+           Guide("price_per_10min_excl_machine", targets.price_per_10min_min, "up")]
+    return {g.key: g for g in out}
+
+
+def _menu_key(value: Any) -> str:
+    return unicodedata.normalize("NFKC", str(value)).strip().casefold()
+
+
+def machine_only_rows(visits: pd.DataFrame, settings: ClinicSettings | None = None) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Which rows are machine-only treatments, and by what: ``("column",)`` when the file has a machine_only
+    column (機器のみ / 物療のみ), ``("menu",)`` when its menu column names a menu of the settings' list (whole name,
+    NFKC, case-insensitive), both, or ``()`` — then nothing is excluded. Switched off by
+    ``settings.exclude_machine_only``: all False and ``()``."""
+    settings = settings or ClinicSettings()
+    mask = np.zeros(len(visits), dtype=bool)
+    sources: list[str] = []
+    if not settings.exclude_machine_only:
+        return mask, ()
+    if "machine_only" in visits.columns:
+        mask |= visits["machine_only"].fillna(False).astype(bool).to_numpy()
+        sources.append("column")
+    names = {_menu_key(m) for m in settings.machine_only_menus if str(m).strip()}
+    if "menu" in visits.columns and names:
+        menus = visits["menu"].dropna()
+        keys = {m: _menu_key(m) in names for m in pd.unique(menus)}  # once per distinct menu, not per row
+        mask |= visits["menu"].map(keys).fillna(False).astype(bool).to_numpy()
+        sources.append("menu")
+    return mask, tuple(sources)
+
+
+def _month_numbers(labels: pd.Series) -> np.ndarray:
+    """"YYYY-MM" labels -> month index (year × 12 + month − 1), as ``_Rows.mi``."""
+    parts = labels.astype(str).str.split("-", expand=True).astype("int64") if len(labels) else pd.DataFrame([[0, 1]])
+    return (parts[0] * 12 + parts[1] - 1).to_numpy().astype("int64")[: len(labels)]
+
+
+def month_extras(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, settings: ClinicSettings | None = None,
+                 monthly: pd.DataFrame | None = None, *, work: _Rows | None = None) -> pd.DataFrame:
+    """Per month of ``monthly_table``: returning_share (再新患 / patients), machine_only_visits (attended rows
+    marked machine-only), price_per_10min_excl_machine (10 × Σ amount ÷ Σ minutes over attended rows with both,
+    machine-only rows left out; null without amount or minutes) and exclusion_active (a machine-only column or a
+    menu column is there and exclusion is on)."""
+    as_of = resolve_as_of(visits, as_of)
+    monthly = monthly_table(visits, as_of) if monthly is None else monthly
+    out = pd.DataFrame({"month": monthly["month"].astype(str)})
+    out["returning_share"] = (monthly["returning"] / monthly["patients"].where(monthly["patients"] > 0)).to_numpy()
+    machine, sources = machine_only_rows(visits, settings)
+    out["exclusion_active"] = bool(sources)
+    if as_of is None or not len(out):
+        out["machine_only_visits"], out["price_per_10min_excl_machine"] = 0, np.nan
+        return out
+    r = _Rows(visits) if work is None else work
+    wanted = _month_numbers(out["month"])
+    lo, size = int(wanted.min()), int(wanted.max() - wanted.min()) + 1
+    keep = r.attended & r.valid & (r.day <= _day_of(as_of))
+    keep &= (r.mi >= lo) & (r.mi < lo + size)
+    slot = wanted - lo
+
+    def per_month(rows: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        return np.bincount(r.mi[rows] - lo, weights=None if weights is None else weights[rows], minlength=size)[slot]
+
+    out["machine_only_visits"] = per_month(keep & machine).astype("int64")
+    if {"amount_yen", "treatment_minutes"} <= set(visits.columns):
+        amount = visits["amount_yen"].to_numpy(dtype="float64", na_value=np.nan)
+        minutes = visits["treatment_minutes"].to_numpy(dtype="float64", na_value=np.nan)
+        both = keep & ~np.isnan(amount) & ~np.isnan(minutes) & ~machine
+        total_minutes = per_month(both, minutes)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["price_per_10min_excl_machine"] = np.where(total_minutes > 0, 10 * per_month(both, amount) / total_minutes, np.nan)
+    else:
+        out["price_per_10min_excl_machine"] = np.nan
+    return out
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One factor of the revenue tree in a month and the month before; change = value / previous − 1."""
+
+    key: str
+    value: float | None
+    previous: float | None
+
+    @property
+    def change(self) -> float | None:
+        if self.value is None or self.previous is None or self.previous == 0:
+            return None
+        return self.value / self.previous - 1
+
+
+@dataclass(frozen=True)
+class RevenueTree:
+    """売上 = 患者数 × 来院頻度 × 平均単価 for ``month`` against ``previous_month``. Exact by definition: frequency =
+    visits / patients and avg_price = revenue / visits (visits without an amount included), so the product of the
+    factors is the revenue and the product of (1 + change) of the factors is 1 + the revenue's change."""
+
+    month: str
+    previous_month: str | None
+    revenue: Factor
+    patients: Factor
+    frequency: Factor
+    avg_price: Factor
+
+    @property
+    def factors(self) -> tuple[Factor, Factor, Factor]:
+        return (self.patients, self.frequency, self.avg_price)
+
+    @property
+    def largest_move(self) -> str | None:
+        """The factor whose change moved revenue most (largest |log(1 + change)|), None without a previous month."""
+        moves = {f.key: abs(np.log1p(f.change)) for f in self.factors if f.change is not None and f.change > -1}
+        return max(moves, key=moves.get) if moves else None
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def revenue_tree(monthly: pd.DataFrame, month: str) -> RevenueTree:
+    """The revenue tree of ``month`` from a ``monthly_table`` (whole chain, one row per month)."""
+    rows = monthly.set_index("month")
+    pos = rows.index.get_loc(month)
+    cur, prev = rows.iloc[pos], (rows.iloc[pos - 1] if pos > 0 else None)
+
+    def factor(key: str) -> Factor:
+        return Factor(key, _num(cur[key]), None if prev is None else _num(prev[key]))
+
+    return RevenueTree(month, None if prev is None else str(rows.index[pos - 1]), factor("revenue"), factor("patients"),
+                       factor("frequency"), factor("avg_price"))
+
+
+def new_patient_outcomes(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, settings: ClinicSettings | None = None,
+                         news: pd.DataFrame | None = None, *, work: _Rows | None = None) -> pd.DataFrame:
+    """Per new patient (history-incomplete cohorts left out): month, staff, first_day, window_end (first visit +
+    ``retention_months`` calendar months), visits_in_window (distinct attended days in [first, window_end], the
+    first included), came_back (≥ 2 of them), retained (≥ ``retention_visits``) and complete (the cohort month's
+    last day + the window ≤ as_of: every patient of that month has had the whole window). Drop-out = complete and
+    not came_back; an incomplete month counts no drop-out. ``news`` (when given) must come from the same ``work``."""
+    settings = settings or ClinicSettings()
+    as_of = resolve_as_of(visits, as_of)
+    cols = ["patient_id", "month", "staff", "first_day", "window_end", "visits_in_window", "came_back", "retained", "complete"]
+    if as_of is None:
+        return pd.DataFrame(columns=cols)
+    r = _Rows(visits) if work is None else work
+    news = new_patients(visits, as_of, work=r) if news is None else news
+    news = news[~news["history_incomplete"]].reset_index(drop=True)
+    window = pd.DateOffset(months=settings.retention_months)
+    out = news[["patient_id", "month", "staff", "first_day"]].copy()
+    out["window_end"] = (out["first_day"] + window).astype("datetime64[ns]")
+    # distinct attended (patient, day) keys, sorted: the days of one patient in [first, end] are one searchsorted pair
+    rows = r.attended & r.valid & (r.day <= _day_of(as_of)) & (r.pid >= 0)
+    d0 = int(r.day[rows].min()) if rows.any() else 0
+    keys = np.sort(r.pid[rows] * _DAY_SPAN + (r.day[rows] - d0))
+    keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys  # sort + diff, as new_patients
+    pid = news["pid"].to_numpy().astype("int64")
+    first = out["first_day"].to_numpy(dtype="datetime64[D]").astype("int64") - d0
+    end = out["window_end"].to_numpy(dtype="datetime64[D]").astype("int64") - d0
+    count = np.searchsorted(keys, pid * _DAY_SPAN + end, side="right") - np.searchsorted(keys, pid * _DAY_SPAN + first, side="left")
+    out["visits_in_window"] = count.astype("int64")
+    out["came_back"] = out["visits_in_window"] >= 2
+    out["retained"] = out["visits_in_window"] >= settings.retention_visits
+    month_end = pd.to_datetime(out["month"] + "-01") + pd.offsets.MonthEnd(0)
+    out["complete"] = (month_end + window) <= as_of
+    return out[cols]
+
+
+def outcomes_by(outcomes: pd.DataFrame, by: str = "month") -> pd.DataFrame:
+    """Drop-out after the first visit and retention per ``by`` ("month" of first visit, or "staff" of the first
+    visit). Columns: by, new, complete, new_complete, dropped, retained, dropout_rate, retention_rate. Rates are
+    over new patients of complete months only (null when none): a month still inside its window is marked
+    incomplete (complete False), its patients are neither drop-outs nor retained yet."""
+    cols = [by, "new", "complete", "new_complete", "dropped", "retained", "dropout_rate", "retention_rate"]
+    if outcomes.empty:
+        return pd.DataFrame(columns=cols)
+    frame = outcomes.assign(dropped=outcomes["complete"] & ~outcomes["came_back"], kept=outcomes["complete"] & outcomes["retained"],
+                            key=outcomes[by].fillna("—").astype(str))
+    g = frame.groupby("key", sort=True)
+    out = pd.DataFrame({"new": g.size(), "new_complete": g["complete"].sum(), "dropped": g["dropped"].sum(),
+                        "retained": g["kept"].sum()}).astype("int64")
+    out["complete"] = out["new_complete"] == out["new"] if by == "month" else out["new_complete"] > 0
+    base = out["new_complete"].where(out["new_complete"] > 0)
+    out["dropout_rate"] = out["dropped"] / base
+    out["retention_rate"] = out["retained"] / base
+    return out.rename_axis(by).reset_index()[cols]
+
+
+def latest_complete_cohort(by_month: pd.DataFrame) -> pd.Series | None:
+    """The latest month of first visit whose window is complete (the registry's drop-out and retention month)."""
+    done = by_month[by_month["complete"] & (by_month["new"] > 0)] if len(by_month) else by_month
+    return None if done.empty else done.iloc[-1]
+
+
+def staff_table(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, months: tuple[str, ...] = (),
+                settings: ClinicSettings | None = None, news: pd.DataFrame | None = None, *, work: _Rows | None = None) -> pd.DataFrame:
+    """Per staff over the months given ("YYYY-MM"; rows with visit_on ≤ as_of): visits (attended), cancelled
+    (cancelled + no-show), cancel_rate, price_per_10min (machine-only rows left out when the settings exclude
+    them), new (new patients whose first visit they gave), new_eligible, second_visits, second_visit_rate (as
+    SPEC 2, by the staff of the first visit). Rows without a staff are "—". Sorted by visits, most first."""
+    as_of = resolve_as_of(visits, as_of)
+    cols = ["staff", "visits", "cancelled", "cancel_rate", "price_per_10min", "new", "new_eligible", "second_visits",
+            "second_visit_rate"]
+    if as_of is None or "staff" not in visits.columns:
+        return pd.DataFrame(columns=cols)
+    machine, _ = machine_only_rows(visits, settings)
+    r = _Rows(visits) if work is None else work
+    keep = r.valid & (r.day <= _day_of(as_of)) & np.isin(r.mi, _month_numbers(pd.Series(list(months), dtype="str")))
+    rows = visits[keep]
+    staff = rows["staff"].fillna("—").astype(str)
+    attended, cancelled = is_attended(rows), is_cancelled(rows)
+    out = pd.DataFrame({"visits": attended.groupby(staff).sum(), "cancelled": cancelled.groupby(staff).sum()}).astype("int64")
+    booked = out["visits"] + out["cancelled"]
+    out["cancel_rate"] = out["cancelled"] / booked.where(booked > 0) if "status" in visits.columns else np.nan
+    if {"amount_yen", "treatment_minutes"} <= set(visits.columns):
+        both = attended & rows["amount_yen"].notna() & rows["treatment_minutes"].notna() & ~pd.Series(machine[keep], index=rows.index)
+        sums = rows.loc[both, ["amount_yen", "treatment_minutes"]].groupby(staff[both]).sum()
+        out["price_per_10min"] = 10 * sums["amount_yen"] / sums["treatment_minutes"].where(sums["treatment_minutes"] > 0)
+    else:
+        out["price_per_10min"] = np.nan
+    news = new_patients(visits, as_of, work=r) if news is None else news
+    news = news[news["month"].isin(months)].assign(key=lambda f: f["staff"].fillna("—").astype(str))
+    g = news.groupby("key")
+    out["new"] = g.size().reindex(out.index, fill_value=0).astype("int64")
+    out["new_eligible"] = g["eligible"].sum().reindex(out.index, fill_value=0).astype("int64")
+    second = news[news["eligible"] & news["second_within_14"]].groupby("key").size()
+    out["second_visits"] = second.reindex(out.index, fill_value=0).astype("int64")
+    out["second_visit_rate"] = out["second_visits"] / out["new_eligible"].where(out["new_eligible"] > 0)
+    return out.rename_axis("staff").reset_index().sort_values(["visits", "staff"], ascending=[False, True])[cols].reset_index(drop=True)
+
+
+def recent_months(monthly: pd.DataFrame, month: str, n: int) -> tuple[str, ...]:
+    """``month`` and the n − 1 months before it that the monthly table lists."""
+    listed = list(monthly["month"].astype(str))
+    pos = listed.index(month) if month in listed else len(listed) - 1
+    return tuple(listed[max(0, pos - n + 1): pos + 1])
+
+
+def latest_month_figures(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, settings: ClinicSettings | None = None,
+                         monthly: pd.DataFrame | None = None, *, work: _Rows | None = None,
+                         news: pd.DataFrame | None = None) -> dict[str, Any]:
+    """The issue-16 figures of the latest full month (the registry's month) for ``metrics``: month,
+    revenue-tree changes (revenue_change, patients_change, frequency_change, avg_price_change; fractions, null
+    without a previous month), returning_share, price_per_10min_excl_machine, machine_only_visits,
+    machine_exclusion (the sources: "column", "menu"), and the latest complete first-visit cohort's drop-out and
+    retention (cohort_month, cohort_new, first_visit_dropout_rate, new_patient_retention_rate). ``news``:
+    :func:`new_patients` of the same ``work`` and as_of when the caller already has it."""
+    settings = settings or ClinicSettings()
+    as_of = resolve_as_of(visits, as_of)
+    if as_of is None:
+        return {}
+    work = _Rows(visits) if work is None else work
+    monthly = monthly_table(visits, as_of, work=work) if monthly is None else monthly
+    month = latest_full_month(as_of)
+    out: dict[str, Any] = {"month": month}
+    if month in set(monthly["month"]):
+        tree = revenue_tree(monthly, month)
+        for f in (tree.revenue, *tree.factors):
+            out[f"{f.key}_change"] = f.change
+        extras = month_extras(visits, as_of, settings, monthly=monthly, work=work).set_index("month").loc[month]
+        out.update(returning_share=_num(extras["returning_share"]),
+                   price_per_10min_excl_machine=_num(extras["price_per_10min_excl_machine"]),
+                   machine_only_visits=int(extras["machine_only_visits"]))
+    out["machine_exclusion"] = list(machine_only_rows(visits, settings)[1])
+    cohort = latest_complete_cohort(outcomes_by(new_patient_outcomes(visits, as_of, settings, news=news, work=work), "month"))
+    out.update(cohort_month=None if cohort is None else cohort["month"], cohort_new=None if cohort is None else int(cohort["new"]),
+               first_visit_dropout_rate=None if cohort is None else _num(cohort["dropout_rate"]),
+               new_patient_retention_rate=None if cohort is None else _num(cohort["retention_rate"]))
+    return out
+
+
+@dataclass(frozen=True)
+class ClinicView:
+    """Everything the clinic page shows, built by :func:`clinic_view` (the page only renders it).
+
+    ``results``: :func:`page_results` (monthly table, warnings, call list, retention, bookings). ``tiles``: registry
+    TileViews by key for ``month`` (vs the month before), the drop-out / retention tiles for ``cohort_month``.
+    ``guides``: the method's guide per registry key. ``tree``: the revenue tree. ``extras``: :func:`month_extras`.
+    ``staff``: :func:`staff_table` over ``staff_months``. ``outcomes_by_month`` / ``outcomes_by_staff``:
+    :func:`outcomes_by`. ``machine_exclusion``: the active sources of machine-only rows (() = none excluded)."""
+
+    as_of: pd.Timestamp
+    month: str
+    previous_month: str | None
+    settings: ClinicSettings
+    results: dict[str, Any] = field(repr=False)
+    tree: RevenueTree
+    extras: pd.DataFrame = field(repr=False)
+    tiles: dict[str, Any] = field(repr=False)
+    guides: dict[str, Guide]
+    staff: pd.DataFrame = field(repr=False)
+    staff_months: tuple[str, ...]
+    outcomes_by_month: pd.DataFrame = field(repr=False)
+    outcomes_by_staff: pd.DataFrame = field(repr=False)
+    cohort_month: str | None
+    machine_exclusion: tuple[str, ...]
+    machine_only_visits: int
+
+
+TREE_KEYS = ("clinic_revenue", "clinic_patients", "visit_frequency", "clinic_avg_price")
+HEADLINE_KEYS = ("clinic_visits", "self_pay_ratio", "clinic_new_patients", "returning_share", "second_visit_rate", "cancel_rate",
+                 "price_per_10min", "price_per_10min_excl_machine", "first_visit_dropout_rate", "new_patient_retention_rate")
+
+
+def clinic_view(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, targets: Targets | None = None,
+                settings: ClinicSettings | None = None, lang: str = "ja", results: dict[str, Any] | None = None,
+                month: str | None = None) -> ClinicView | None:
+    """The clinic page's frozen view of ``visits`` (already filtered by the page): the latest full month (or
+    ``month``) against the month before. ``results``: :func:`page_results` when the caller has it cached. None
+    without any month to show."""
+    from dataclasses import replace as _replace
+
+    from .registry import tile
+    from .targets import rag as _rag
+
+    targets, settings = targets or Targets(), settings or ClinicSettings()
+    as_of = resolve_as_of(visits, as_of)
+    if as_of is None:
+        return None
+    results = page_results(visits, as_of, targets) if results is None else results
+    monthly: pd.DataFrame = results["monthly"]
+    if monthly.empty:
+        return None
+    months = list(monthly["month"].astype(str))
+    month = month if month in months else latest_full_month(as_of)
+    month = month if month in months else months[-1]
+    pos = months.index(month)
+    previous_month = months[pos - 1] if pos > 0 else None
+    work = _Rows(visits)
+    extras = month_extras(visits, as_of, settings, monthly=monthly, work=work)
+    rows = monthly.assign(**{c: extras[c].to_numpy() for c in ("returning_share", "price_per_10min_excl_machine")}).set_index("month")
+    cur, prev = rows.loc[month], (rows.loc[previous_month] if previous_month else None)
+    news = new_patients(visits, as_of, work=work)
+    outcomes = new_patient_outcomes(visits, as_of, settings, news=news, work=work)
+    by_month, by_staff = outcomes_by(outcomes, "month"), outcomes_by(outcomes, "staff")
+    cohort = latest_complete_cohort(by_month)
+
+    def month_rows(label: str | None) -> pd.DataFrame:
+        if label is None:
+            return visits.iloc[0:0]
+        start = pd.Timestamp(f"{label}-01")
+        return visits[(visits["visit_on"] >= start) & (visits["visit_on"] < start + pd.offsets.MonthBegin(1))]
+
+    in_month = month_rows(month)
+    attended_month = in_month[is_attended(in_month)]
+    column = {"clinic_visits": "visits", "clinic_patients": "patients", "clinic_new_patients": "new", "visit_frequency": "frequency",
+              "second_visit_rate": "second_visit_rate", "cancel_rate": "cancel_rate", "price_per_10min": "price_per_10min",
+              "clinic_revenue": "revenue", "clinic_avg_price": "avg_price", "self_pay_ratio": "self_pay_ratio",
+              "returning_share": "returning_share", "price_per_10min_excl_machine": "price_per_10min_excl_machine"}
+    views: dict[str, Any] = {}
+    for key, col in column.items():
+        basis = in_month[in_month["status"] != "booked"] if key == "cancel_rate" and "status" in in_month.columns else attended_month
+        views[key] = tile(key, _num(cur[col]), targets, previous=None if prev is None else _num(prev[col]),
+                          frames={"visits": basis}, as_of=as_of, lang=lang)
+    cohort_rows = month_rows(None if cohort is None else cohort["month"])
+    cohort_prev = by_month[by_month["complete"] & (by_month["month"] < cohort["month"])] if cohort is not None else by_month.iloc[0:0]
+    for key, col in (("first_visit_dropout_rate", "dropout_rate"), ("new_patient_retention_rate", "retention_rate")):
+        views[key] = tile(key, None if cohort is None else _num(cohort[col]), targets,
+                          previous=None if cohort_prev.empty else _num(cohort_prev.iloc[-1][col]),
+                          frames={"visits": cohort_rows[is_attended(cohort_rows)]}, as_of=as_of, lang=lang)
+    # the self-pay target is a clinic setting until Targets holds it: the tile's target and RAG follow the setting
+    sp = views["self_pay_ratio"]
+    views["self_pay_ratio"] = _replace(sp, target=settings.self_pay_ratio_min, rag=_rag(sp.value, settings.self_pay_ratio_min))
+    staff_months = recent_months(monthly, month, settings.staff_months)
+    return ClinicView(
+        as_of=as_of, month=month, previous_month=previous_month, settings=settings, results=results,
+        tree=revenue_tree(monthly, month), extras=extras, tiles=views, guides=guides(targets, settings),
+        staff=staff_table(visits, as_of, staff_months, settings, news=news, work=work), staff_months=staff_months,
+        outcomes_by_month=by_month, outcomes_by_staff=by_staff, cohort_month=None if cohort is None else cohort["month"],
+        machine_exclusion=machine_only_rows(visits, settings)[1],
+        machine_only_visits=int(extras.set_index("month").loc[month, "machine_only_visits"]),
+    )
+
+
 # ------------------------------------------------------------------ CLI and workbook
 def visits_section(visits: pd.DataFrame, as_of: dt.date | None = None) -> dict[str, Any]:
     """SPEC section 3 ``visits`` JSON: as_of, monthly rows (the SPEC keys only), backlog w1–w4 as of as_of.
 
-    Numbers are not rounded; a KPI whose column is absent (or whose denominator is empty) is None.
+    Numbers are not rounded; a KPI whose column is absent (or whose denominator is empty) is None. Also
+    ``latest_month``: :func:`latest_month_figures` (issue 16).
     """
     as_of_ts = resolve_as_of(visits, as_of)
-    table = monthly_table(visits, as_of_ts)
+    work = _Rows(visits)  # patient codes and day numbers once, for the table and the latest month's figures
+    news = new_patients(visits, as_of_ts, work=work) if as_of_ts is not None else None  # once, for both (read only)
+    table = monthly_table(visits, as_of_ts, news=news, work=work)
     monthly = []
     for rec in table[list(MONTHLY_COLUMNS)].to_dict("records"):
         row: dict[str, Any] = {}
@@ -919,6 +1341,9 @@ def visits_section(visits: pd.DataFrame, as_of: dt.date | None = None) -> dict[s
         "as_of": None if as_of_ts is None else as_of_ts.date().isoformat(),
         "monthly": monthly,
         "backlog": booking_backlog(visits, as_of_ts),
+        # issue 16 (beyond SPEC 3's keys): the latest full month's revenue tree, machine-only exclusion and the
+        # latest complete first-visit cohort, with the default ClinicSettings (the registry reads them here)
+        "latest_month": latest_month_figures(visits, as_of_ts, monthly=table, work=work, news=news),
     }
 
 
@@ -935,4 +1360,4 @@ def report_tables(frames: dict[str, pd.DataFrame], as_of: dt.date | None, target
     table = monthly_table(visits, as_of)
     keep = ["month", "visits", "patients", "new", "carryover", "returning", "frequency", "second_visit_rate",
             "new_eligible", "new_pending", "cancel_rate", "revenue", "avg_price", "price_per_10min", "self_pay_ratio"]
-    return {("院KPI" if lang == "ja" else "Clinic"): labelled(table[keep], lang)}
+    return {CLINIC_SHEET[0 if lang == "ja" else 1]: labelled(table[keep], lang)}

@@ -20,6 +20,8 @@ from typing import Any
 
 import pandas as pd
 
+from . import asof
+from .messages import ONBOARDING_REPORT_HEADERS, ONBOARDING_REPORT_METRICS, ONBOARDING_SHEETS
 from .targets import Targets
 
 SESSIONS: tuple[int, ...] = tuple(range(13))
@@ -36,20 +38,12 @@ def phase_of(session_no: pd.Series) -> pd.Series:
 
 
 def default_as_of(df: pd.DataFrame) -> pd.Timestamp | None:
-    """The latest held_on of a done session; else the latest held_on or scheduled_on; None without dates."""
-    if df is None or df.empty:
-        return None
-    if "held_on" in df.columns:
-        done = df.loc[df["status"] == "done", "held_on"].max()
-        if pd.notna(done):
-            return pd.Timestamp(done).normalize()
-    dates = [df[c].max() for c in ("held_on", "scheduled_on") if c in df.columns]
-    dates = [d for d in dates if pd.notna(d)]
-    return pd.Timestamp(max(dates)).normalize() if dates else None
+    """The latest held_on of a done session; else the latest held_on or scheduled_on; None without dates (kpi.asof)."""
+    return asof.default_as_of("onboarding", df)
 
 
 def _as_of(df: pd.DataFrame, as_of) -> pd.Timestamp | None:
-    return pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(df)
+    return asof.resolve("onboarding", df, as_of)
 
 
 def _row_date(df: pd.DataFrame) -> pd.Series:
@@ -154,6 +148,26 @@ def nps_scores(df: pd.DataFrame) -> pd.DataFrame | None:
     return latest
 
 
+def _levels(rows: pd.DataFrame, users: pd.DataFrame, targets: Targets) -> pd.DataFrame:
+    """``users`` (customer, user) with the latest same_day_record_rate and guidance_use_rate at sessions 9–11, the
+    latest usage_stage (any session) and the level they give (SPEC 2: level1 / level2 / needs_support)."""
+    out = users.reset_index(drop=True)
+    late = rows[rows["session_no"].between(9, 11)]
+    for col in ("same_day_record_rate", "guidance_use_rate"):
+        if col in rows.columns:
+            out = out.merge(_latest_non_null(late, col), on=USER_KEYS, how="left")
+        else:
+            out[col] = float("nan")
+    if "usage_stage" in rows.columns:
+        out = out.merge(_latest_non_null(rows, "usage_stage"), on=USER_KEYS, how="left")
+    else:
+        out["usage_stage"] = float("nan")
+    level1 = (out["same_day_record_rate"] >= targets.same_day_record_rate_min) & (out["guidance_use_rate"] >= targets.guidance_use_rate_min)
+    level2 = out["usage_stage"] >= 2
+    out["level"] = pd.Series("needs_support", index=out.index).mask(level2, "level2").mask(level1, "level1")
+    return out
+
+
 def success_levels(df: pd.DataFrame, as_of=None, targets: Targets | None = None) -> pd.DataFrame | None:
     """Success level per graduate (users with session 12 done).
 
@@ -167,23 +181,75 @@ def success_levels(df: pd.DataFrame, as_of=None, targets: Targets | None = None)
     if df is None or not any(c in df.columns for c in cols):
         return None
     as_of = _as_of(df, as_of)
-    rows = counted_rows(df, as_of)
     prog = user_progress(df, as_of)
-    grads = prog.loc[prog["graduated"], USER_KEYS].reset_index(drop=True)
-    late = rows[rows["session_no"].between(9, 11)]
-    for col in ("same_day_record_rate", "guidance_use_rate"):
-        if col in rows.columns:
-            grads = grads.merge(_latest_non_null(late, col), on=USER_KEYS, how="left")
-        else:
-            grads[col] = float("nan")
-    if "usage_stage" in rows.columns:
-        grads = grads.merge(_latest_non_null(rows, "usage_stage"), on=USER_KEYS, how="left")
-    else:
-        grads["usage_stage"] = float("nan")
-    level1 = (grads["same_day_record_rate"] >= targets.same_day_record_rate_min) & (grads["guidance_use_rate"] >= targets.guidance_use_rate_min)
-    level2 = grads["usage_stage"] >= 2
-    grads["level"] = pd.Series("needs_support", index=grads.index).mask(level2, "level2").mask(level1, "level1")
-    return grads
+    return _levels(counted_rows(df, as_of), prog.loc[prog["graduated"], USER_KEYS], targets)
+
+
+def below_level1_in_programme(df: pd.DataFrame, as_of=None, targets: Targets | None = None) -> pd.DataFrame | None:
+    """Users still in the programme (not graduated, not dropped) who have done session 9 or later and are below
+    success level 1 now — checked while there are sessions left to help them (SPEC 2 success level, read at
+    sessions 9–11 so far). Columns: customer, user, highest_done, same_day_record_rate, guidance_use_rate,
+    usage_stage, level (level2 / needs_support). A rate not yet recorded fails its test (shown blank). Sorted
+    needs_support first, then the lowest same-day record rate. None when none of the three columns exists."""
+    targets = targets or Targets()
+    if df is None or not any(c in df.columns for c in ("same_day_record_rate", "guidance_use_rate", "usage_stage")):
+        return None
+    as_of = _as_of(df, as_of)
+    prog = user_progress(df, as_of)
+    current = prog[~prog["graduated"] & (prog["highest_done"] >= 9)]
+    drops = dropped_users(df, as_of, targets)
+    if drops is not None and len(drops):
+        current = current.merge(drops[USER_KEYS].assign(_drop=True), on=USER_KEYS, how="left")
+        current = current[current["_drop"].isna()]
+    out = _levels(counted_rows(df, as_of), current[USER_KEYS], targets)
+    out = out.merge(current[USER_KEYS + ["highest_done"]], on=USER_KEYS, how="left")
+    out = out[out["level"] != "level1"].assign(_rank=lambda f: (f["level"] == "level2").astype(int))
+    out = out.sort_values(["_rank", "same_day_record_rate", "customer", "user"], na_position="first")
+    cols = USER_KEYS + ["highest_done", "same_day_record_rate", "guidance_use_rate", "usage_stage", "level"]
+    return out[cols].astype({"highest_done": "int64"}).reset_index(drop=True)
+
+
+def homework_rates(df: pd.DataFrame, as_of=None) -> tuple[float | None, pd.DataFrame, pd.DataFrame] | None:
+    """Homework done over done sessions 1–12 up to as_of (the kickoff sets no homework): the overall rate, and
+    per session_no and per trainer the rows ``sessions``, ``homework`` and ``rate``. A blank 宿題 cell reads as
+    not done (SPEC 1 booleans: empty → false). None without a homework_done column."""
+    if df is None or "homework_done" not in df.columns:
+        return None
+    rows = counted_rows(df, _as_of(df, as_of))
+    rows = rows[(rows["status"] == "done") & (rows["session_no"] >= 1)]
+    done = rows["homework_done"].astype("boolean").fillna(False).astype(bool)
+    frame = rows.assign(_hw=done)
+
+    def per(by: str) -> pd.DataFrame:
+        if by not in frame.columns:
+            return pd.DataFrame(columns=[by, "sessions", "homework", "rate"])
+        g = frame.groupby(by)["_hw"].agg(sessions="size", homework="sum").reset_index()
+        g["rate"] = (g["homework"] / g["sessions"]).astype("float64")
+        return g.astype({"homework": "int64"})
+
+    overall = float(done.mean()) if len(done) else None
+    by_trainer = per("trainer").sort_values(["rate", "trainer"]).reset_index(drop=True) if "trainer" in frame.columns else None
+    return overall, per("session_no").astype({"session_no": "int64"}), by_trainer
+
+
+def by_programme(df: pd.DataFrame, as_of=None, targets: Targets | None = None) -> pd.DataFrame | None:
+    """NPS and graduation per programme version (the optional 期 / プログラム column): program, first_session_on
+    (the earliest session of its users, so the versions read in the order they ran), users, started, graduated,
+    graduation_rate, nps, respondents. A user's programme is the latest one written on their rows. None without
+    a program column."""
+    if df is None or "program" not in df.columns:
+        return None
+    as_of = _as_of(df, as_of)
+    member = _latest_non_null(df, "program")
+    rows = df.drop(columns="program").merge(member, on=USER_KEYS, how="inner")
+    out = []
+    for program, part in rows.groupby("program", sort=False):
+        s = summary(part, as_of, targets)
+        first = _row_date(part).min()
+        out.append({"program": program, "first_session_on": first, "users": s.users, "started": s.started, "graduated": s.graduated,
+                    "graduation_rate": s.graduation_rate, "nps": s.nps, "respondents": s.nps_respondents})
+    cols = ["program", "first_session_on", "users", "started", "graduated", "graduation_rate", "nps", "respondents"]
+    return pd.DataFrame(out, columns=cols).sort_values(["first_session_on", "program"]).reset_index(drop=True)
 
 
 def trainer_workload(df: pd.DataFrame, as_of=None) -> pd.DataFrame | None:
@@ -292,17 +358,59 @@ def onboarding_section(df: pd.DataFrame, as_of: dt.date | None = None, targets: 
     }
 
 
-_HEADERS = {
-    "metric": ("指標", "Metric"), "value": ("値", "Value"), "session": ("回", "Session"), "reached": ("到達人数", "Users reached"),
-    "customer": ("顧客", "Customer"), "user": ("受講者", "User"), "last_session": ("最終実施回", "Last session done"),
-    "last_done_on": ("最終実施日", "Last done on"), "days_since": ("経過日数", "Days since"),
-}
-_METRIC_NAMES = {
-    "users": ("受講者数", "Users"), "started": ("開始（第1回実施）", "Started (session 1 done)"),
-    "graduated": ("修了（第12回実施）", "Graduated (session 12 done)"), "graduation_rate": ("修了率", "Graduation rate"),
-    "dropped": ("離脱（{days}日実施なし）", "Dropped (no session in {days} days)"), "attendance_rate": ("出席率", "Attendance rate"),
-    "days_to_graduate": ("修了までの日数（中央値）", "Days to graduate (median)"), "nps": ("NPS", "NPS"),
-}
+@dataclass(frozen=True)
+class OnboardingSettings:
+    """Onboarding settings not yet in kpi.targets.Targets (to be folded in): the homework-rate target."""
+
+    homework_rate_min: float = 0.80
+
+
+@dataclass(frozen=True)
+class OnboardingView:
+    """Everything the onboarding page shows, computed once (the page only renders it)."""
+
+    as_of: pd.Timestamp | None
+    summary: OnboardingSummary
+    grid: pd.DataFrame
+    dropped: pd.DataFrame | None
+    workload: pd.DataFrame | None
+    levels: pd.DataFrame | None
+    nps: pd.DataFrame | None
+    below_level1: pd.DataFrame | None
+    homework_rate: float | None
+    homework_by_session: pd.DataFrame | None
+    homework_by_trainer: pd.DataFrame | None
+    programmes: pd.DataFrame | None
+    kpis: dict[str, float | None]
+
+
+def latest_programme_nps(programmes: pd.DataFrame | None) -> float | None:
+    """NPS of the programme version that started last (None without a program column or its NPS)."""
+    if programmes is None or programmes.empty:
+        return None
+    value = programmes["nps"].iloc[-1]
+    return None if pd.isna(value) else float(value)
+
+
+def onboarding_view(df: pd.DataFrame, as_of=None, targets: Targets | None = None) -> OnboardingView:
+    """The onboarding page's view of ``df`` (one customer or all) as of ``as_of``."""
+    targets = targets or Targets()
+    as_of = _as_of(df, as_of)
+    s = summary(df, as_of, targets)
+    homework = homework_rates(df, as_of)
+    below = below_level1_in_programme(df, as_of, targets)
+    programmes = by_programme(df, as_of, targets)
+    kpis = {"graduation_rate": s.graduation_rate, "attendance_rate": s.attendance_rate, "onboarding_dropped": s.dropped, "nps": s.nps,
+            "homework_rate": None if homework is None else homework[0], "onboarding_below_level1": None if below is None else len(below),
+            "nps_latest_programme": latest_programme_nps(programmes)}
+    return OnboardingView(as_of, s, progress_grid(df, as_of), dropped_users(df, as_of, targets), trainer_workload(df, as_of),
+                          success_levels(df, as_of, targets), nps_scores(df), below,
+                          None if homework is None else homework[0], None if homework is None else homework[1],
+                          None if homework is None else homework[2], programmes, kpis)
+
+
+_HEADERS = ONBOARDING_REPORT_HEADERS
+_METRIC_NAMES = ONBOARDING_REPORT_METRICS
 
 
 def report_tables(frames: dict[str, pd.DataFrame], as_of, targets: Targets | None, lang: str = "ja") -> dict[str, pd.DataFrame]:
@@ -316,10 +424,10 @@ def report_tables(frames: dict[str, pd.DataFrame], as_of, targets: Targets | Non
     days = (targets or Targets()).onboarding_drop_days
     headline = pd.DataFrame({_HEADERS["metric"][i]: [_METRIC_NAMES[k][i].format(days=days) for k in values], _HEADERS["value"][i]: list(values.values())})
     reach = pd.DataFrame({_HEADERS["session"][i]: list(range(1, 13)), _HEADERS["reached"][i]: list(s.reached_by_session)})
-    out = {("オンボーディング" if i == 0 else "Onboarding"): headline, ("到達回" if i == 0 else "Onboarding reach"): reach}
+    out = {ONBOARDING_SHEETS["headline"][i]: headline, ONBOARDING_SHEETS["reach"][i]: reach}
     drops = dropped_users(df, as_of, targets)
     if drops is not None:
-        out["離脱者" if i == 0 else "Stalled users"] = drops.rename(columns={k: v[i] for k, v in _HEADERS.items()})
+        out[ONBOARDING_SHEETS["stalled"][i]] = drops.rename(columns={k: v[i] for k, v in _HEADERS.items()})
     return out
 
 

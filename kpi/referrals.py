@@ -2,8 +2,9 @@
 which institutions to visit this week.
 
 Input: the validated ``referrals`` frame (referred_on, institution, direction in/out, optional department,
-area); optionally ``activities`` (visits to institutions, matched on ``account``) and clinic ``visits``
-(new patients for 紹介率 / 逆紹介率). Pure, vectorised pandas; ``as_of`` is always passed in.
+area); optionally ``activities`` (visits to institutions, matched on ``account``), the hospital's own monthly
+first-visit counts (紹介率 / 逆紹介率, :func:`read_counts`; never a clinic visits file's new patients) and the
+institution master (kpi.institutions). Pure, vectorised pandas; ``as_of`` is always passed in.
 
 Readings chosen where SPEC is silent:
 * Institution names are matched on NFKC + stripped + inner whitespace collapsed to one space (so 全角 /
@@ -27,6 +28,8 @@ from typing import Any
 
 import pandas as pd
 
+from . import asof
+from .messages import REFERRALS_REPORT_HEADERS, REFERRALS_REPORT_METRICS, REFERRALS_SHEETS
 from .targets import Targets
 
 TREND_MONTHS = 3
@@ -45,15 +48,12 @@ def normalise_name(names: pd.Series) -> pd.Series:
 
 
 def default_as_of(df: pd.DataFrame | None) -> pd.Timestamp | None:
-    """The latest referred_on (None for an empty frame)."""
-    if df is None or df.empty:
-        return None
-    latest = df["referred_on"].max()
-    return pd.Timestamp(latest).normalize() if pd.notna(latest) else None
+    """The latest referred_on (None for an empty frame; kpi.asof, the one rule)."""
+    return asof.default_as_of("referrals", df)
 
 
 def _as_of(df: pd.DataFrame | None, as_of) -> pd.Timestamp | None:
-    return pd.Timestamp(as_of).normalize() if as_of is not None else default_as_of(df)
+    return asof.resolve("referrals", df, as_of)
 
 
 def prepared(df: pd.DataFrame, as_of=None) -> pd.DataFrame:
@@ -216,38 +216,204 @@ def priority_list(df: pd.DataFrame, activities: pd.DataFrame | None = None, as_o
     return out[cols].reset_index(drop=True)
 
 
-def new_patients_by_month(visits: pd.DataFrame, as_of=None) -> pd.DataFrame:
-    """month (first day), new_patients, history_incomplete — counted by the clinic page's own definition
-    (``kpi.clinic.new_patients``: first_visit flag, else the earliest attended visit in the data)."""
-    from .clinic import new_patients
+# ------------------------------------------------------------------ 紹介率 / 逆紹介率 from the hospital's own counts
+@dataclass(frozen=True)
+class RateBasis:
+    """One published definition of 紹介率 / 逆紹介率, as numerator and denominator recipes over a month's counts
+    (``in``/``out`` from the referral ledger; ``first_visits``, ``emergency``, ``revisits`` entered by the user)."""
 
-    new = new_patients(visits, as_of)
-    if new.empty:
-        return pd.DataFrame({"month": pd.Series(dtype="datetime64[ns]"), "new_patients": pd.Series(dtype="int64"), "history_incomplete": pd.Series(dtype="bool")})
-    out = new.groupby("month").agg(new_patients=("patient_id", "size"), history_incomplete=("history_incomplete", "any")).reset_index()
-    out["month"] = pd.to_datetime(out["month"] + "-01")
-    return out
+    key: str
+    referral_numerator: tuple[str, ...]  # summed
+    referral_denominator: tuple[tuple[str, int], ...]  # (count, sign) summed
+    reverse_numerator: tuple[str, ...]
+    reverse_denominator: tuple[tuple[str, int], ...]
+    needs: tuple[str, ...]  # counts that must be entered
 
 
-def referral_rates(df: pd.DataFrame, visits: pd.DataFrame, as_of=None) -> pd.DataFrame:
-    """Per month: in, out, new_patients, referral_rate (紹介率) = in / new patients, reverse_referral_rate
-    (逆紹介率) = out / new patients (None when no new patient). Months of the referrals data up to as_of.
+# The two definitions a hospital reports against. What is implemented, and from where:
+# * "medical_care_act" — 医療法の地域医療支援病院の承認要件（医療法第4条、医療法施行規則第9条の19; 厚生労働省通知
+#   「地域医療支援病院の承認について」、2014年4月の改正後）:
+#   紹介率 = 紹介患者の数 ÷ 初診患者の数、逆紹介率 = 逆紹介患者の数 ÷ 初診患者の数、where 初診患者の数 excludes the
+#   patients brought by ambulance and the emergency patients seen on holidays / at night. Implemented as
+#   in ÷ (first_visits − emergency) and out ÷ (first_visits − emergency): the user enters 初診患者数 (all first
+#   visits) and 救急患者数 (those excluded). (Until March 2014 the law read 紹介率 = (紹介患者 + 救急患者) ÷ 初診患者.)
+# * "fee_schedule" — 診療報酬（医科点数表 A000 初診料の注2・注3 / A002 外来診療料, 紹介割合・逆紹介割合, 2018年改定以降の
+#   留意事項通知）: 紹介割合 = (紹介患者数 + 救急患者数) ÷ 初診の患者数、逆紹介割合 = 逆紹介患者数 ÷ (初診の患者数 +
+#   再診の患者数), which the fee schedule states per mille (‰; 30‰ = 3.0 %). Implemented as (in + emergency) ÷
+#   first_visits and out ÷ (first_visits + revisits); without 再診患者数 the 逆紹介割合 is n/a.
+# Each hospital's 医事課 should confirm the edition it reports under; the recipes are data, so a revision is a
+# one-line change here.
+RATE_BASES: dict[str, RateBasis] = {
+    "medical_care_act": RateBasis("medical_care_act", ("in",), (("first_visits", 1), ("emergency", -1)),
+                                  ("out",), (("first_visits", 1), ("emergency", -1)), ("first_visits", "emergency")),
+    "fee_schedule": RateBasis("fee_schedule", ("in", "emergency"), (("first_visits", 1),),
+                              ("out",), (("first_visits", 1), ("revisits", 1)), ("first_visits", "emergency")),
+}
+COUNT_COLUMNS = ("first_visits", "emergency", "revisits")
+YEAR_MONTH_MARKS = (("年", "-"), ("月", ""))  # a month as files write it: 2026年10月
+# headers a hospital's own monthly table may carry (NFKC, spaces removed, lower case)
+COUNT_ALIASES = {
+    "month": ("month", "月", "年月", "対象月"),
+    "first_visits": ("first_visits", "初診患者数", "初診患者", "初診数", "初診"),
+    "emergency": ("emergency", "救急患者数", "救急患者", "救急", "救急搬送・休日夜間"),
+    "revisits": ("revisits", "再診患者数", "再診患者", "再診数", "再診"),
+}
 
-    A referred-in patient is one of the institution's new patients, so 紹介率 cannot pass 100 %: a month with
-    more referrals in than new patients means the two files are not one institution's counts (a hospital's
-    referrals over a clinic's first visits); its referral_rate is None (n/a), never a rate above 1.
-    逆紹介率 has no such bound (patients referred out need not be new) and is left as computed."""
+
+def read_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """A hospital's monthly counts table → month (first day), first_visits, emergency, revisits (float, NaN when
+    blank). Headers in English or Japanese (``COUNT_ALIASES``); month as 2026-10, 2026/10, 2026年10月 or a date.
+    Rows without a readable month are left out; negative counts are treated as blank."""
+    import unicodedata
+
+    norm = {c: unicodedata.normalize("NFKC", str(c)).replace(" ", "").lower() for c in frame.columns}
+    out = pd.DataFrame(index=frame.index)
+    for field_name, aliases in COUNT_ALIASES.items():
+        col = next((c for c in frame.columns if norm[c] in aliases), None)
+        out[field_name] = frame[col] if col is not None else None
+    text = out["month"].astype("string").str.normalize("NFKC")
+    for mark, replacement in YEAR_MONTH_MARKS:  # 2026年10月 → 2026-10
+        text = text.str.replace(mark, replacement)
+    text = text.str.replace("/", "-").str.strip()
+    out["month"] = pd.to_datetime(text.str.slice(0, 7), format="%Y-%m", errors="coerce")
+    for col in COUNT_COLUMNS:
+        value = pd.to_numeric(out[col].astype("string").str.replace(",", ""), errors="coerce").astype("float64")
+        out[col] = value.where(value >= 0)
+    out = out[out["month"].notna()]
+    return out.groupby("month", as_index=False)[list(COUNT_COLUMNS)].sum(min_count=1).sort_values("month").reset_index(drop=True)
+
+
+def _combine(frame: pd.DataFrame, parts: tuple[tuple[str, int], ...]) -> pd.Series:
+    total = pd.Series(0.0, index=frame.index)
+    for col, sign in parts:
+        total = total + sign * frame[col]
+    return total
+
+
+def referral_rates(df: pd.DataFrame, counts: pd.DataFrame | None, as_of=None, basis: str = "medical_care_act") -> pd.DataFrame:
+    """Per month of the referrals data (≤ as_of): in, out, first_visits, emergency, revisits, referral_rate,
+    reverse_referral_rate under ``RATE_BASES[basis]``. A rate is NaN when a count it needs is blank or its
+    denominator is ≤ 0. ``counts``: :func:`read_counts`' shape (None = nothing entered: every rate NaN).
+
+    The denominator is always the hospital's own first-visit count, never new patients of a clinic visits file:
+    a referral ledger divided by another institution's first visits is not 紹介率."""
+    spec = RATE_BASES[basis]
+    rows = prepared(df, _as_of(df, as_of))
+    out = _counts(rows, ["month"])
+    entered = counts if counts is not None else pd.DataFrame(columns=["month", *COUNT_COLUMNS])
+    out = out.merge(entered[["month", *COUNT_COLUMNS]].astype({c: "float64" for c in COUNT_COLUMNS}), on="month", how="left")
+    for numerator, denominator, name in ((spec.referral_numerator, spec.referral_denominator, "referral_rate"),
+                                         (spec.reverse_numerator, spec.reverse_denominator, "reverse_referral_rate")):
+        top = out[list(numerator)].sum(axis=1, min_count=len(numerator))
+        bottom = _combine(out, denominator)
+        out[name] = (top / bottom.where(bottom > 0)).astype("float64")
+    return out.sort_values("month").reset_index(drop=True)
+
+
+def rate_totals(rates: pd.DataFrame, basis: str = "medical_care_act") -> tuple[float | None, float | None]:
+    """紹介率 and 逆紹介率 over every month whose counts make the rate computable: Σ numerators ÷ Σ denominators
+    (a year's report is the ratio of the year's sums, not the mean of monthly rates). None when no month has them."""
+    spec = RATE_BASES[basis]
+    result = []
+    for numerator, denominator, name in ((spec.referral_numerator, spec.referral_denominator, "referral_rate"),
+                                         (spec.reverse_numerator, spec.reverse_denominator, "reverse_referral_rate")):
+        usable = rates[rates[name].notna()]
+        bottom = float(_combine(usable, denominator).sum())
+        result.append(float(usable[list(numerator)].sum(axis=1).sum()) / bottom if len(usable) and bottom > 0 else None)
+    return result[0], result[1]
+
+
+# ------------------------------------------------------------------ one institution's record
+@dataclass(frozen=True)
+class InstitutionRecord:
+    institution: str
+    department: str | None
+    area: str | None
+    monthly: pd.DataFrame  # month, in, out (every month of the data up to as_of, zeros included)
+    contacts: pd.DataFrame | None  # activity_at, rep, type, note (newest first); None without activities' account
+    total_in: int
+    total_out: int
+
+
+def institution_record(df: pd.DataFrame, institution: str, activities: pd.DataFrame | None = None, as_of=None) -> InstitutionRecord:
+    """One institution's referrals in / out by month (every month from the data's first to as_of, zeros included)
+    and its contacts from the activities file (account = institution, same name key), newest first."""
     as_of = _as_of(df, as_of)
     rows = prepared(df, as_of)
-    monthly = _counts(rows, ["month"])
-    new = new_patients_by_month(visits, as_of)
-    out = monthly.merge(new, on="month", how="left")
-    out["new_patients"] = out["new_patients"].fillna(0).astype("int64")
-    out["history_incomplete"] = out["history_incomplete"].astype("boolean").fillna(False).astype(bool)
-    denominator = out["new_patients"].where(out["new_patients"] > 0)
-    out["referral_rate"] = (out["in"] / denominator.where(out["in"] <= out["new_patients"])).astype("float64")
-    out["reverse_referral_rate"] = (out["out"] / denominator).astype("float64")
-    return out.sort_values("month").reset_index(drop=True)
+    mine = rows[rows["institution"] == institution]
+    months = pd.DataFrame({"month": pd.date_range(rows["month"].min(), rows["month"].max(), freq="MS")}) if len(rows) else pd.DataFrame({"month": pd.Series(dtype="datetime64[ns]")})
+    monthly = months.merge(_counts(mine, ["month"]), on="month", how="left").fillna({"in": 0, "out": 0}).astype({"in": "int64", "out": "int64"})
+    profile = _profile(mine)
+    pick = lambda col: profile[col].iloc[0] if col in profile.columns and len(profile) and pd.notna(profile[col].iloc[0]) else None  # noqa: E731
+    contacts = None
+    if activities is not None and "account" in activities.columns:
+        acts = activities[normalise_name(activities["account"]) == institution]
+        if as_of is not None:
+            acts = acts[acts["activity_at"].dt.normalize() <= as_of]
+        cols = [c for c in ("activity_at", "rep", "type", "note") if c in acts.columns]
+        contacts = acts[cols].sort_values("activity_at", ascending=False).reset_index(drop=True)
+    return InstitutionRecord(institution, pick("department"), pick("area"), monthly, contacts,
+                             int(monthly["in"].sum()), int(monthly["out"].sum()))
+
+
+# ------------------------------------------------------------------ did visits bring referrals?
+def visit_effect(df: pd.DataFrame, activities: pd.DataFrame | None, as_of=None, window_days: int = VISIT_WINDOW_DAYS) -> pd.DataFrame | None:
+    """Per visit (activities of type visit to a referring institution, on or before as_of): institution, rep,
+    visit_on, in_before = referrals in during [visit − window, visit), in_after = during (visit, visit + window],
+    change = after − before, complete = visit + window ≤ as_of and visit − window ≥ the ledger's first referral (a
+    window still filling, or one reaching before the data, holds a floor, not a count: shown, but left out of
+    every mean). Referrals on the visit day itself count in
+    neither window. None without activities' account column."""
+    if activities is None or "account" not in activities.columns:
+        return None
+    as_of = _as_of(df, as_of)
+    rows = prepared(df, as_of)
+    referred = rows[rows["direction"] == "in"][["institution", "referred_on"]]
+    acts = activities[activities["type"] == "visit"] if "type" in activities.columns else activities
+    visits = pd.DataFrame({"institution": normalise_name(acts["account"]), "rep": acts["rep"] if "rep" in acts.columns else None,
+                           "visit_on": acts["activity_at"].dt.normalize()})
+    visits = visits[visits["institution"].isin(set(rows["institution"]))]
+    if as_of is not None:
+        visits = visits[visits["visit_on"] <= as_of]
+    visits = visits.drop_duplicates(["institution", "rep", "visit_on"]).reset_index(drop=True)
+    empty = visits.assign(in_before=pd.Series(dtype="int64"), in_after=pd.Series(dtype="int64"), change=pd.Series(dtype="int64"), complete=pd.Series(dtype="bool"))
+    if visits.empty:
+        return empty
+    pairs = visits.reset_index(names="_v").merge(referred, on="institution", how="left")
+    gap = (pairs["referred_on"] - pairs["visit_on"]).dt.days
+    window = pd.Timedelta(days=window_days).days
+    pairs["before"] = (gap < 0) & (gap >= -window)
+    pairs["after"] = (gap > 0) & (gap <= window)
+    counts = pairs.groupby("_v")[["before", "after"]].sum()
+    out = visits.assign(in_before=counts["before"].reindex(visits.index).fillna(0).astype("int64").to_numpy(),
+                        in_after=counts["after"].reindex(visits.index).fillna(0).astype("int64").to_numpy())
+    out["change"] = out["in_after"] - out["in_before"]
+    start = rows["referred_on"].min()
+    out["complete"] = ((out["visit_on"] + pd.Timedelta(days=window_days)) <= as_of) & ((out["visit_on"] - pd.Timedelta(days=window_days)) >= start) \
+        if as_of is not None else False
+    return out.sort_values(["visit_on", "institution"]).reset_index(drop=True)
+
+
+def visit_effect_by(effect: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Per institution or per rep: visits, complete (visits whose two windows lie inside the data), incomplete (the others),
+    in_before / in_after = mean referrals in over the complete visits, change = in_after − in_before (NaN when no
+    visit is complete). Biggest rise first."""
+    done = effect[effect["complete"]]
+    means = done.groupby(by)[["in_before", "in_after"]].mean()
+    out = effect.groupby(by).agg(visits=("visit_on", "size"), complete=("complete", "sum")).join(means)
+    out["incomplete"] = out["visits"] - out["complete"]
+    out["change"] = out["in_after"] - out["in_before"]
+    out = out.reset_index()[[by, "visits", "complete", "incomplete", "in_before", "in_after", "change"]]
+    return out.sort_values(["change", by], ascending=[False, True], na_position="last").reset_index(drop=True)
+
+
+def mean_visit_change(effect: pd.DataFrame | None) -> float | None:
+    """The registry's visit_referral_change: mean over complete visits of (referrals in 90 days after − 90 days
+    before); None without activities or without a complete visit."""
+    if effect is None:
+        return None
+    done = effect[effect["complete"]]
+    return float(done["change"].mean()) if len(done) else None
 
 
 def referrals_section(df: pd.DataFrame, as_of: dt.date | None = None) -> dict[str, Any]:
@@ -256,14 +422,79 @@ def referrals_section(df: pd.DataFrame, as_of: dt.date | None = None) -> dict[st
     return {"institutions": s.institutions, "in": s.in_, "out": s.out, "reverse_ratio": s.reverse_ratio}
 
 
-_HEADERS = {
-    "metric": ("指標", "Metric"), "value": ("値", "Value"), "institution": ("医療機関", "Institution"),
-    "department": ("診療科", "Department"), "area": ("地域", "Area"), "in": ("紹介（受）", "Referred in"),
-    "out": ("逆紹介", "Referred out"), "reverse_ratio": ("逆紹介比", "Reverse ratio"),
-    "in_last3": ("直近3か月の紹介", "In, last 3 months"), "in_prior3": ("その前3か月の紹介", "In, 3 months before"),
-    "change": ("増減", "Change"), "change_rate": ("増減率", "Change rate"),
-    "out_last3": ("直近3か月の逆紹介", "Out, last 3 months"), "out_prior3": ("その前3か月の逆紹介", "Out, 3 months before"),
-}
+@dataclass(frozen=True)
+class LiaisonSettings:
+    """The liaison page's settings (to be folded into kpi.targets.Targets): the 紹介率 definition, the visit
+    evaluation window and the master-matching thresholds."""
+
+    rate_basis: str = "medical_care_act"
+    visit_window_days: int = VISIT_WINDOW_DAYS
+    match_min_score: float = 80.0
+    match_suggestions: int = 3
+
+
+@dataclass(frozen=True)
+class LiaisonView:
+    """Everything the liaison page shows, computed once (pages only render it)."""
+
+    as_of: pd.Timestamp | None
+    summary: ReferralSummary
+    priority: pd.DataFrame
+    institutions: pd.DataFrame
+    monthly: pd.DataFrame
+    trend: pd.DataFrame
+    rate_basis: str
+    rates: pd.DataFrame
+    counts_entered: bool
+    rate_missing: tuple[str, ...]  # counts the chosen definition needs that were not entered
+    visit_effect: pd.DataFrame | None
+    effect_by_institution: pd.DataFrame | None
+    effect_by_rep: pd.DataFrame | None
+    matches: pd.DataFrame | None  # with an institution master
+    never_referring: pd.DataFrame | None
+    kpis: dict[str, float | None]
+
+
+def liaison_view(df: pd.DataFrame, activities: pd.DataFrame | None = None, counts: pd.DataFrame | None = None,
+                 master: pd.DataFrame | None = None, confirmed: dict[str, str] | None = None,
+                 areas: Sequence[str] | None = None, as_of=None, settings: LiaisonSettings | None = None) -> LiaisonView:
+    """The liaison page's view: totals, visit list, per-institution tables, trend, 紹介率 / 逆紹介率 under the chosen
+    definition from the hospital's own ``counts`` (:func:`read_counts`), the visit evaluation, and — with an
+    institution ``master`` (:func:`kpi.institutions.read_master`) — name matches and the institutions in ``areas``
+    that never referred (all of the ledger's areas when ``areas`` is None)."""
+    from . import institutions as inst
+
+    settings = settings or LiaisonSettings()
+    as_of = _as_of(df, as_of)
+    rows = prepared(df, as_of)
+    matches = never = None
+    if master is not None:
+        matches = inst.match_names(rows["institution"], master, confirmed,
+                                   inst.MatchSettings(settings.match_min_score, settings.match_suggestions))
+        df = inst.fill_areas(df.assign(institution=normalise_name(df["institution"])), matches)
+        rows = prepared(df, as_of)
+        chosen = list(areas) if areas is not None else sorted(rows["area"].dropna().unique()) if "area" in rows.columns else []
+        never = inst.never_referring(master, matches, rows.loc[rows["direction"] == "in", "institution"], chosen)
+    rates = referral_rates(df, counts, as_of, settings.rate_basis)
+    spec = RATE_BASES[settings.rate_basis]
+    entered = counts is not None and len(counts) > 0
+    missing = tuple(c for c in spec.needs + ("revisits",) * (settings.rate_basis == "fee_schedule")
+                    if not entered or counts[c].isna().all())
+    referral_rate, reverse_rate = rate_totals(rates, settings.rate_basis)
+    effect = visit_effect(df, activities, as_of, settings.visit_window_days)
+    s = summary(df, as_of)
+    kpis = {"referrals_in": s.in_, "referrals_out": s.out, "reverse_ratio": s.reverse_ratio,
+            "referral_rate": referral_rate, "reverse_referral_rate": reverse_rate,
+            "visit_referral_change": mean_visit_change(effect),
+            "institutions_never_referring": None if never is None else len(never)}
+    return LiaisonView(
+        as_of, s, priority_list(df, activities, as_of, visit_window_days=settings.visit_window_days), institution_table(df, as_of),
+        monthly_by_institution(df, as_of), trend(df, as_of), settings.rate_basis, rates, entered, missing, effect,
+        None if effect is None else visit_effect_by(effect, "institution"), None if effect is None else visit_effect_by(effect, "rep"),
+        matches, never, kpis)
+
+
+_HEADERS = REFERRALS_REPORT_HEADERS
 
 
 def report_tables(frames: dict[str, pd.DataFrame], as_of, targets: Targets | None = None, lang: str = "ja") -> dict[str, pd.DataFrame]:
@@ -273,11 +504,11 @@ def report_tables(frames: dict[str, pd.DataFrame], as_of, targets: Targets | Non
         return {}
     i = 0 if lang == "ja" else 1
     s = summary(df, as_of)
-    names = [("医療機関数", "Institutions"), ("紹介（受）", "Referred in"), ("逆紹介", "Referred out"), ("逆紹介比（逆紹介÷紹介）", "Reverse ratio (out / in)")]
+    names = REFERRALS_REPORT_METRICS
     headline = pd.DataFrame({_HEADERS["metric"][i]: [n[i] for n in names], _HEADERS["value"][i]: [s.institutions, s.in_, s.out, s.reverse_ratio]})
     rename = {k: v[i] for k, v in _HEADERS.items()}
     return {
-        ("地域連携" if i == 0 else "Referrals"): headline,
-        ("医療機関別" if i == 0 else "By institution"): institution_table(df, s.as_of).rename(columns=rename),
-        ("紹介の増減" if i == 0 else "Referral trend"): trend(df, s.as_of).rename(columns=rename),
+        REFERRALS_SHEETS["headline"][i]: headline,
+        REFERRALS_SHEETS["institutions"][i]: institution_table(df, s.as_of).rename(columns=rename),
+        REFERRALS_SHEETS["trend"][i]: trend(df, s.as_of).rename(columns=rename),
     }

@@ -380,7 +380,7 @@ def test_second_visit_falling_and_price_under_guide():
 # ---------------------------------------------------------------- CLI section and workbook
 def test_visits_section_matches_spec_json():
     s = clinic.visits_section(BASIC)
-    assert set(s) == {"as_of", "monthly", "backlog"} and s["as_of"] == "2026-03-02"
+    assert set(s) == {"as_of", "monthly", "backlog", "latest_month"} and s["as_of"] == "2026-03-02"
     assert set(s["backlog"]) == {"w1", "w2", "w3", "w4"}
     keys = ["month", "visits", "patients", "new", "carryover", "returning", "frequency", "second_visit_rate",
             "cancel_rate", "revenue", "avg_price", "price_per_10min", "self_pay_ratio"]
@@ -477,3 +477,173 @@ def test_page_results_equal_each_kpi_computed_on_its_own():
     assert r["warnings"] == clinic.early_warnings(frame, as_of, Targets())
     for name, group in frame.groupby("clinic"):
         assert r["warnings_by_clinic"][name] == clinic.early_warnings(group.reset_index(drop=True), as_of, Targets())
+
+
+# ---------------------------------------------------------------- issue 16: revenue tree, guides, staff, machine-only, outcomes
+# Feb: A 3000 ×2, B 2000 -> 3 visits, 2 patients, ¥8,000. Mar: A 3000 ×2, B 2000 ×2, C 4000 (all self-pay) + C without
+# an amount -> 6 visits, 3 patients, ¥14,000.
+TREE = visits(
+    [("A", "2026-02-02", "attended"), ("A", "2026-02-09", "attended"), ("B", "2026-02-03", "attended"),
+     ("A", "2026-03-02", "attended"), ("A", "2026-03-09", "attended"), ("B", "2026-03-03", "attended"),
+     ("B", "2026-03-10", "attended"), ("C", "2026-03-04", "attended"), ("C", "2026-03-11", "attended")],
+    amount_yen=[3000.0, 3000.0, 2000.0, 3000.0, 3000.0, 2000.0, 2000.0, 4000.0, np.nan],
+    self_pay_yen=[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 4000.0, np.nan],
+)
+
+
+def test_revenue_tree_factors_and_their_changes_multiply_to_revenue():
+    """売上 = 患者数 × 来院頻度 × 平均単価, and the factors' (1 + change) multiply to the revenue's."""
+    tree = clinic.revenue_tree(clinic.monthly_table(TREE, as_of=D("2026-03-31")), "2026-03")
+    assert (tree.month, tree.previous_month) == ("2026-03", "2026-02")
+    assert (tree.revenue.value, tree.patients.value, tree.frequency.value) == (14000, 3, 2.0)
+    assert tree.avg_price.value == pytest.approx(14000 / 6)  # the visit without an amount is in the denominator
+    assert tree.patients.value * tree.frequency.value * tree.avg_price.value == pytest.approx(tree.revenue.value)
+    # patients 3/2 − 1 = +50 %, frequency 2/1.5 − 1 = +33.3 %, avg price (14000/6)/(8000/3) − 1 = −12.5 %, revenue +75 %
+    assert tree.patients.change == pytest.approx(0.5) and tree.frequency.change == pytest.approx(1 / 3)
+    assert tree.avg_price.change == pytest.approx(-0.125) and tree.revenue.change == pytest.approx(0.75)
+    product = np.prod([1 + f.change for f in tree.factors])
+    assert product == pytest.approx(1 + tree.revenue.change)  # 1.5 × 4/3 × 0.875 = 1.75
+    assert tree.largest_move == "patients"
+    first = clinic.revenue_tree(clinic.monthly_table(TREE, as_of=D("2026-03-31")), "2026-02")
+    assert first.previous_month is None and first.revenue.change is None and first.largest_move is None
+
+
+def test_new_registry_kpis_are_the_latest_full_months_numbers():
+    from kpi import registry
+
+    values = registry.values({"visits": TREE}, as_of=D("2026-03-31").date())
+    assert values["clinic_avg_price"] == pytest.approx(14000 / 6)
+    assert values["self_pay_ratio"] == pytest.approx(4000 / 14000)
+    assert values["returning_share"] == 0.0  # Mar: A and B carried over from Feb, C new (no first_visit column)
+    assert values["price_per_10min_excl_machine"] is None  # no treatment_minutes: n/a, never 0
+    latest = clinic.visits_section(TREE, as_of=D("2026-03-31").date())["latest_month"]
+    assert latest["month"] == "2026-03" and latest["revenue_change"] == pytest.approx(0.75)
+    assert latest["patients_change"] == pytest.approx(0.5) and latest["avg_price_change"] == pytest.approx(-0.125)
+    json.dumps(latest)
+
+
+def test_returning_share_is_returning_over_patients():
+    extras = clinic.month_extras(BASIC).set_index("month")
+    # Jan 0 / 2, Feb 0 / 2, Mar: P2 returning of P5 + P2 -> 1 / 2
+    assert extras["returning_share"].tolist() == [0.0, 0.0, 0.5]
+
+
+def test_guides_are_the_methods_numbers():
+    g = clinic.guides()
+    assert {k: (v.value, v.direction) for k, v in g.items()} == {
+        "clinic_new_patients": (20.0, "up"), "returning_share": (0.05, "about"), "visit_frequency": (4.0, "up"),
+        "cancel_rate": (0.10, "down"), "price_per_10min": (1000.0, "up"), "price_per_10min_excl_machine": (1000.0, "up")}
+    assert clinic.guides(Targets(frequency_min=3.5))["visit_frequency"].value == 3.5
+
+
+# Jan first visits (first_visit flag): A 01-10 then 01-12, 01-20, 02-01, 03-05 (5 days ≤ 03-10: retained);
+# B 01-15 only (dropped); C 01-20 then 03-25, after its window end 03-20 (dropped); D 01-31 then 02-05 (came back,
+# 2 visits). Feb: E 02-10 only — Feb's window ends 04-28, after as_of 04-01: incomplete, not a drop-out.
+OUTCOMES = visits(
+    [("A", "2026-01-10", "attended"), ("A", "2026-01-12", "attended"), ("A", "2026-01-20", "attended"),
+     ("A", "2026-02-01", "attended"), ("A", "2026-03-05", "attended"), ("B", "2026-01-15", "attended"),
+     ("C", "2026-01-20", "attended"), ("C", "2026-03-25", "attended"), ("D", "2026-01-31", "attended"),
+     ("D", "2026-02-05", "attended"), ("X", "2026-01-25", "cancelled"), ("E", "2026-02-10", "attended")],
+    first_visit=[True, False, False, False, False, True, True, False, True, False, False, True],
+    staff=["S1", "S1", "S1", "S1", "S1", "S1", "S2", "S2", "S2", "S2", "S2", "S1"],
+    amount_yen=[1000.0] * 8 + [500.0, 1000.0, np.nan, 1000.0],
+    treatment_minutes=[10.0] * 8 + [20.0, 10.0, np.nan, 10.0],
+    machine_only=[False] * 8 + [True] + [False] * 3,
+)
+AS_OF_OUT = D("2026-04-01")
+
+
+def test_drop_out_and_retention_by_first_visit_month_incomplete_months_not_counted():
+    per_patient = clinic.new_patient_outcomes(OUTCOMES, AS_OF_OUT).set_index("patient_id")
+    assert per_patient["visits_in_window"].to_dict() == {"A": 5, "B": 1, "C": 1, "D": 2, "E": 1}
+    by_month = clinic.outcomes_by(clinic.new_patient_outcomes(OUTCOMES, AS_OF_OUT), "month").set_index("month")
+    jan, feb = by_month.loc["2026-01"], by_month.loc["2026-02"]
+    # Jan: 4 new, B and C dropped (2/4), A retained (1/4)
+    assert (jan["new"], jan["complete"], jan["dropped"], jan["retained"]) == (4, True, 2, 1)
+    assert (jan["dropout_rate"], jan["retention_rate"]) == (0.5, 0.25)
+    # Feb: E has had no second visit, but Feb's 2 months are not over: pending, not a drop-out
+    assert (feb["new"], feb["complete"], feb["dropped"]) == (1, False, 0) and pd.isna(feb["dropout_rate"])
+    assert clinic.latest_complete_cohort(by_month.reset_index())["month"] == "2026-01"
+
+
+def test_drop_out_and_retention_by_staff_of_the_first_visit():
+    by_staff = clinic.outcomes_by(clinic.new_patient_outcomes(OUTCOMES, AS_OF_OUT), "staff").set_index("staff")
+    # S1: A (retained), B (dropped); E is in the incomplete month. S2: C (dropped), D (came back, 2 visits)
+    assert by_staff[["new", "new_complete", "dropped", "retained"]].to_dict("index") == {
+        "S1": {"new": 3, "new_complete": 2, "dropped": 1, "retained": 1},
+        "S2": {"new": 2, "new_complete": 2, "dropped": 1, "retained": 0}}
+    assert by_staff["dropout_rate"].tolist() == [0.5, 0.5] and by_staff["retention_rate"].tolist() == [0.5, 0.0]
+
+
+def test_registry_drop_out_and_retention_are_the_latest_complete_cohort():
+    from kpi import registry
+
+    values = registry.values({"visits": OUTCOMES}, as_of=AS_OF_OUT.date())
+    assert values["first_visit_dropout_rate"] == 0.5 and values["new_patient_retention_rate"] == 0.25
+
+
+def test_staff_table_visits_cancellations_price_and_second_visit_rate():
+    table = clinic.staff_table(OUTCOMES, AS_OF_OUT, ("2026-01",)).set_index("staff")
+    assert list(table.index) == ["S1", "S2"]  # most visits first
+    # S1 Jan: A ×3 + B = 4 visits; S2: C, D = 2 visits + X cancelled -> 1 / 3
+    assert table["visits"].tolist() == [4, 2] and table["cancelled"].tolist() == [0, 1]
+    assert table.loc["S2", "cancel_rate"] == pytest.approx(1 / 3)
+    # price per 10 min: S2's machine-only row (¥500, 20 min) is left out -> 10 × 1000 / 10
+    assert table["price_per_10min"].tolist() == [1000.0, 1000.0]
+    # second visit within 14 days, by the staff of the first visit: S1 A yes, B no; S2 C no (03-25), D yes (02-05)
+    assert table["new"].tolist() == [2, 2] and table["second_visits"].tolist() == [1, 1]
+    assert table["second_visit_rate"].tolist() == [0.5, 0.5]
+    kept = clinic.staff_table(OUTCOMES, AS_OF_OUT, ("2026-01",), clinic.ClinicSettings(exclude_machine_only=False)).set_index("staff")
+    assert kept.loc["S2", "price_per_10min"] == pytest.approx(10 * 1500 / 30)  # = 500
+
+
+def test_machine_only_rows_by_column_or_menu_name_and_the_price_without_them():
+    mask, sources = clinic.machine_only_rows(OUTCOMES)
+    assert sources == ("column",) and mask.sum() == 1
+    jan = clinic.month_extras(OUTCOMES, AS_OF_OUT).set_index("month").loc["2026-01"]
+    # Jan attended: A ×3, B, C, D — D's ¥500 / 20 min is machine-only: 10 × 5000 / 50 = 1000 (all rows: 10 × 5500 / 70)
+    assert jan["machine_only_visits"] == 1 and jan["price_per_10min_excl_machine"] == 1000.0
+    assert bool(jan["exclusion_active"])
+    assert clinic.monthly_table(OUTCOMES, AS_OF_OUT).set_index("month").loc["2026-01", "price_per_10min"] == pytest.approx(10 * 5500 / 70)
+    by_menu = OUTCOMES.drop(columns=["machine_only"]).assign(menu=["整体"] * 8 + ["ＥＭＳ"] + ["整体"] * 3)
+    mask, sources = clinic.machine_only_rows(by_menu)  # full-width ＥＭＳ reads as EMS (NFKC)
+    assert sources == ("menu",) and mask.tolist() == [False] * 8 + [True] + [False] * 3
+    mask, sources = clinic.machine_only_rows(by_menu, clinic.ClinicSettings(machine_only_menus=("メドマー",)))
+    assert sources == ("menu",) and not mask.any()
+    mask, sources = clinic.machine_only_rows(BASIC)
+    assert sources == () and not mask.any()
+    none = clinic.month_extras(OUTCOMES.drop(columns=["machine_only"]), AS_OF_OUT).set_index("month").loc["2026-01"]
+    assert none["price_per_10min_excl_machine"] == pytest.approx(10 * 5500 / 70) and not bool(none["exclusion_active"])
+
+
+def test_machine_only_and_menu_headers_are_read():
+    from kpi.load import load
+
+    data = "患者ID,来院日,会計金額,施術時間(分),物療のみ,施術メニュー\nP1,2026/10/01,500,20,○,メドマー\nP1,2026/10/02,3000,30,,整体\n"
+    frame = load(data.encode("utf-8"), "v.csv").frame
+    assert frame["machine_only"].tolist() == [True, False] and frame["menu"].tolist() == ["メドマー", "整体"]
+
+
+def test_clinic_settings_round_trip_and_clinic_view():
+    settings = clinic.ClinicSettings(self_pay_ratio_min=0.3, machine_only_menus=("EMS",))
+    assert clinic.ClinicSettings.from_json(settings.to_json()) == settings
+    view = clinic.clinic_view(TREE, D("2026-03-31"), settings=settings, lang="en")
+    assert view.month == "2026-03" and view.previous_month == "2026-02"
+    sp = view.tiles["self_pay_ratio"]
+    # 0.286 is under the setting's 0.30 but ≥ 0.8 × 0.30: yellow (the registry's RAG rule on the setting's target)
+    assert sp.value == pytest.approx(4000 / 14000) and sp.target == 0.3 and sp.rag == "yellow" and sp.label == "Self-pay ratio"
+    assert view.tiles["clinic_revenue"].value == 14000 and view.tiles["clinic_revenue"].previous == 8000
+    assert view.tiles["clinic_patients"].value == 3 and view.tiles["clinic_new_patients"].target is None  # a guide, no target
+
+
+def test_self_pay_ratio_from_rows_marked_self_pay_when_there_is_no_self_pay_amount():
+    frame = visits([("A", "2026-01-05", "attended"), ("B", "2026-01-06", "attended"), ("C", "2026-01-07", "attended"),
+                    ("D", "2026-01-08", "cancelled")],
+                   amount_yen=[1000.0, 3000.0, 2000.0, 5000.0], payment_type=["insurance", "self_pay", None, "self_pay"])
+    # 3000 (B, 自費) / (1000 + 3000 + 2000); the cancelled 自費 row counts nowhere; C without a mark counts as insurance
+    assert clinic.monthly_table(frame)["self_pay_ratio"].tolist() == [0.5]
+    assert pd.isna(clinic.monthly_table(frame.drop(columns=["payment_type"]))["self_pay_ratio"].iloc[0])
+    from kpi.load import load
+
+    data = "患者ID,来院日,会計金額,保険/自費\nP1,2026/10/01,1000,保険\nP1,2026/10/02,3000,自費診療\n"
+    assert load(data.encode("utf-8"), "v.csv").frame["payment_type"].tolist() == ["insurance", "self_pay"]

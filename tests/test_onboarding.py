@@ -246,3 +246,72 @@ def test_counts_by_customer_puts_the_all_customers_block_first():
     out = counts_by_customer(users, "nps_class", "全体")
     assert out.values.tolist() == [["全体", "detractor", 1], ["全体", "promoter", 3], ["A", "promoter", 2],
                                    ["B", "detractor", 1], ["B", "promoter", 1]]
+
+
+# ------------------------------------------------------------------ issue 16: sessions 9-11 while in the programme
+def test_below_level1_in_programme():
+    """As of 11-22, targets 0.90 / 0.60. In the programme past session 9:
+    A (done 0-10 weekly from 09-01, last 11-10): latest 9-11 rates 0.85 / 0.70 -> fails same-day; stage 2 -> level2.
+    B (done 0-9, last 11-03): 0.95 / 0.65 -> level1, not listed.
+    C (done 0-9, last 11-03): no rates yet, stage 1 -> needs_support (listed first).
+    G graduated (done to 12) with low rates: not in the programme any more. D done 0-9 but last on 08-04: dropped.
+    E at session 8 only: not yet at session 9."""
+    rows, sdr, gur, stage = [], [], [], []
+
+    def user(name, upto, start, rates=None):
+        for k, day in enumerate(pd.date_range(start, periods=upto + 1, freq="7D")):
+            rows.append(("P", name, k, "done", day))
+            r = rates.get(k, (None, None, None)) if rates else (None, None, None)
+            sdr.append(r[0]), gur.append(r[1]), stage.append(r[2])
+
+    user("A", 10, "2026-09-01", {9: (0.95, 0.65, 3), 10: (0.85, 0.70, 2)})
+    user("B", 9, "2026-09-01", {9: (0.95, 0.65, 3)})
+    user("C", 9, "2026-09-01", {5: (None, None, 1)})
+    user("G", 12, "2026-08-18", {9: (0.5, 0.5, 1)})
+    user("D", 9, "2026-06-02", {9: (0.5, 0.5, 1)})
+    user("E", 8, "2026-09-22")
+    df = sessions(rows, same_day_record_rate=sdr, guidance_use_rate=gur, usage_stage=stage)
+    out = ob.below_level1_in_programme(df, AS_OF)
+    assert out["user"].tolist() == ["C", "A"]
+    assert out["level"].tolist() == ["needs_support", "level2"]
+    a = out.set_index("user").loc["A"]
+    assert (a["highest_done"], a["same_day_record_rate"], a["guidance_use_rate"], a["usage_stage"]) == (10, 0.85, 0.70, 2)
+    assert ob.below_level1_in_programme(sessions([("P", "A", 9, "done", "2026-11-01")]), AS_OF) is None
+
+
+def test_homework_rate_by_session_and_trainer():
+    """Done sessions 1+ only (the kickoff and the missed row are left out): T1 has sessions 1, 2 of A (yes, no) and
+    1 of B (yes) -> 2/3; T2 has 1, 2 of C (blank = not done, yes) -> 1/2. Overall 3/5 = 0.6.
+    By session: 1 -> 2/3 (A yes, B yes, C blank), 2 -> 1/2."""
+    df = sessions([("P", "A", 0, "done", "2026-10-01"), ("P", "A", 1, "done", "2026-10-08"), ("P", "A", 2, "done", "2026-10-15"),
+                   ("P", "B", 1, "done", "2026-10-08"), ("P", "B", 2, "missed", "2026-10-15"),
+                   ("P", "C", 1, "done", "2026-10-08"), ("P", "C", 2, "done", "2026-10-15")],
+                  trainer=["T1", "T1", "T1", "T1", "T1", "T2", "T2"])
+    df["homework_done"] = pd.Series([True, True, False, True, True, None, True], dtype="boolean")
+    overall, by_session, by_trainer = ob.homework_rates(df, AS_OF)
+    assert overall == pytest.approx(0.6)
+    assert by_session[["session_no", "sessions", "homework"]].values.tolist() == [[1, 3, 2], [2, 2, 1]]
+    assert by_trainer.set_index("trainer")["rate"].to_dict() == pytest.approx({"T1": 2 / 3, "T2": 0.5})
+    assert by_trainer["trainer"].tolist() == ["T2", "T1"]  # lowest rate first
+    assert ob.homework_rates(sessions([("P", "A", 1, "done", "2026-10-08")]), AS_OF) is None
+
+
+def test_nps_and_graduation_by_programme():
+    """期1 (from 06-01): A graduated, B started only; NPS A 6 (detractor), B 9 -> (1 − 1) / 2 = 0. 期2 (from 09-01):
+    C graduated, scores 10 and, for D (started), 9 -> NPS 100; graduation 1/2 each. C's programme is its latest written
+    value (期2, the blank row does not change it)."""
+    rows = user_done("P", "A", 12, "2026-06-01") + user_done("P", "B", 3, "2026-06-01") + user_done("P", "C", 12, "2026-09-01", every_days=5) \
+        + user_done("P", "D", 2, "2026-09-01")
+    df = sessions(rows)
+    program = {"A": "期1", "B": "期1", "C": "期2", "D": "期2"}
+    df["program"] = df["user"].map(program).where(~((df["user"] == "C") & (df["session_no"] == 5)))
+    scores = {("A", 12): 6, ("B", 3): 9, ("C", 12): 10, ("D", 2): 9}
+    df["nps_score"] = [scores.get((u, k)) for u, k in zip(df["user"], df["session_no"])]
+    df["nps_score"] = df["nps_score"].astype("float64")
+    out = ob.by_programme(df, AS_OF)
+    assert out["program"].tolist() == ["期1", "期2"]
+    assert out["graduation_rate"].tolist() == [0.5, 0.5] and out["nps"].tolist() == [0.0, 100.0]
+    assert out["respondents"].tolist() == [2, 2]
+    view = ob.onboarding_view(df, AS_OF)
+    assert view.kpis["nps_latest_programme"] == 100.0 and view.kpis["nps"] == 50.0  # (3 − 1) / 4 overall
+    assert ob.by_programme(df.drop(columns="program"), AS_OF) is None and ob.onboarding_view(df.drop(columns="program"), AS_OF).kpis["nps_latest_programme"] is None

@@ -28,8 +28,8 @@ def test_clinic_page_on_demo_data_shows_the_kpi_numbers(app):
     visits = app.session_state["frames"]["visits"]
     cur, prev = expected_month(visits)
     assert metric(app, "来院数").value == f"{cur['visits']:,}"
-    assert metric(app, "来院数").delta == f"{cur['visits'] - prev['visits']:+,}"
-    assert metric(app, "実患者数").value == f"{cur['patients']:,}"
+    assert metric(app, "来院数").delta == f"{cur['visits'] - prev['visits']:+.0f}"
+    assert metric(app, "患者数").value == f"{cur['patients']:,}"
     assert metric(app, "来院頻度").value == f"{cur['frequency']:.2f}"
     assert metric(app, "2回目リピート率").value == f"{cur['second_visit_rate'] * 100:.1f}%"
     assert metric(app, "キャンセル率").value == f"{cur['cancel_rate'] * 100:.1f}%"
@@ -86,7 +86,7 @@ def test_clinic_page_in_english(app):
     assert not app.exception
     cur, _ = expected_month(app.session_state["frames"]["visits"])
     assert metric(app, "Visits").value == f"{cur['visits']:,}"
-    assert any(m.label.startswith("Frequency") for m in app.metric)
+    assert any(m.label.startswith("Visit frequency") for m in app.metric)
     assert "Patient ID" in app.dataframe[0].value.columns  # the call list first
     assert any("Month" in d.value.columns for d in app.dataframe[1:])
 
@@ -330,3 +330,78 @@ def test_mapping_samples_of_another_kind_are_masked_only_under_id_like_headers()
         assert shown_samples("visits", samples) == samples
     finally:
         st.session_state.pop("mask_ids", None)
+
+
+# ---------------------------------------------------------------- issue 16: revenue tree, guides, staff, machine-only, outcomes
+def _captions(at) -> str:
+    return " ".join(str(c.value) for c in at.caption)
+
+
+def test_revenue_tree_row_and_new_registry_tiles_in_japanese(app):
+    """売上 = 患者数 × 来院頻度 × 平均単価 on one row with each factor's change; the new KPIs as registry tiles."""
+    from kpi import registry
+
+    app.switch_page(PAGE).run()
+    assert not app.exception, [e.value for e in app.exception]
+    visits = app.session_state["frames"]["visits"]
+    cur, prev = expected_month(visits)
+    labels = [m.label for m in app.metric]
+    assert labels[:4] == ["売上", "患者数", "来院頻度", "平均単価"]  # the tree comes first, on one row
+    assert metric(app, "平均単価").value == f"¥{cur['avg_price']:,.0f}"
+    captions = _captions(app)
+    patients_change = (cur["patients"] / prev["patients"] - 1) * 100
+    assert f"前月比 {patients_change:+.1f}%" in captions
+    assert "売上" in captions and "最も動いた要因" in captions
+    values = registry.values({"visits": visits})
+    assert metric(app, "自費率").value == f"{values['self_pay_ratio'] * 100:.1f}%"
+    assert metric(app, "再新患率").value == f"{values['returning_share'] * 100:.1f}%"
+    assert metric(app, "10分単価（機器のみ除く）").value == f"¥{values['price_per_10min_excl_machine']:,.0f}"
+    assert metric(app, "初診後離脱率").value == f"{values['first_visit_dropout_rate'] * 100:.1f}%"
+    assert metric(app, "新患定着率").value == f"{values['new_patient_retention_rate'] * 100:.1f}%"
+    # the method's guides as grey lines (no RAG for 新患 and 再新患), and the machine-only exclusion said on its tile
+    assert "目安 20以上" in captions and "目安 約5.0%" in captions and "目安 4.00以上" in captions
+    assert "機器のみ" in captions
+    # per staff: a table with its download; outcomes by first-visit month
+    frames = [d.value for d in app.dataframe]
+    staff = next(f for f in frames if "施術者" in f.columns and "10分単価" in f.columns)
+    assert staff["来院数"].sum() > 0 and set(staff["施術者"]) <= set(visits["staff"].dropna())
+    assert any("初診後離脱率" in f.columns and "初診月" in f.columns for f in frames)
+
+
+def test_new_tiles_and_staff_table_in_english(app):
+    app.query_params["lang"] = "en"
+    app.session_state["lang"] = "en"
+    app.switch_page(PAGE).run()
+    assert not app.exception, [e.value for e in app.exception]
+    labels = [m.label for m in app.metric]
+    assert labels[:4] == ["Revenue", "Patients", "Visit frequency", "Average price per visit"]
+    for label in ("Self-pay ratio", "Returning-patient share", "Price per 10 min (machine-only excluded)",
+                  "Drop-out after first visit", "New-patient retention"):
+        assert label in labels, label
+    assert "guide ≥ 20" in _captions(app) and "vs prev. month" in _captions(app)
+    assert any("Staff" in d.value.columns and "2nd-visit rate" in d.value.columns for d in app.dataframe)
+
+
+def test_clinic_settings_switch_the_machine_only_exclusion_off(app):
+    app.switch_page(PAGE).run()
+    app.toggle(key="clinic.set.exclude").set_value(False).run()
+    assert not app.exception
+    assert "除外なし（設定でオフ）" in _captions(app)
+    visits = app.session_state["frames"]["visits"]
+    cur, _ = expected_month(visits)
+    # without the exclusion the price per 10 min is the plain one
+    assert metric(app, "10分単価（機器のみ除く）").value == f"¥{cur['price_per_10min']:,.0f}"
+
+
+def test_staff_and_outcome_chart_builders():
+    from ui import charts_clinic as cc
+
+    staff = pd.DataFrame({"staff": ["A", "B", "C"], "second_visit_rate": [0.8, 0.4, None]})
+    spec = cc.staff_bars(staff, "staff", "second_visit_rate", "t", "rate", ".0%", 0.7).to_dict()
+    assert [r["staff"] for r in spec["datasets"][next(iter(spec["datasets"]))]] == ["A", "B"]  # no value, no bar
+    outcomes = pd.DataFrame({"month": ["2026-01", "2026-02"], "dropout_rate": [0.5, None], "retention_rate": [0.25, None],
+                             "complete": [True, False]})
+    chart = cc.cohort_outcome_bars(outcomes, "month", {"dropout_rate": "drop", "retention_rate": "kept"}, "complete", "pending", "t", "m", "y")
+    data = chart.data if hasattr(chart, "data") and isinstance(chart.data, pd.DataFrame) else chart.layer[0].data
+    assert data[["month", "label", "pending"]].values.tolist() == [["2026-01", "drop", False], ["2026-01", "kept", False],
+                                                                  ["2026-02", "pending", True]]

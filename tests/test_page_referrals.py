@@ -160,17 +160,72 @@ def test_month_axis_always_shows_the_year(start, end, lang, fmt, interval, step)
     assert axis["tickCount"] == {"interval": interval, "step": step}
 
 
-def test_referral_rate_of_mismatched_files_is_na_with_its_reason():
-    """A hospital's referrals over a small clinic's first visits would give 紹介率 above 100 %: the month reads n/a
-    and the page says why (issue 17 item 7: never a rate above 100 % where the definition cannot exceed it)."""
+LEDGER = "紹介日,医療機関名,区分,地域\n" + "".join(f"2026/10/{d:02d},青葉会 あおば整形外科クリニック,紹介,大阪市北区\n" for d in range(1, 21)) \
+    + "".join(f"2026/10/{d:02d},ミドリ内科医院,逆紹介,大阪市北区\n" for d in range(1, 11)) + "2026/10/21,星空中央病院,紹介,守口市\n"
+COUNTS = "月,初診患者数,救急患者数,再診患者数\n2026-10,100,20,900\n"
+
+
+def _ledger_app(lang: str = "ja"):
     from streamlit.testing.v1 import AppTest
 
-    referrals = "紹介日,医療機関名,区分\n" + "".join(f"2026/10/{d:02d},A病院,紹介\n" for d in range(1, 21))
-    visits = "患者ID,来院日\n" + "".join(f"P{i},2026/10/{i + 1:02d}\n" for i in range(5)) + "P0,2026/11/02\n"
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
-    at.sidebar.file_uploader[0].set_value([("ref.csv", referrals.encode(), "text/csv"), ("v.csv", visits.encode(), "text/csv")]).run()
-    at.switch_page(PAGE).run()
+    if lang == "en":
+        at.session_state["lang"] = "en"
+    return _open(at, [("ledger.csv", LEDGER.encode(), "text/csv")])
+
+
+def _tiles(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+@pytest.mark.parametrize("lang, rate, reverse, basis_caption", [
+    ("ja", "紹介率", "逆紹介率", "紹介率の定義: 医療法（地域医療支援病院）"),
+    ("en", "Referral rate", "Reverse referral rate", "referral-rate definition: Medical Care Act"),
+])
+def test_referral_rates_from_the_hospitals_own_counts(lang, rate, reverse, basis_caption):
+    """October: 21 referrals in, 10 out; the hospital's counts 初診 100, 救急 20, 再診 900.
+    医療法: 21 / (100 − 20) = 26.25 % → 26.2 %, 10 / 80 = 12.5 %. 診療報酬: (21 + 20) / 100 = 41.0 %, 10 / (100 + 900) = 1.0 %.
+    Without counts both are n/a and the page says why."""
+    at = _ledger_app(lang)
+    assert _tiles(at)[rate] == "n/a" and len(at.info) >= 1
+    at.file_uploader(key="referrals.counts_upload").set_value(("counts.csv", COUNTS.encode(), "text/csv")).run()
     assert not at.exception, [e.value for e in at.exception]
-    captions = " ".join(c.value for c in at.caption)
-    assert "2026-10 は紹介（受）が新患数より多いため、紹介率を n/a にしました" in captions
+    assert _tiles(at)[rate] == "26.2%" and _tiles(at)[reverse] == "12.5%"
+    assert basis_caption in " ".join(c.value for c in at.caption)
+    at.session_state["referrals.rate_basis"] = "fee_schedule"  # (Radio.set_value formats outside the script, in ja)
+    at.run()
+    assert not at.exception
+    assert _tiles(at)[rate] == "41.0%" and _tiles(at)[reverse] == "1.0%"
+
+
+@pytest.mark.parametrize("lang, never, title", [("ja", "紹介実績のない医療機関数", "紹介地域内で紹介のない医療機関（3件）"),
+                                                ("en", "Institutions never referring", "Institutions in the area with no referral (3)")])
+def test_institution_master_lists_who_never_referred(lang, never, title):
+    """The synthetic master (tests/data): ledger areas 大阪市北区 and 守口市 hold 4 master rows. あおば refers in (exact match
+    after dropping 医療法人社団); ミドリ only receives referrals; 星空中央病院 is only a suggestion until confirmed ->
+    never referring: ミドリ, ひかり, 星空 = 3. The confirmation table offers 星空 with its master name."""
+    at = _ledger_app(lang)
+    assert _tiles(at)[never] == "n/a"
+    master = (ROOT / "tests" / "data" / "institution_master_sample.csv").read_bytes()
+    at.file_uploader(key="referrals.master_upload").set_value(("master.csv", master, "text/csv")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _tiles(at)[never] == "3"
+    assert any(title in m.value for m in at.markdown)
+    offered = next(d.value for d in at.dataframe if "271000004" in d.value.astype(str).to_numpy().ravel().tolist())
+    assert offered.iloc[0, 0] == "星空中央病院"
+
+
+def test_institution_record_shows_months_and_contacts(app):
+    """The record of the demo's institution whose referrals rose after its visit: its months and its visit notes."""
+    at = app
+    at.switch_page(PAGE).run()
+    at.selectbox(key="referrals.record").set_value("宮本整形外科医院").run()
+    assert not at.exception
+    record = rf.institution_record(load((ROOT / "sample_data" / "referrals.csv").read_bytes(), "referrals.csv").frame, "宮本整形外科医院",
+                                   load((ROOT / "sample_data" / "activities.csv").read_bytes(), "activities.csv").frame)
+    tables = [d.value for d in at.dataframe]
+    months = next(t for t in tables if list(t.columns) == ["月", "紹介（受）", "逆紹介"])
+    assert months["紹介（受）"].tolist() == record.monthly["in"].tolist()
+    contacts = next(t for t in tables if "メモ" in t.columns)
+    assert contacts["メモ"].tolist() == record.contacts["note"].tolist() and len(contacts) >= 1

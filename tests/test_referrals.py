@@ -149,43 +149,100 @@ def test_filters_by_department_and_area():
     assert len(rf.filter_referrals(df, [], [])) == 3
 
 
-# ------------------------------------------------------------------ 紹介率 / 逆紹介率
-def _new_patient_visits() -> pd.DataFrame:
-    """New patients (first_visit flag, attended): Oct p1, p2, p3, p4 = 4; Nov p5, p6 = 2 (p7 cancelled: not new)."""
-    visits = pd.DataFrame({
-        "patient_id": pd.Series(["p1", "p2", "p3", "p4", "p1", "p5", "p6", "p7"], dtype="str"),
-        "visit_on": pd.to_datetime(["2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04", "2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"]),
-        "status": pd.Series(["attended"] * 7 + ["cancelled"], dtype="str"),
-        "first_visit": [True, True, True, True, False, True, True, True],
-    })
-    visits["visit_on_has_time"] = False
-    return visits
+# ------------------------------------------------------------------ 紹介率 / 逆紹介率 (the hospital's own counts)
+def _counts() -> pd.DataFrame:
+    """Oct: 初診 100, 救急 20, 再診 900; Nov: 初診 50, 救急 10, 再診 blank."""
+    return rf.read_counts(pd.DataFrame({"月": ["2026年10月", "2026/11"], "初診患者数": ["100", "50"], "救急患者数": [20, 10],
+                                        "再診患者数": [900, None]}))
 
 
-def test_referral_rates_per_new_patient():
-    """Oct: in 2, out 1 of 4 new patients -> 2/4, 1/4. Nov: in 2, out 3 of 2 new -> 2/2 = 1 (the bound itself
-    is possible), and 逆紹介率 3/2: patients referred out need not be new ones, so it may pass 1."""
-    df = refs(many("2026-10-05", "A", "in", 2) + [("2026-10-06", "A", "out")] + many("2026-11-05", "B", "in", 2)
-              + many("2026-11-06", "B", "out", 3))
-    out = rf.referral_rates(df, _new_patient_visits(), AS_OF)
-    assert out["new_patients"].tolist() == [4, 2]
-    assert out["referral_rate"].tolist() == [0.5, 1.0]
-    assert out["reverse_referral_rate"].tolist() == [0.25, 1.5]
+def _rate_refs() -> pd.DataFrame:
+    """Oct: in 40, out 30; Nov: in 20, out 10; Sep: in 1 (no counts entered for September)."""
+    return refs(many("2026-09-05", "A", "in", 1) + many("2026-10-05", "A", "in", 40) + many("2026-10-06", "A", "out", 30)
+                + many("2026-11-05", "B", "in", 20) + many("2026-11-06", "B", "out", 10))
 
 
-def test_referral_rate_above_one_is_not_shown():
-    """A referred-in patient is a new patient: more referrals in than new patients (Nov: 3 in, 2 new) means the
-    two files are not one institution's counts, so the rate is n/a (NaN), never 150 %. Its counts stay."""
-    df = refs(many("2026-10-05", "A", "in", 2) + [("2026-10-06", "A", "out")] + many("2026-11-05", "B", "in", 3))
-    out = rf.referral_rates(df, _new_patient_visits(), AS_OF)
-    assert out["in"].tolist() == [2, 3] and out["new_patients"].tolist() == [4, 2]
-    assert out.loc[0, "referral_rate"] == 0.5
-    assert pd.isna(out.loc[1, "referral_rate"])
-    assert not (out["referral_rate"] > 1).any()
-    assert out["reverse_referral_rate"].tolist() == [0.25, 0.0]
-    # a month without new patients has no rate either way
-    alone = rf.referral_rates(refs(many("2026-09-05", "A", "in", 1)), _new_patient_visits(), AS_OF)
-    assert pd.isna(alone.loc[0, "referral_rate"]) and alone.loc[0, "new_patients"] == 0
+def test_read_counts_japanese_headers_and_months():
+    counts = _counts()
+    assert counts["month"].dt.strftime("%Y-%m").tolist() == ["2026-10", "2026-11"]
+    assert counts["first_visits"].tolist() == [100, 50] and counts["emergency"].tolist() == [20, 10]
+    assert counts["revisits"].iloc[0] == 900 and pd.isna(counts["revisits"].iloc[1])
+
+
+def test_medical_care_act_rates():
+    """医療法: in ÷ (初診 − 救急). Oct 40 / (100 − 20) = 0.5, out 30 / 80 = 0.375; Nov 20 / 40 = 0.5, 10 / 40 = 0.25;
+    Sep has no counts -> NaN. Totals: (40 + 20) / (80 + 40) = 0.5, (30 + 10) / 120 = 1/3."""
+    out = rf.referral_rates(_rate_refs(), _counts(), AS_OF, "medical_care_act")
+    assert out["month"].dt.strftime("%Y-%m").tolist() == ["2026-09", "2026-10", "2026-11"]
+    assert pd.isna(out.loc[0, "referral_rate"]) and pd.isna(out.loc[0, "reverse_referral_rate"])
+    assert out.loc[1:, "referral_rate"].tolist() == [0.5, 0.5]
+    assert out.loc[1:, "reverse_referral_rate"].tolist() == [0.375, 0.25]
+    assert rf.rate_totals(out, "medical_care_act") == (pytest.approx(0.5), pytest.approx(1 / 3))
+
+
+def test_fee_schedule_rates():
+    """診療報酬: (in + 救急) ÷ 初診: Oct (40 + 20) / 100 = 0.6, Nov (20 + 10) / 50 = 0.6; 逆紹介割合 = out ÷ (初診 + 再診):
+    Oct 30 / 1000 = 0.03 (30‰), Nov n/a (再診 blank). Totals: 90 / 150 = 0.6 and 30 / 1000."""
+    out = rf.referral_rates(_rate_refs(), _counts(), AS_OF, "fee_schedule")
+    assert out.loc[1:, "referral_rate"].tolist() == [0.6, 0.6]
+    assert out.loc[1, "reverse_referral_rate"] == pytest.approx(0.03) and pd.isna(out.loc[2, "reverse_referral_rate"])
+    assert rf.rate_totals(out, "fee_schedule") == (pytest.approx(0.6), pytest.approx(0.03))
+
+
+def test_no_counts_no_rate():
+    """Without the hospital's own first-visit counts there is no rate (never referrals ÷ a clinic's new patients)."""
+    out = rf.referral_rates(_rate_refs(), None, AS_OF)
+    assert out["referral_rate"].isna().all() and rf.rate_totals(out) == (None, None)
+    view = rf.liaison_view(_rate_refs(), as_of=AS_OF)
+    assert not view.counts_entered and view.rate_missing == ("first_visits", "emergency")
+    assert view.kpis["referral_rate"] is None and view.kpis["reverse_referral_rate"] is None
+
+
+def test_liaison_view_rates_follow_the_chosen_basis():
+    view = rf.liaison_view(_rate_refs(), counts=_counts(), as_of=AS_OF, settings=rf.LiaisonSettings(rate_basis="fee_schedule"))
+    assert view.rate_basis == "fee_schedule" and view.kpis["referral_rate"] == pytest.approx(0.6)
+    assert view.kpis["referrals_in"] == 61 and view.kpis["referrals_out"] == 40
+
+
+# ------------------------------------------------------------------ one institution's record
+def test_institution_record_months_and_contacts():
+    """A: Sep in 1, Nov out 1; the data runs Sep-Nov so October shows 0/0. Contacts: the two activities whose
+    account is A (width and spaces merged), newest first; B's is not A's, and one after as_of is left out."""
+    df = refs([("2026-09-05", "A", "in"), ("2026-11-06", "A", "out"), ("2026-10-01", "B", "in")])
+    a = acts([("2026-09-01 10:00", "A", "visit"), ("2026-10-01 10:00", " Ａ ", "call"), ("2026-10-02 09:00", "B", "visit"),
+              ("2026-12-01 09:00", "A", "visit")]).assign(note=["x", "y", "z", "later"])
+    rec = rf.institution_record(df, "A", a, AS_OF)
+    assert rec.monthly["month"].dt.strftime("%Y-%m").tolist() == ["2026-09", "2026-10", "2026-11"]
+    assert rec.monthly["in"].tolist() == [1, 0, 0] and rec.monthly["out"].tolist() == [0, 0, 1]
+    assert (rec.total_in, rec.total_out) == (1, 1)
+    assert rec.contacts["note"].tolist() == ["y", "x"]
+    assert rf.institution_record(df, "A", None, AS_OF).contacts is None
+
+
+# ------------------------------------------------------------------ did visits bring referrals?
+def test_visit_effect_before_and_after():
+    """Data from 2026-05-01 (first referral) to as_of 2026-11-20. A visited 2026-08-10 (complete: 90 days after =
+    11-08 ≤ as_of, 90 days before = 05-12 ≥ 05-01): before [05-12, 08-10) holds 1 (07-01), after (08-10, 11-08]
+    holds 3 (08-20, 09-01, 10-01); the visit day's own referral counts in neither -> change +2.
+    A visited 2026-10-01: incomplete (90 days after is 12-30). B visited 2026-06-01: incomplete (before window
+    reaches 03-03, before the data) -> shown, out of the means."""
+    df = refs([("2026-05-01", "B", "in"), ("2026-07-01", "A", "in"), ("2026-08-10", "A", "in"), ("2026-08-20", "A", "in"),
+               ("2026-09-01", "A", "in"), ("2026-10-01", "A", "in"), ("2026-10-05", "A", "out"), ("2026-11-20", "B", "in")])
+    a = acts([("2026-08-10 10:00", "A", "visit"), ("2026-10-01 11:00", "A", "visit"), ("2026-06-01 09:00", "B", "visit"),
+              ("2026-08-11 09:00", "A", "call")])
+    a["rep"] = ["R1", "R1", "R2", "R1"]
+    effect = rf.visit_effect(df, a, AS_OF)
+    assert len(effect) == 3  # the call is not a visit
+    first = effect[effect["visit_on"] == "2026-08-10"].iloc[0]
+    assert (first.in_before, first.in_after, first.change, first.complete) == (1, 3, 2, True)
+    assert effect["complete"].tolist() == [False, True, False]  # ordered by visit date: B 06-01, A 08-10, A 10-01
+    by_inst = rf.visit_effect_by(effect, "institution").set_index("institution")
+    assert by_inst.loc["A", ["visits", "complete", "incomplete"]].tolist() == [2, 1, 1]
+    assert by_inst.loc["A", "change"] == 2.0 and pd.isna(by_inst.loc["B", "change"])
+    by_rep = rf.visit_effect_by(effect, "rep").set_index("rep")
+    assert by_rep.loc["R1", "in_after"] == 3.0 and by_rep.loc["R2", "complete"] == 0
+    assert rf.mean_visit_change(effect) == 2.0
+    assert rf.visit_effect(df, None, AS_OF) is None and rf.mean_visit_change(None) is None
 
 
 def test_report_tables():

@@ -127,16 +127,6 @@ def cohort_heatmap(frame: pd.DataFrame, cohort: str, months_since: str, share: s
     return alt.layer(rect, text).properties(title=title, height=120 + 36 * n_rows)
 
 
-def backlog_now_bars(frame: pd.DataFrame, label: str, value: str, title: str, y_title: str, height: int = 300) -> alt.LayerChart:
-    """Backlog w1..w4 as of today (cumulative horizons), with count labels."""
-    order = list(frame[label])
-    base = alt.Chart(frame).encode(x=alt.X(f"{label}:N", sort=order, title=None, axis=alt.Axis(labelAngle=0)))
-    bars = base.mark_bar(color=PALETTE[0]).encode(y=alt.Y(f"{value}:Q", title=y_title),
-                                                  tooltip=[alt.Tooltip(f"{label}:N"), alt.Tooltip(f"{value}:Q", format=",")])
-    text = base.mark_text(dy=-8, fontSize=12).encode(y=f"{value}:Q", text=alt.Text(f"{value}:Q", format=","))
-    return alt.layer(bars, text).properties(title=title, height=height)
-
-
 def backlog_trend_lines(frame: pd.DataFrame, date: str, series: dict[str, str], title: str, x_title: str, y_title: str,
                         legend_title: str, height: int = 380) -> alt.Chart:
     """The daily backlog, one line per horizon (w1..w4 -> labels in ``series``)."""
@@ -164,3 +154,46 @@ def net_bookings_bars(frame: pd.DataFrame, date: str, net: str, up_label: str, d
                         legend=alt.Legend(orient="bottom")),
         tooltip=[alt.Tooltip(f"{date}:T", title=x_title, format="%Y/%m/%d"), alt.Tooltip(f"{net}:Q", title=y_title, format="+,")],
     ).properties(title=title, height=height)
+
+
+def staff_bars(frame: pd.DataFrame, staff: str, value: str, title: str, value_title: str, value_format: str = ".0%",
+               guide: float | None = None, height: int | None = None) -> alt.LayerChart:
+    """One horizontal bar per staff member, in the table's order, value labels at the bar ends, an optional dashed
+    guide. Staff without a value (no eligible new patient) are left out."""
+    data = frame[[staff, value]].dropna(subset=[value])
+    order = list(data[staff])
+    base = alt.Chart(data).encode(y=alt.Y(f"{staff}:N", sort=order, title=None, axis=alt.Axis(labelLimit=200)))
+    bars = base.mark_bar(color=PALETTE[0]).encode(
+        x=alt.X(f"{value}:Q", title=value_title, axis=alt.Axis(format=value_format)),
+        tooltip=[alt.Tooltip(f"{staff}:N", title=None), alt.Tooltip(f"{value}:Q", title=value_title, format=value_format)],
+    )
+    text = base.mark_text(align="left", dx=4, fontSize=11, color="#24292F").encode(
+        x=f"{value}:Q", text=alt.Text(f"{value}:Q", format=value_format))
+    layers: list = [bars, text]
+    if guide is not None:
+        layers.append(guide_rule(guide, axis="x"))
+    return alt.layer(*layers).properties(title=title, height=height or max(120, 36 * len(data)))
+
+
+def cohort_outcome_bars(frame: pd.DataFrame, month: str, rates: dict[str, str], complete: str, pending_label: str, title: str,
+                        x_title: str, y_title: str, height: int = 340) -> alt.LayerChart:
+    """Drop-out and retention per month of first visit, side by side (``rates``: column -> label). A month whose
+    window is not complete gets one grey 'pending' bar — never 0 %, never counted as drop-outs."""
+    rows = []
+    for _, r in frame.iterrows():
+        if bool(r[complete]):
+            rows += [{month: r[month], "label": label, "bar": r[col], "pending": False, "text": f"{r[col]:.0%}"}
+                     for col, label in rates.items() if pd.notna(r[col])]
+        else:
+            rows.append({month: r[month], "label": pending_label, "bar": 1.0, "pending": True, "text": pending_label})
+    data = pd.DataFrame(rows, columns=[month, "label", "bar", "pending", "text"])
+    domain = list(rates.values()) + [pending_label]
+    base = alt.Chart(data).encode(x=alt.X(f"{month}:O", title=x_title, axis=alt.Axis(labelAngle=0)), xOffset=alt.XOffset("label:N", sort=domain))
+    bars = base.mark_bar().encode(
+        y=alt.Y("bar:Q", title=y_title, axis=alt.Axis(format=".0%"), scale=alt.Scale(domain=[0, 1.1])),
+        color=alt.Color("label:N", title=None, sort=domain, legend=alt.Legend(orient="bottom"),
+                        scale=alt.Scale(domain=domain, range=[PALETTE[4], PALETTE[2], PENDING_COLOR][:len(domain)])),
+        tooltip=[alt.Tooltip(f"{month}:O", title=x_title), alt.Tooltip("label:N", title=None), alt.Tooltip("text:N", title=y_title)],
+    )
+    labels = base.mark_text(dy=-8, fontSize=10, color="#24292F").encode(y="bar:Q", text="text:N")
+    return alt.layer(bars, labels).properties(title=title, height=height)
