@@ -2,19 +2,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
 
-from kpi import habits
-from kpi.confidence import confidence
+from kpi import habits, registry
 from kpi.funnel import default_as_of as leads_default_as_of
 from kpi.targets import Targets
+from kpi.abtest import AbSettings, AbView, ab_view
+from kpi.sla import SlaSettings, SlaView, sla_view
+from ui.chart_png import show_chart_png
 from ui.charts_habits import committee_bars, rep_bars_with_guide, trend_with_band
 from ui.data import cached, require
+from ui.habits_partner import ab_section, holiday_caption, settings_panel, sla_section
 from ui.i18n import label_of, label_series, lang, t  # widget keys with translated labels carry the language (labels change)
-from ui.widgets import (data_table, fmt_delta_pct_points, fmt_num, fmt_pct, fmt_signed, is_missing, join_list, kpi_tile,
-                        missing_column_note, pct_column, show_chart)
+from ui.widgets import data_table, fmt_num, fmt_pct, join_list, missing_column_note, pct_column, registry_tile
 
 frames = require("activities")
 activities, leads = frames["activities"], frames.get("leads")
@@ -22,8 +25,19 @@ targets: Targets = st.session_state.get("targets", Targets())
 
 
 @cached(max_entries=16)
-def summary(acts: pd.DataFrame, lds: pd.DataFrame | None, as_of: dt.date | None, targets_json: str, days: int | None) -> habits.HabitsSummary:
-    return habits.habits_summary(acts, lds, as_of, Targets.from_json(targets_json), trend_days=days)
+def summary(acts: pd.DataFrame, lds: pd.DataFrame | None, as_of: dt.date | None, targets_json: str, days: int | None,
+            business_days: bool = False) -> habits.HabitsSummary:
+    return habits.habits_summary(acts, lds, as_of, Targets.from_json(targets_json), trend_days=days, business_days=business_days)
+
+
+@cached(max_entries=16)
+def sla_of(lds: pd.DataFrame, as_of: dt.date, settings: SlaSettings) -> SlaView | None:
+    return sla_view(lds, as_of, settings)
+
+
+@cached(max_entries=16)
+def ab_of(acts: pd.DataFrame, as_of: dt.date, settings: AbSettings) -> AbView | None:
+    return ab_view(acts, as_of, settings)
 
 
 st.title(t("habits.title"))
@@ -33,54 +47,28 @@ f1, f2, f3 = st.columns([1, 2, 1])
 as_of = f1.date_input(t("app.as_of"), value=default.date(), key="habits.as_of")
 regions = f2.multiselect(t("habits.filter_region"), sorted(activities["region"].dropna().unique()), format_func=lambda r: label_of("region", r), placeholder=t("habits.region_all"), key=f"habits.region.{lang()}")
 days = f3.selectbox(t("habits.trend_window"), [28, 56, 91, 182], index=1, format_func=lambda n: t("habits.days", n=n), key=f"habits.days.{lang()}")
+sla_settings, ab_settings = settings_panel(targets)
+business = sla_settings.business_days
 if regions:
     activities = activities[activities["region"].isin(regions)]
     leads = leads[leads["region"].isin(regions)] if leads is not None else None
-now = summary(activities, leads, as_of, targets.to_json(), days)
-prev = summary(activities, leads, as_of - dt.timedelta(days=7), targets.to_json(), days)
+now = summary(activities, leads, as_of, targets.to_json(), days, business)
+prev = summary(activities, leads, as_of - dt.timedelta(days=7), targets.to_json(), days, business)
 lead_day = "—" if leads is None else str(leads_default_as_of(frames["leads"]).date())
 st.caption(t("habits.as_of_caption", date=as_of, act=habits.default_as_of(frames["activities"]).date(), lead=lead_day))
+if business:
+    holiday_caption(activities["activity_at"].min().date(), as_of)
 
-# ---- headline tiles
-GUIDE = {
-    "minutes_within_24h_rate": {"target": fmt_pct(targets.minutes_within_24h_rate, 0)},
-    "key_person_rate": {"target": fmt_pct(targets.key_person_rate, 0)},
-    "review_capture_rate": {"target": fmt_pct(targets.review_capture_rate, 0)},
-    "visits_per_day": {"low": fmt_num(targets.visits_per_day_min, 1), "high": fmt_num(targets.visits_per_day_max, 1)},
-    "travel_minutes_per_day": {"high": fmt_num(targets.travel_minutes_per_day_max)},
-}
-NEEDS = {"minutes_within_24h_rate": "minutes_sent_at", "key_person_rate": "key_person", "review_capture_rate": "ethics_review_on / it_review_on / purchasing_review_on / board_on",
-         "travel_minutes_per_day": "travel_minutes"}
-
-
-def shown(key: str, value: float | None) -> str:
-    if key == "visits_per_day":
-        return fmt_num(value, 2)
-    if key == "travel_minutes_per_day":
-        return "n/a" if is_missing(value) else t("habits.minutes_unit", v=fmt_num(value))
-    return fmt_pct(value)
-
-
-def delta(key: str, a: float | None, b: float | None) -> str | None:
-    if is_missing(a) or is_missing(b):
-        return None
-    if key == "visits_per_day":
-        return fmt_signed(a - b, 2)
-    if key == "travel_minutes_per_day":
-        return t("habits.minutes_unit", v=fmt_signed(a - b, 1))
-    return fmt_delta_pct_points(a, b)
-
-
+# ---- headline tiles: registry tiles (the team's names, layer · cadence · owner, 信頼度 from the registry's basis);
+#      RAG as kpi.habits rates it (visits per day against its 2–3 band)
+NEEDS = {"minutes_within_24h_rate": "minutes_sent_at", "key_person_rate": "key_person",
+         "review_capture_rate": "ethics_review_on / it_review_on / purchasing_review_on / board_on", "travel_minutes_per_day": "travel_minutes"}
+rows_of = {"activities": activities} | ({"leads": leads} if leads is not None else {})
 for col, key in zip(st.columns(len(habits.HABIT_KPIS)), habits.HABIT_KPIS):
     with col:
-        value = now.value(key)
-        roles = " / ".join(label_of("owner_role", r) for r in habits.KPI_OWNERS[key])
-        rows = habits.kpi_rows(key, activities, leads, now.as_of)
-        conf = None if rows is None else confidence(rows, habits.CONFIDENCE_COLUMNS[key], now.as_of, owner_hint=roles, lang=lang())
-        kpi_tile(t(f"habits.kpi.{key}"), shown(key, value), delta(key, value, prev.value(key)), rag=now.rags.get(key), confidence=conf,
-                 help=t(f"habits.def.{key}", **GUIDE[key]), delta_color="inverse" if key == "travel_minutes_per_day" else "normal")
-        st.caption(t("habits.owner", roles=roles))
-        if value is None:
+        view = registry.tile(key, now.value(key), targets, prev.value(key), frames=rows_of, as_of=now.as_of, lang=lang())
+        registry_tile(replace(view, rag=now.rags.get(key), missing=()))
+        if now.value(key) is None:
             if key in ("key_person_rate", "review_capture_rate") and leads is None:
                 st.caption("ⓘ " + t("habits.needs_leads"))
             elif key in NEEDS:
@@ -90,11 +78,11 @@ for col, key in zip(st.columns(len(habits.HABIT_KPIS)), habits.HABIT_KPIS):
 st.subheader(t("habits.trend_title"))
 x = t("habits.axis.date")
 c1, c2, c3 = st.columns(3)
-show_chart(trend_with_band, now.daily, "date", "visits_per_rep", targets.visits_per_day_min, targets.visits_per_day_max, t("habits.trend.visits"), x, t("habits.trend.visits"), where=c1, st_width="stretch")
+show_chart_png(trend_with_band, now.daily, "date", "visits_per_rep", targets.visits_per_day_min, targets.visits_per_day_max, t("habits.trend.visits"), x, t("habits.trend.visits"), where=c1, name="habits_trend_visits", key="habits.png.trend_visits")
 if "travel_minutes" in activities.columns:
-    show_chart(trend_with_band, now.daily, "date", "travel_minutes_per_rep", None, targets.travel_minutes_per_day_max, t("habits.trend.travel"), x, t("habits.trend.travel"), where=c2, st_width="stretch")
+    show_chart_png(trend_with_band, now.daily, "date", "travel_minutes_per_rep", None, targets.travel_minutes_per_day_max, t("habits.trend.travel"), x, t("habits.trend.travel"), where=c2, name="habits_trend_travel", key="habits.png.trend_travel")
 if "minutes_sent_at" in activities.columns:
-    show_chart(trend_with_band, now.daily, "date", "minutes_within_24h_rate", targets.minutes_within_24h_rate, None, t("habits.trend.minutes"), x, t("habits.trend.minutes"), percent=True, where=c3, st_width="stretch")
+    show_chart_png(trend_with_band, now.daily, "date", "minutes_within_24h_rate", targets.minutes_within_24h_rate, None, t("habits.trend.minutes"), x, t("habits.trend.minutes"), percent=True, where=c3, name="habits_trend_minutes", key="habits.png.trend_minutes")
 
 # ---- per rep against the guide
 st.subheader(t("habits.reps_title"))
@@ -106,11 +94,11 @@ reps = now.reps.assign(
 status = {"ok": t("habits.status.ok"), "off": t("habits.status.off")}
 rep_col = t("habits.col.rep")
 b1, b2, b3 = st.columns(3)
-show_chart(rep_bars_with_guide, reps, rep_col, "visits_per_day", "visits_status", status, [targets.visits_per_day_min, targets.visits_per_day_max], t("habits.reps.visits"), t("habits.reps.visits"), where=b1, st_width="stretch")
+show_chart_png(rep_bars_with_guide, reps, rep_col, "visits_per_day", "visits_status", status, [targets.visits_per_day_min, targets.visits_per_day_max], t("habits.reps.visits"), t("habits.reps.visits"), where=b1, name="habits_reps_visits", key="habits.png.reps_visits")
 if "travel_minutes" in activities.columns:
-    show_chart(rep_bars_with_guide, reps, rep_col, "travel_minutes_per_day", "travel_status", status, [targets.travel_minutes_per_day_max], t("habits.reps.travel"), t("habits.reps.travel"), where=b2, st_width="stretch")
+    show_chart_png(rep_bars_with_guide, reps, rep_col, "travel_minutes_per_day", "travel_status", status, [targets.travel_minutes_per_day_max], t("habits.reps.travel"), t("habits.reps.travel"), where=b2, name="habits_reps_travel", key="habits.png.reps_travel")
 if "minutes_sent_at" in activities.columns:
-    show_chart(rep_bars_with_guide, reps, rep_col, "minutes_within_24h_rate", "minutes_status", status, [targets.minutes_within_24h_rate], t("habits.reps.minutes"), t("habits.reps.minutes"), percent=True, where=b3, st_width="stretch")
+    show_chart_png(rep_bars_with_guide, reps, rep_col, "minutes_within_24h_rate", "minutes_status", status, [targets.minutes_within_24h_rate], t("habits.reps.minutes"), t("habits.reps.minutes"), percent=True, where=b3, name="habits_reps_minutes", key="habits.png.reps_minutes")
 
 # ---- who is outside the guide (a list to act on)
 st.subheader(t("habits.off_title"))
@@ -136,7 +124,7 @@ else:
 # ---- each committee's capture rate, and regions
 left, right = st.columns(2)
 with left:
-    st.subheader(t("habits.kpi.review_capture_rate"))
+    st.subheader(registry.BY_KEY["review_capture_rate"].label[0 if lang() == "ja" else 1])
     if now.review is None:
         if leads is None:
             st.caption("ⓘ " + t("habits.needs_leads"))
@@ -148,7 +136,7 @@ with left:
             {t("habits.col.committee"): t(f"habits.committee.{c}"), "rate": r.value, t("habits.col.captured"): r.numerator, t("habits.col.leads"): r.denominator}
             for c, r in now.review.committees.items() if r is not None
         ])
-        show_chart(committee_bars, committees, t("habits.col.committee"), "rate", targets.review_capture_rate, t("habits.committee_title"), t("habits.col.rate"), st_width="stretch")
+        show_chart_png(committee_bars, committees, t("habits.col.committee"), "rate", targets.review_capture_rate, t("habits.committee_title"), t("habits.col.rate"), name="habits_committees", key="habits.png.committees")
         shown_committees = committees.rename(columns={"rate": t("habits.col.rate")})
         data_table(shown_committees, column_config={t("habits.col.rate"): pct_column()}, download="habits_committees", download_key="habits.dl.committees")
 with right:
@@ -162,8 +150,13 @@ with right:
 
 with st.expander(t("habits.owners_title")):
     owners = pd.DataFrame({
-        t("habits.owners.kpi"): [t(f"habits.kpi.{k}") for k in habits.HABIT_KPIS],
+        t("habits.owners.kpi"): [registry.BY_KEY[k].label[0 if lang() == "ja" else 1] for k in habits.HABIT_KPIS],
         t("habits.owners.roles"): [" / ".join(label_of("owner_role", r) for r in habits.KPI_OWNERS[k]) for k in habits.HABIT_KPIS],
         t("habits.owners.why"): [t(f"habits.why.{k}") for k in habits.HABIT_KPIS],
     })
     data_table(owners, download="habits_owners", download_key="habits.dl.owners")
+
+# ---- partner SLA and the contact-rate A/B (settings above; computed in kpi.sla / kpi.abtest)
+shown_frames = {"activities": activities, **({"leads": leads} if leads is not None else {})}
+sla_section(sla_of(leads, as_of, sla_settings) if leads is not None else None, shown_frames, as_of)
+ab_section(ab_of(activities, as_of, ab_settings), shown_frames, as_of)

@@ -169,9 +169,9 @@ if lead:
         events["event"] = [event_label(k, c) for k, c in zip(events["kind"], events["code"])]
         kinds = [t(f"{P}.kind.{k}") for k in ("stage", "review", "activity") if k in set(events["kind"])]
         show_chart(timeline, events, kinds, "", t(f"{P}.col.date"), st_width="stretch")
-        listing = events[["date", "kind_label", "event", "detail", "minutes"]].rename(columns={
+        listing = events[["date", "kind_label", "event", "detail", "saved", "minutes"]].rename(columns={
             "date": t(f"{P}.col.date"), "kind_label": t(f"{P}.col.kind"), "event": t(f"{P}.col.event"),
-            "detail": t(f"{P}.col.detail"), "minutes": t(f"{P}.col.minutes")})
+            "detail": t(f"{P}.col.detail"), "saved": t(f"{P}.col.saved"), "minutes": t(f"{P}.col.minutes")})
         show_table(listing, f"timeline_{lead}", "timeline", {t(f"{P}.col.date"): st.column_config.DatetimeColumn(format="YYYY/MM/DD HH:mm")})
     amount = lead_rows.loc[lead_rows["lead_id"].eq(lead), "amount_yen"] if "amount_yen" in lead_rows.columns else None
     if amount is not None and len(amount):

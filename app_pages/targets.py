@@ -6,12 +6,18 @@ import dataclasses
 
 import streamlit as st
 
+from kpi.registry import BY_KEY
 from kpi.targets import STAGES, Targets
 from ui.i18n import lang, t
 from ui.widgets import plain
 
 MAX_HEADLINES = 6
 HEADLINE_OPTIONS = ("overall", "contact", "meeting", "poc", "approval", "collected", "stalled", "payback", "amount", "days_in_stage")
+# headline option (Targets.headline_kpis) -> its registry KPI, as the funnel page's tiles: their names are the
+# registry's (商談化率, 稟議通過率 …); amount and days_in_stage are not registry KPIs and keep their own strings.
+HEADLINE_REGISTRY_KEY = {"overall": "overall_rate", "contact": "contact_rate", "meeting": "meeting_rate", "poc": "poc_rate",
+                         "approval": "approval_rate", "collected": "collection_rate", "stalled": "stalled_count",
+                         "payback": "payback_months_median"}
 PERCENT_FIELDS = {"minutes_within_24h_rate", "key_person_rate", "review_capture_rate", "cancel_rate_max", "second_visit_rate_min",
                   "same_day_record_rate_min", "guidance_use_rate_min", "win_rate_reference"}
 GUIDE_GROUPS = {
@@ -44,6 +50,12 @@ def replace_targets(new: Targets) -> None:
     st.session_state["targets"] = new
     for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(WIDGET_PREFIXES)]:
         del st.session_state[key]
+
+
+def headline_label(option: str) -> str:
+    """A headline option as the team names it: the registry's label in the page's language, else the page's string."""
+    kpi = BY_KEY.get(HEADLINE_REGISTRY_KEY.get(option, ""))
+    return kpi.label[0 if lang() == "ja" else 1] if kpi is not None else t(f"targets.hk.{option}")
 
 
 def trim_headlines(key: str) -> None:
@@ -110,7 +122,7 @@ st.subheader(t("targets.headline_title"))
 headline_key = f"targets.headline.{lang()}"  # the labels are translated: one widget per language
 current = None if headline_key in st.session_state else [k for k in targets.headline_kpis if k in HEADLINE_OPTIONS][:MAX_HEADLINES]
 st.multiselect(t("targets.headline_label"), HEADLINE_OPTIONS, default=current,
-               format_func=lambda k: t(f"targets.hk.{k}"), key=headline_key, on_change=trim_headlines, args=(headline_key,))
+               format_func=headline_label, key=headline_key, on_change=trim_headlines, args=(headline_key,))
 if st.session_state.get("targets.too_many"):
     st.warning(t("targets.headline_too_many"))
 headlines = tuple(st.session_state.get(headline_key, [])[:MAX_HEADLINES])

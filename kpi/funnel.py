@@ -26,6 +26,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from . import asof
+from .messages import TEXT
 from .targets import STAGE_DATE_COLUMNS, STAGES, Targets, rag_array
 
 Mode = Literal["cohort", "period"]
@@ -39,35 +41,21 @@ STALLED_COLUMNS = ["lead_id", "account", "region", "segment", "owner", "owner_ro
 
 
 # ------------------------------------------------------------------ dates
-def _as_ts(value) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    ts = pd.Timestamp(value)
-    return None if pd.isna(ts) else ts.normalize()
+_as_ts = asof.at_midnight  # a date / datetime / text as a Timestamp at midnight (None for None / NaT)
 
 
 def default_as_of(leads: pd.DataFrame) -> pd.Timestamp | None:
-    """Latest date in the leads data (any stage date or created_at), at midnight; None without dates.
+    """Latest date in the leads data (any stage date or created_at), at midnight; None without dates (kpi.asof, the
+    one rule).
 
     >>> default_as_of(pd.DataFrame({"created_at": pd.to_datetime(["2026-01-05 10:00"]), "meeting_on": pd.to_datetime(["2026-02-01"])}))
     Timestamp('2026-02-01 00:00:00')
     """
-    cols = [c for c in STAGE_DATE_COLUMNS.values() if c in leads.columns]
-    if not cols or leads.empty:
-        return None
-    if len(cols) == 1:
-        return _as_ts(leads[cols[0]].max())
-    dtypes = {leads[c].dtype for c in cols}
-    dtype = dtypes.pop()
-    if not dtypes and isinstance(dtype, np.dtype) and dtype.kind == "M":  # one naive datetime dtype: no stack needed
-        latest = max((m for m in (leads[c].max() for c in cols) if not pd.isna(m)), default=pd.NaT)
-    else:
-        latest = pd.to_datetime(leads[cols].stack(), errors="coerce").max()
-    return _as_ts(latest)
+    return asof.default_as_of("leads", leads)
 
 
 def _resolve_as_of(leads: pd.DataFrame, as_of) -> pd.Timestamp | None:
-    return _as_ts(as_of) if as_of is not None else default_as_of(leads)
+    return asof.resolve("leads", leads, as_of)
 
 
 def stage_dates(leads: pd.DataFrame, as_of=None) -> pd.DataFrame:
@@ -409,6 +397,23 @@ def stage_column_hint(stage: str) -> str:
     return f"{spec.aliases[0]} / {field}" if spec is not None and spec.aliases else field
 
 
+def headline_values(table: pd.DataFrame, previous: pd.DataFrame | None, stalled: pd.DataFrame, prev_stalled: pd.DataFrame | None,
+                    payback, prev_payback) -> dict[str, tuple[float | None, float | None]]:
+    """The funnel page's headline numbers, (this period, the previous period) each, None where n/a: the overall
+    conversion, each step's conversion, the stalled deals and the median payback months. The page turns them
+    into registry tiles (kpi.registry.tile), which add the target, RAG and 信頼度."""
+    def number(value) -> float | None:
+        return None if value is None or pd.isna(value) else float(value)
+
+    row = table.set_index("stage")
+    prow = previous.set_index("stage") if previous is not None else None
+    out = {"overall": (overall_conversion(table), overall_conversion(previous) if previous is not None else None)}
+    out |= {s: (number(row.loc[s, "conversion"]), number(prow.loc[s, "conversion"]) if prow is not None else None) for s in STAGES[1:]}
+    out["stalled"] = (float(len(stalled)), float(len(prev_stalled)) if previous is not None and prev_stalled is not None else None)
+    out["payback"] = (None if payback is None else number(payback.median), None if prev_payback is None else number(prev_payback.median))
+    return out
+
+
 def overall_conversion(table: pd.DataFrame) -> float | None:
     """reached(collected) / reached(lead); None without leads, or when no column records collection (n/a)."""
     lead = table.loc[table["stage"] == "lead", "reached"].iloc[0]
@@ -450,7 +455,8 @@ def lost_at_step(leads: pd.DataFrame, stage: str, as_of=None, mode: Mode = "coho
 
 def stalled_leads(leads: pd.DataFrame, as_of=None, targets: Targets | None = None) -> pd.DataFrame:
     """Open leads whose stage (furthest stage with a date ≤ as_of) is older than the stage's limit:
-    as_of − stage_date > limit_days. Sorted by days over the limit, most overdue first. Collected has no limit.
+    as_of − stage_date > limit_days (business days in (stage_date, as_of] when ``targets.business_days``). Sorted by
+    days over the limit, most overdue first. Collected has no limit.
     Columns absent from the file are NA."""
     targets = targets or Targets()
     as_of = _resolve_as_of(leads, as_of)
@@ -460,6 +466,10 @@ def stalled_leads(leads: pd.DataFrame, as_of=None, targets: Targets | None = Non
     code = _furthest(days)  # the current stage, -1 without a date
     stage_day = np.where(code >= 0, days[np.arange(len(days)), code], _NO_DAY)
     in_stage = _day_number(as_of) - stage_day  # meaningful where code >= 0
+    if targets.business_days:  # a setting (Targets.business_days): limits count Japanese business days, not calendar days
+        from .business_days import business_days_since
+
+        in_stage = np.where(code >= 0, business_days_since(stage_day, _day_number(as_of)), in_stage)
     step_limit = np.array(pd.Series(STAGES).map(targets.stall_days).astype(float), dtype=float)
     limit = np.where(code >= 0, step_limit[code], np.nan)
     open_ = leads["status"].eq("open") if "status" in leads.columns else pd.Series(True, index=leads.index)
@@ -616,6 +626,48 @@ def previous_table(leads: pd.DataFrame, as_of, targets: Targets | None = None, m
     return funnel_table(leads, as_of - length, targets, mode, p_start, p_end)
 
 
+@dataclass(frozen=True)
+class FunnelView:
+    """Everything the funnel page shows of one filter state (:func:`funnel_view`): the table of the six stages, the
+    leads in scope, the bottleneck, stalled leads, payback, data warnings and, with a previous period holding data,
+    the same numbers for that period (``prev_range`` is set whenever the period is bounded)."""
+    as_of: pd.Timestamp
+    table: pd.DataFrame
+    scope: pd.DataFrame
+    bottleneck: str | None
+    stalled: pd.DataFrame
+    payback: Payback | None
+    warnings: DataWarnings
+    prev_range: tuple[pd.Timestamp, pd.Timestamp] | None = None
+    previous: pd.DataFrame | None = None
+    prev_scope: pd.DataFrame | None = None
+    prev_stalled: pd.DataFrame | None = None
+    prev_payback: Payback | None = None
+
+    def headline_values(self) -> dict:
+        """:func:`headline_values` of this view (now and the previous period)."""
+        return headline_values(self.table, self.previous, self.stalled, self.prev_stalled, self.payback, self.prev_payback)
+
+
+def funnel_view(leads: pd.DataFrame, as_of: pd.Timestamp, targets: Targets, mode: Mode = "cohort", start=None, end=None) -> FunnelView:
+    """The funnel page's numbers for ``leads`` (already filtered) in one frozen :class:`FunnelView`. No comparison
+    against a previous period without data (it would show +100%)."""
+    table = funnel_table(leads, as_of, targets, mode, start, end)
+    scope = leads_in_scope(leads, as_of, mode, start, end)
+    parts = dict(as_of=as_of, table=table, scope=scope, bottleneck=bottleneck(table),
+                 stalled=stalled_leads(scope if mode == "cohort" else leads, as_of, targets),
+                 payback=payback(scope, targets, as_of), warnings=data_warnings(scope, as_of))
+    if start is not None and end is not None:
+        length = end - start + pd.Timedelta(days=1)
+        p_start, p_end = parts["prev_range"] = previous_period(start, end)
+        prev_scope = leads_in_scope(leads, as_of - length, mode, p_start, p_end)
+        if len(prev_scope):
+            parts |= dict(previous=previous_table(leads, as_of, targets, mode, start, end), prev_scope=prev_scope,
+                          prev_stalled=stalled_leads(prev_scope if mode == "cohort" else leads, as_of - length, targets),
+                          prev_payback=payback(prev_scope, targets, as_of - length))
+    return FunnelView(**parts)
+
+
 # ------------------------------------------------------------------ regions page: accounts, timeline, activity
 def accounts_summary(leads: pd.DataFrame, as_of=None) -> pd.DataFrame | None:
     """Per account (leads created ≤ as_of): leads, open, won, lost, amount_yen, furthest_stage (furthest
@@ -648,7 +700,8 @@ def accounts_summary(leads: pd.DataFrame, as_of=None) -> pd.DataFrame | None:
 
 def lead_timeline(leads: pd.DataFrame, lead_id: str, activities: pd.DataFrame | None = None, as_of=None) -> pd.DataFrame:
     """One lead's dated events in order: date, kind (stage / review / activity), code (stage name, review
-    column, activity type), detail (activity note / rep), minutes (travel). Dates after as_of are left out."""
+    column, activity type), detail (activity note / rep), minutes (travel), saved (minutes_saved: the customer's
+    time the activity saved; NaN when not noted). Dates after as_of are left out."""
     as_of = _resolve_as_of(leads, as_of)
     lead = leads[leads["lead_id"] == lead_id]
     events = []
@@ -656,12 +709,13 @@ def lead_timeline(leads: pd.DataFrame, lead_id: str, activities: pd.DataFrame | 
         dates = stage_dates(lead, as_of).iloc[0]
         for s in STAGES:
             if pd.notna(dates[s]):
-                events.append({"date": dates[s], "kind": "stage", "code": s, "detail": None, "minutes": np.nan})
+                events.append({"date": dates[s], "kind": "stage", "code": s, "detail": None, "minutes": np.nan, "saved": np.nan})
         row = lead.iloc[0]
         for c in REVIEW_COLUMNS:
             if c in lead.columns and pd.notna(row[c]) and (as_of is None or row[c] <= as_of):
-                events.append({"date": pd.Timestamp(row[c]).normalize(), "kind": "review", "code": c, "detail": None, "minutes": np.nan})
-    frame = pd.DataFrame(events, columns=["date", "kind", "code", "detail", "minutes"])
+                events.append({"date": pd.Timestamp(row[c]).normalize(), "kind": "review", "code": c, "detail": None, "minutes": np.nan,
+                               "saved": np.nan})
+    frame = pd.DataFrame(events, columns=["date", "kind", "code", "detail", "minutes", "saved"])
     if activities is not None and "lead_id" in activities.columns:
         acts = activities[activities["lead_id"] == lead_id]
         if as_of is not None:
@@ -669,10 +723,12 @@ def lead_timeline(leads: pd.DataFrame, lead_id: str, activities: pd.DataFrame | 
         note = acts["note"] if "note" in acts.columns else pd.Series(pd.NA, index=acts.index)
         rep = acts["rep"].astype("object")
         detail = note.astype("object").where(note.notna(), None)
-        detail = (rep + "：" + detail.fillna("")).str.rstrip("：")
-        frame = pd.concat([frame.astype({"minutes": float}) if len(frame) else frame, pd.DataFrame({
+        sep = TEXT["timeline.rep_note"][0]
+        detail = (rep + sep + detail.fillna("")).str.rstrip(sep)
+        frame = pd.concat([frame.astype({"minutes": float, "saved": float}) if len(frame) else frame, pd.DataFrame({
             "date": pd.to_datetime(acts["activity_at"]), "kind": "activity", "code": acts["type"],
             "detail": detail, "minutes": pd.to_numeric(acts["travel_minutes"], errors="coerce") if "travel_minutes" in acts.columns else np.nan,
+            "saved": pd.to_numeric(acts["minutes_saved"], errors="coerce") if "minutes_saved" in acts.columns else np.nan,
         })], ignore_index=True) if len(acts) else frame
     order = frame["kind"].map({"stage": 0, "review": 1, "activity": 2})
     return frame.assign(_o=order).sort_values(["date", "_o"], kind="stable").drop(columns="_o").reset_index(drop=True)
@@ -727,3 +783,230 @@ def leads_section(leads: pd.DataFrame, as_of=None, targets: Targets | None = Non
         "bottleneck": bottleneck(table),
         "payback_months_median": None if pay is None else pay.median,
     }
+
+
+# ------------------------------------------------------------------ hospital vs general B2B, 差し戻し (issue 15)
+# Readings chosen here:
+# * Hospital = segment "hospital"; general B2B = segment "general" (the other segments are in neither group).
+# * 働き方KPI記入率 (work_style_kpi_rate): leads created ≤ as_of that reached meeting with ``work_style_kpi``
+#   noted / leads that reached meeting — the same denominator as キーマン特定率. None without the column.
+# * Committee calendar: open hospital leads' committee dates (倫理・情報・購買・役員会) in (as_of, as_of + horizon].
+# * 決算月 (fiscal_month) is read as a month 1–12 from 3, "3", "03", "3月", "３月" or "March"/"Mar"; anything
+#   else is unknown (blank), never an error. The fiscal year end is the last day of that month, the next one on or
+#   after as_of. A general B2B lead is flagged when that end is at most ``months_before`` months away (稟議 is
+#   heavy before the customer's year end).
+# * 差し戻し率 (sent_back_rate): among leads created ≤ as_of that reached the PoC stage by as_of — the 稟議 is
+#   submitted after PoC agreement, so these are the leads whose 稟議 has been under way — and whose
+#   ``sent_back_count`` is filled, the share with sent_back_count ≥ 1. Blank counts are unknown and left out of
+#   both sides. Its trend groups the same leads by the week or month of their PoC date.
+# * Reasons (lost_reason, sent_back_reason) are classified by keywords (kpi.messages.REASON_CLASSES, first match
+#   wins; nothing matches → "other"; blank → "blank").
+HOSPITAL_B2B: tuple[str, ...] = ("hospital", "general")
+MONTH_SUFFIX = "月"  # 決算月 as files write it: "3月"
+_MONTH_WORDS = {m.lower(): i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+
+
+def _segment_is(leads: pd.DataFrame, segment: str) -> pd.Series:
+    return leads["segment"].eq(segment).fillna(False).astype(bool) if "segment" in leads.columns else pd.Series(False, index=leads.index)
+
+
+def _created_by(leads: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
+    return pd.to_datetime(leads["created_at"]).dt.normalize() <= as_of
+
+
+def hospital_b2b_funnel(leads: pd.DataFrame, as_of=None, targets: Targets | None = None) -> pd.DataFrame | None:
+    """The cohort funnel of hospital and of general B2B leads side by side (``funnel_by`` segment, those two groups).
+    None without segment."""
+    table = funnel_by(leads, "segment", as_of, targets)
+    if table is None:
+        return None
+    return table[table["segment"].isin(HOSPITAL_B2B)].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class CaptureRate:
+    numerator: int
+    denominator: int
+
+    @property
+    def value(self) -> float | None:
+        return self.numerator / self.denominator if self.denominator else None
+
+
+def work_style_kpi_rate(leads: pd.DataFrame, as_of=None) -> CaptureRate | None:
+    """働き方KPI記入率: leads that reached meeting with work_style_kpi noted / leads that reached meeting.
+
+    >>> f = pd.DataFrame({"created_at": pd.to_datetime(["2026-01-01"] * 3), "meeting_on": pd.to_datetime(["2026-01-05", "2026-01-06", None]),
+    ...                   "work_style_kpi": ["残業時間", None, "残業時間"]})
+    >>> work_style_kpi_rate(f, "2026-02-01")
+    CaptureRate(numerator=1, denominator=2)
+    """
+    if "work_style_kpi" not in leads.columns:
+        return None
+    as_of = _resolve_as_of(leads, as_of)
+    met = leads[reached_flags(leads, as_of)["meeting"].astype(bool) & _created_by(leads, as_of)]
+    noted = met["work_style_kpi"].astype("string").str.strip().fillna("").ne("")
+    return CaptureRate(int(noted.sum()), len(met))
+
+
+def committee_calendar(leads: pd.DataFrame, as_of=None, horizon_days: int = 90) -> pd.DataFrame:
+    """Open hospital leads' committee dates in (as_of, as_of + horizon_days]: lead_id, account, region, owner,
+    committee (the column name), date, days_ahead; by date."""
+    cols = ["lead_id", "account", "region", "owner", "committee", "date", "days_ahead"]
+    as_of = _resolve_as_of(leads, as_of)
+    present = [c for c in REVIEW_COLUMNS if c in leads.columns]
+    if as_of is None or not present:
+        return pd.DataFrame(columns=cols)
+    open_ = leads["status"].eq("open").fillna(False) if "status" in leads.columns else True
+    rows = leads[_segment_is(leads, "hospital") & open_ & _created_by(leads, as_of)]
+    parts = []
+    for c in present:
+        d = pd.to_datetime(rows[c], errors="coerce").dt.normalize()
+        ok = (d > as_of) & (d <= as_of + pd.Timedelta(days=horizon_days))
+        part = pd.DataFrame({k: rows.loc[ok, k] if k in rows.columns else pd.NA for k in cols[:4]})
+        part["committee"], part["date"] = c, d[ok]
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+    out["days_ahead"] = (out["date"] - as_of).dt.days.astype("Int64") if len(out) else pd.Series(dtype="Int64")
+    return out.sort_values(["date", "lead_id"], kind="stable").reset_index(drop=True)[cols]
+
+
+def fiscal_month_number(values: pd.Series) -> pd.Series:
+    """決算月 as a month number 1–12 (Int64; NA when unknown): 3, 3.0, "3", "03", "3月", "３月", "March", "Mar".
+
+    >>> fiscal_month_number(pd.Series([3, "12月", "３月", "Sep", "13", None, "x"])).tolist()
+    [3, 12, 3, 9, <NA>, <NA>, <NA>]
+    """
+    import unicodedata
+
+    def one(v) -> int | None:
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+            return None
+        text = unicodedata.normalize("NFKC", str(v)).strip().lower().removesuffix(MONTH_SUFFIX).strip()
+        if text[:3] in _MONTH_WORDS and text.isalpha():
+            return _MONTH_WORDS[text[:3]]
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        return int(number) if number.is_integer() and 1 <= number <= 12 else None
+
+    return pd.Series([one(v) for v in values], index=values.index, dtype="Int64")
+
+
+def fiscal_year_end(month: int, as_of) -> pd.Timestamp:
+    """The last day of ``month`` on or after as_of (this year's, else next year's)."""
+    as_of = pd.Timestamp(as_of).normalize()
+    end = pd.Timestamp(year=as_of.year, month=month, day=1) + pd.offsets.MonthEnd(0)
+    return end if end >= as_of else pd.Timestamp(year=as_of.year + 1, month=month, day=1) + pd.offsets.MonthEnd(0)
+
+
+def b2b_fiscal_flags(leads: pd.DataFrame, as_of=None, months_before: int = 3) -> pd.DataFrame:
+    """Open general B2B leads (created ≤ as_of) with a readable 決算月: lead_id, account, region, owner, stage
+    (current), fiscal_month, fiscal_year_end, months_to_end (whole months from as_of's month), heavy
+    (months_to_end ≤ months_before); heavy first, then the nearest end, then amount."""
+    cols = ["lead_id", "account", "region", "owner", "stage", "amount_yen", "fiscal_month", "fiscal_year_end", "months_to_end", "heavy"]
+    as_of = _resolve_as_of(leads, as_of)
+    if as_of is None or "fiscal_month" not in leads.columns:
+        return pd.DataFrame(columns=cols)
+    open_ = leads["status"].eq("open").fillna(False) if "status" in leads.columns else True
+    rows = leads[_segment_is(leads, "general") & open_ & _created_by(leads, as_of)]
+    month = fiscal_month_number(rows["fiscal_month"])
+    rows, month = rows[month.notna()], month[month.notna()]
+    out = pd.DataFrame({k: rows[k] if k in rows.columns else pd.NA for k in cols[:6] if k != "stage"}, index=rows.index)
+    out["stage"] = current_stage(rows, as_of) if len(rows) else pd.Series(dtype=object)
+    out["fiscal_month"] = month.astype(int)
+    ends = [fiscal_year_end(int(m), as_of) for m in month]
+    out["fiscal_year_end"] = pd.to_datetime(pd.Series(ends, index=rows.index, dtype="datetime64[ns]"))
+    out["months_to_end"] = [(e.year - as_of.year) * 12 + e.month - as_of.month for e in ends]
+    out["heavy"] = out["months_to_end"] <= months_before
+    out = out.sort_values(["heavy", "fiscal_year_end", "amount_yen"], ascending=[False, True, False], na_position="last", kind="stable")
+    return out.reset_index(drop=True)[cols]
+
+
+def _sent_back_rows(leads: pd.DataFrame, as_of) -> tuple[pd.DataFrame, pd.Series] | None:
+    if "sent_back_count" not in leads.columns:
+        return None
+    as_of = _resolve_as_of(leads, as_of)
+    rows = leads[reached_flags(leads, as_of)["poc"].astype(bool) & _created_by(leads, as_of)]
+    count = pd.to_numeric(rows["sent_back_count"], errors="coerce")
+    return rows[count.notna()], count[count.notna()]
+
+
+def sent_back_rate(leads: pd.DataFrame, as_of=None) -> CaptureRate | None:
+    """差し戻し率: leads with sent_back_count ≥ 1 / leads that reached the PoC stage (their 稟議 under way or done)
+    with the count filled. None without sent_back_count.
+
+    >>> f = pd.DataFrame({"created_at": pd.to_datetime(["2026-01-01"] * 4), "poc_on": pd.to_datetime(["2026-01-05"] * 3 + [None]),
+    ...                   "sent_back_count": [0, 2, None, 1]})
+    >>> sent_back_rate(f, "2026-02-01")
+    CaptureRate(numerator=1, denominator=2)
+    """
+    found = _sent_back_rows(leads, as_of)
+    if found is None:
+        return None
+    _rows, count = found
+    return CaptureRate(int((count >= 1).sum()), len(count))
+
+
+def sent_back_trend(leads: pd.DataFrame, as_of=None, by: str = "month") -> pd.DataFrame:
+    """:func:`sent_back_rate` per month (or week, Monday) of the PoC date: period, leads, sent_back, rate."""
+    cols = ["period", "leads", "sent_back", "rate"]
+    found = _sent_back_rows(leads, as_of)
+    if found is None or found[0].empty:
+        return pd.DataFrame(columns=cols)
+    rows, count = found
+    # the PoC date, or — when it was skipped — the next later stage's date (the funnel's implied date)
+    implied = _implied_days(_stage_days(rows, _resolve_as_of(leads, as_of)))[:, STAGES.index("poc")]
+    poc = pd.Series(implied.astype("datetime64[D]").astype("datetime64[ns]"), index=rows.index)
+    period = poc.dt.to_period("M").dt.start_time if by == "month" else poc - pd.to_timedelta(poc.dt.day_of_week, unit="D")
+    frame = pd.DataFrame({"period": period, "back": (count >= 1).astype(int)}).dropna(subset=["period"])
+    g = frame.groupby("period")["back"]
+    out = pd.DataFrame({"leads": g.size(), "sent_back": g.sum()}).reset_index()
+    out["rate"] = out["sent_back"] / out["leads"]
+    return out[cols]
+
+
+def classify_reason(values: pd.Series) -> pd.Series:
+    """Each reason text → a class code of kpi.messages.REASON_CLASSES (keyword, first match), "other", or "blank"."""
+    from .messages import REASON_CLASSES
+
+    def one(v) -> str:
+        if not isinstance(v, str) or not v.strip():
+            return "blank"
+        return next((code for code, words in REASON_CLASSES if any(w in v for w in words)), "other")
+
+    labels = {v: one(v) for v in values.dropna().unique()}
+    return values.map(labels).where(values.notna(), "blank").astype(object)
+
+
+def reason_ranking(leads: pd.DataFrame, as_of=None) -> pd.DataFrame:
+    """失注理由 and 差し戻し理由 side by side, classified: kind (lost / sent_back), reason_class, leads, share (of the
+    kind's leads with a reason, blanks left out), examples (up to 3 distinct texts); most frequent first per kind.
+    Lost: status lost, created ≤ as_of. Sent back: sent_back_count ≥ 1 or a reason written, created ≤ as_of."""
+    cols = ["kind", "reason_class", "leads", "share", "examples"]
+    as_of = _resolve_as_of(leads, as_of)
+    if as_of is None:
+        return pd.DataFrame(columns=cols)
+    created = _created_by(leads, as_of)
+    parts = []
+    if "lost_reason" in leads.columns and "status" in leads.columns:
+        parts.append(("lost", leads.loc[leads["status"].eq("lost").fillna(False) & created, "lost_reason"]))
+    if "sent_back_reason" in leads.columns:
+        count = pd.to_numeric(leads["sent_back_count"], errors="coerce") if "sent_back_count" in leads.columns else pd.Series(np.nan, index=leads.index)
+        back = (count >= 1) | leads["sent_back_reason"].notna()
+        parts.append(("sent_back", leads.loc[back & created, "sent_back_reason"]))
+    frames = []
+    for kind, reasons in parts:
+        cls = classify_reason(reasons)
+        keep = cls.ne("blank")
+        if not keep.any():
+            continue
+        frame = pd.DataFrame({"reason_class": cls[keep], "text": reasons[keep]})
+        g = frame.groupby("reason_class")
+        out = pd.DataFrame({"leads": g.size(), "examples": g["text"].agg(lambda s: " / ".join(list(dict.fromkeys(s))[:3]))}).reset_index()
+        out["share"] = out["leads"] / out["leads"].sum()
+        out.insert(0, "kind", kind)
+        frames.append(out.sort_values(["leads", "reason_class"], ascending=[False, True], kind="stable"))
+    return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)

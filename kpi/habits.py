@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from . import asof
 from .targets import Targets, rag, rag_band
 
 HABIT_MEETING_TYPES: tuple[str, ...] = ("visit", "online", "demo")
@@ -115,13 +116,12 @@ class HabitsSummary:
 
 # ------------------------------------------------------------------ as_of and filtering
 def default_as_of(activities: pd.DataFrame) -> pd.Timestamp | None:
-    """The latest activity date (midnight), or None for an empty frame."""
-    latest = activities["activity_at"].max() if len(activities) else pd.NaT
-    return None if pd.isna(latest) else pd.Timestamp(latest).normalize()
+    """The latest activity date (midnight), or None for an empty frame (kpi.asof, the one rule)."""
+    return asof.default_as_of("activities", activities)
 
 
 def _as_of(activities: pd.DataFrame, as_of: dt.date | pd.Timestamp | None) -> pd.Timestamp | None:
-    return default_as_of(activities) if as_of is None else pd.Timestamp(as_of).normalize()
+    return asof.resolve("activities", activities, as_of)
 
 
 def activities_up_to(activities: pd.DataFrame, as_of: dt.date | pd.Timestamp | None) -> pd.DataFrame:
@@ -133,22 +133,32 @@ def activities_up_to(activities: pd.DataFrame, as_of: dt.date | pd.Timestamp | N
 
 
 # ------------------------------------------------------------------ minutes within 24 h
-def minutes_within_flags(activities: pd.DataFrame) -> pd.Series:
+def minutes_within_flags(activities: pd.DataFrame, business_days: bool = False) -> pd.Series:
     """Per row: minutes sent within the SPEC window (rows of any type; callers pick visit/online/demo).
 
     With a time on activity_at: minutes_sent_at <= activity_at + 24 h (a date-only minutes_sent_at is 00:00 of
     its day, as loaded). Without a time: sent on the same or the next calendar day. Sent before the activity
     counts as within; no minutes_sent_at is not within.
+
+    ``business_days`` (a setting, off by default): the 24 h are counted on Japanese business days only
+    (weekends, 祝日 and 年末年始 stop the clock, ``kpi.business_days``), and "the next day" is the next business day:
+    minutes for a Friday-afternoon visit sent on Monday morning are within.
     """
     at = activities["activity_at"]
     sent = activities["minutes_sent_at"]
     has_time = activities["activity_at_has_time"] if "activity_at_has_time" in activities.columns else at.ne(at.dt.normalize())
-    timed = sent <= at + pd.Timedelta(hours=24)
-    dated = sent.dt.normalize() <= at.dt.normalize() + DAY
+    if business_days:
+        from .business_days import business_days_between, business_hours_between
+
+        timed = business_hours_between(at, sent).le(24) | (sent <= at)
+        dated = business_days_between(at, sent).le(1)
+    else:
+        timed = sent <= at + pd.Timedelta(hours=24)
+        dated = sent.dt.normalize() <= at.dt.normalize() + DAY
     return sent.notna() & timed.where(has_time.astype(bool), dated)
 
 
-def minutes_within_24h_rate(activities: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None) -> Rate | None:
+def minutes_within_24h_rate(activities: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, business_days: bool = False) -> Rate | None:
     """Activities of type visit/online/demo up to as_of with minutes sent within 24 h / those activities.
 
     None (n/a) when the file has no minutes_sent_at column.
@@ -163,7 +173,7 @@ def minutes_within_24h_rate(activities: pd.DataFrame, as_of: dt.date | pd.Timest
         return None
     acts = activities_up_to(activities, as_of)
     acts = acts[acts["type"].isin(HABIT_MEETING_TYPES)]
-    return Rate(int(minutes_within_flags(acts).sum()), len(acts))
+    return Rate(int(minutes_within_flags(acts, business_days).sum()), len(acts))
 
 
 # ------------------------------------------------------------------ leads-based habits
@@ -231,7 +241,7 @@ def _visits(activities: pd.DataFrame, as_of) -> pd.DataFrame:
     return pd.DataFrame({"rep": visits["rep"], "region": visits["region"], "day": visits["activity_at"].dt.normalize(), "travel": travel})
 
 
-def rep_habits(activities: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None) -> pd.DataFrame:
+def rep_habits(activities: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, business_days: bool = False) -> pd.DataFrame:
     """One row per rep with any activity up to as_of, sorted by visits_per_day (lowest first).
 
     Columns: rep, region (where most of the rep's visits are), visits, visit_days, visits_per_day,
@@ -254,7 +264,7 @@ def rep_habits(activities: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = 
     out["travel_minutes_per_day"] = out["travel_minutes"] / days if has_travel else np.nan
     if "minutes_sent_at" in activities.columns:
         meet = acts[acts["type"].isin(HABIT_MEETING_TYPES)]
-        within = minutes_within_flags(meet)
+        within = minutes_within_flags(meet, business_days)
         out["minutes_activities"] = meet.groupby("rep").size().reindex(reps).fillna(0).astype("int64")
         out["minutes_within"] = within.groupby(meet["rep"]).sum().reindex(reps).fillna(0).astype("int64")
         out["minutes_within_24h_rate"] = out["minutes_within"] / out["minutes_activities"].where(out["minutes_activities"] > 0)
@@ -287,7 +297,8 @@ def mean_over_reps(reps: pd.DataFrame, column: str) -> float | None:
     return float(values.mean()) if len(values) else None
 
 
-def daily_trend(activities: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, days: int | None = None) -> pd.DataFrame:
+def daily_trend(activities: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, days: int | None = None,
+                business_days: bool = False) -> pd.DataFrame:
     """Per calendar day up to as_of: reps with a visit, visits, visits_per_rep (visits / those reps),
     travel_minutes_per_rep, minutes_activities, minutes_within, minutes_within_24h_rate.
     ``days`` keeps only the last N calendar days (as_of included)."""
@@ -304,7 +315,7 @@ def daily_trend(activities: pd.DataFrame, as_of: dt.date | pd.Timestamp | None =
     if "minutes_sent_at" in acts.columns:
         meet = acts[acts["type"].isin(HABIT_MEETING_TYPES)]
         day = meet["activity_at"].dt.normalize()
-        out = out.join(pd.DataFrame({"minutes_activities": meet.groupby(day).size(), "minutes_within": minutes_within_flags(meet).groupby(day).sum()}), how="outer")
+        out = out.join(pd.DataFrame({"minutes_activities": meet.groupby(day).size(), "minutes_within": minutes_within_flags(meet, business_days).groupby(day).sum()}), how="outer")
         out["minutes_within_24h_rate"] = out["minutes_within"] / out["minutes_activities"]
     else:
         out["minutes_activities"] = out["minutes_within"] = out["minutes_within_24h_rate"] = np.nan
@@ -343,8 +354,9 @@ def reps_off_guide(reps: pd.DataFrame, targets: Targets) -> pd.DataFrame:
 
 # ------------------------------------------------------------------ one call for the page, one for the CLI
 def habits_summary(activities: pd.DataFrame, leads: pd.DataFrame | None, as_of: dt.date | pd.Timestamp | None,
-                   targets: Targets | None = None, trend_days: int | None = None) -> HabitsSummary:
-    """All habit KPIs as of one date (None: the later of the activities' and the leads' own defaults)."""
+                   targets: Targets | None = None, trend_days: int | None = None, business_days: bool = False) -> HabitsSummary:
+    """All habit KPIs as of one date (None: the later of the activities' and the leads' own defaults).
+    ``business_days``: the 24-hour minutes rule counts Japanese business days (a setting; calendar days by default)."""
     targets = targets or Targets()
     if as_of is None:
         candidates = [default_as_of(activities)]
@@ -355,18 +367,18 @@ def habits_summary(activities: pd.DataFrame, leads: pd.DataFrame | None, as_of: 
         candidates = [c for c in candidates if c is not None]
         as_of = max(candidates) if candidates else None
     as_of = None if as_of is None else pd.Timestamp(as_of).normalize()
-    reps = rep_habits(activities, as_of)
+    reps = rep_habits(activities, as_of, business_days)
     has_leads = leads is not None and len(leads) > 0 and as_of is not None
     summary = HabitsSummary(
         as_of=as_of,
-        minutes=minutes_within_24h_rate(activities, as_of),
+        minutes=minutes_within_24h_rate(activities, as_of, business_days),
         key_person=key_person_rate(leads, as_of) if has_leads else None,
         review=review_capture_rate(leads, as_of) if has_leads else None,
         visits_per_day=mean_over_reps(reps, "visits_per_day"),
         travel_minutes_per_day=mean_over_reps(reps, "travel_minutes_per_day") if "travel_minutes" in activities.columns else None,
         reps=reps,
         regions=region_habits(activities, as_of),
-        daily=daily_trend(activities, as_of, trend_days),
+        daily=daily_trend(activities, as_of, trend_days, business_days),
         off_guide=reps_off_guide(reps, targets),
     )
     rags = {k: kpi_rag(k, summary.value(k), targets) for k in HABIT_KPIS}

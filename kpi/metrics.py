@@ -31,11 +31,19 @@ def metrics(frames: dict[str, pd.DataFrame], as_of: dt.date | None = None, targe
         ("adoption", "adoption", "adoption_section", ("leads", "activities"), True),
         ("referrals", "referrals", "referrals_section", ("referrals",), False),
     ]
+    leads_as_of = as_of
+    if as_of is None and "leads" in frames:
+        # The leads and adoption sections both default to the funnel's as_of (the latest date in the leads):
+        # resolved once here instead of once per section (a scan of every stage date: ~30 ms per 100k leads).
+        from .funnel import default_as_of
+
+        leads_as_of = default_as_of(frames["leads"])
     for name, module, function, kinds, takes_targets in sections:
         if kinds[0] not in frames:
             continue
         compute = getattr(importlib.import_module(f"kpi.{module}"), function)
-        args = [frames.get(k) for k in kinds] + [as_of] + ([targets] if takes_targets else [])
+        day = leads_as_of if kinds[0] == "leads" else as_of
+        args = [frames.get(k) for k in kinds] + [day] + ([targets] if takes_targets else [])
         out[name] = compute(*args)
     return json_ready(out)
 

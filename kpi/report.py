@@ -9,7 +9,8 @@ Readings chosen here:
 * The leads behind the bottleneck step (k−1 → k) are ``kpi.funnel.lost_at_step`` (reached k−1, not k; open and
   lost) and the stalled leads whose current stage is k−1 (they are the ones waiting in front of the step).
 * Causes and their supporting habit numbers: key person unknown → key_person_rate; review materials missing →
-  review_capture_rate; work-style KPI weak → minutes_within_24h_rate and visits_per_day; travel inefficiency →
+  review_capture_rate; work-style KPI weak → work_style_kpi_rate (kpi.funnel: leads that reached meeting with the
+  customer's 働き方KPI noted; guide Targets.work_style_kpi_rate); travel inefficiency →
   travel_minutes_per_day; script gaps have no habit number. A cause is flagged when any of its numbers is
   yellow or red against its guide.
 * Workbook print setup: every sheet A4 landscape, one page wide (as many pages tall as needed), header row
@@ -27,8 +28,8 @@ import pandas as pd
 
 from . import funnel, habits
 from .export import _display_width, _sheet_name, new_workbook, write_cell, write_frame
-from .targets import STAGES, Targets, rag
-from .messages import ENUM_LABELS
+from .targets import Targets, rag
+from .messages import CADENCE_LABELS, ENUM_LABELS, LAYER_LABELS, REASON_LABELS, REPORT_TEXT, ROLE_LABELS
 
 WEEK = pd.Timedelta(days=7)
 OTHER_DOMAINS: tuple[str, ...] = ("clinic", "onboarding", "adoption", "referrals")
@@ -36,53 +37,15 @@ CAUSES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("script", ()),
     ("key_person", ("key_person_rate",)),
     ("review", ("review_capture_rate",)),
-    ("habits", ("minutes_within_24h_rate", "visits_per_day")),
+    ("habits", ("work_style_kpi_rate",)),  # issue 15: the capture rate of the customer's work-style KPI
     ("travel", ("travel_minutes_per_day",)),
 )
 LEAD_COLUMNS: tuple[str, ...] = ("lead_id", "account", "owner", "owner_role", "region", "segment", "status", "amount_yen", "key_person", "lost_reason")
-RATE_KPIS = {"minutes_within_24h_rate", "key_person_rate", "review_capture_rate"}
+RATE_KPIS = {"minutes_within_24h_rate", "key_person_rate", "review_capture_rate", "work_style_kpi_rate"}
 
-# The workbook's own words (kpi has no Streamlit, so no ui.i18n); the same labels the pages use.
-L: dict[str, tuple[str, str]] = {
-    "sheet.kpi": ("KPI表", "KPI table"), "sheet.funnel": ("ファネル", "Funnel"), "sheet.bottleneck": ("ボトルネック", "Bottleneck"),
-    "sheet.stalled": ("停滞案件", "Stalled leads"), "sheet.actions": ("アクション", "Actions"), "sheet.habits": ("習慣KPI", "Habits"),
-    "title": ("週次レビュー", "Weekly review"), "as_of": ("基準日", "As of"), "prev": ("先週", "Last week"),
-    "col.area": ("区分", "Area"), "col.kpi": ("KPI", "KPI"), "col.value": ("値", "Value"), "col.target": ("目標", "Target"),
-    "col.rag": ("判定", "Status"), "col.prev": ("先週", "Last week"), "col.n": ("対象件数", "Rows"), "col.owner_roles": ("責任者", "Owner"),
-    "col.stage": ("段階", "Stage"), "col.reached": ("到達数", "Reached"), "col.conversion": ("転換率", "Conversion"),
-    "col.lost": ("離脱数", "Lost"), "col.amount_yen": ("金額（円）", "Amount (¥)"),
-    "col.reached_prev": ("到達数（先週）", "Reached (last week)"), "col.reached_delta": ("増減", "Change"),
-    "col.conversion_prev": ("転換率（先週）", "Conversion (last week)"), "col.conversion_delta": ("転換率の増減", "Conversion change"),
-    "col.lead_id": ("案件ID", "Lead ID"), "col.account": ("取引先", "Account"), "col.owner": ("担当者", "Owner"),
-    "col.owner_role": ("担当区分", "Role"), "col.region": ("地域", "Region"), "col.segment": ("区分", "Segment"),
-    "col.status": ("ステータス", "Status"), "col.key_person": ("キーマン", "Key person"), "col.lost_reason": ("失注理由", "Lost reason"),
-    "col.stage_date": ("段階の日付", "Stage date"), "col.days_in_stage": ("滞留日数", "Days in stage"), "col.limit_days": ("上限日数", "Limit (days)"),
-    "col.action": ("アクション", "Action"), "col.deadline": ("期限", "Deadline"),
-    "col.rep": ("担当者", "Rep"), "col.visits": ("訪問件数", "Visits"), "col.visit_days": ("訪問日数", "Visit days"),
-    "col.visits_per_day": ("訪問/日", "Visits/day"), "col.travel_minutes_per_day": ("移動分/日", "Travel min/day"),
-    "col.minutes_within_24h_rate": ("議事録24h以内率", "Minutes ≤24 h"), "col.committee": ("審査", "Committee"),
-    "col.captured": ("把握件数", "Captured"), "col.rate": ("把握率", "Rate"),
-    "area.funnel": ("営業ファネル", "Funnel"), "area.habits": ("習慣", "Habits"),
-    "kpi.step": ("転換率 {a}→{b}", "Conversion {a}→{b}"), "kpi.overall": ("全体転換率（リード→回収）", "Overall conversion"),
-    "kpi.payback": ("回収期間 中央値（月）", "Payback median (months)"), "kpi.stalled": ("停滞案件数", "Stalled leads"),
-    "kpi.minutes_within_24h_rate": ("議事録24時間以内送付率", "Minutes sent within 24 h"), "kpi.key_person_rate": ("キーマン把握率", "Key person known"),
-    "kpi.review_capture_rate": ("審査日キャッチ率", "Review dates captured"), "kpi.visits_per_day": ("1日あたり訪問件数", "Visits per day"),
-    "kpi.travel_minutes_per_day": ("1日あたり移動時間（分）", "Travel minutes per day"),
-    "committee.ethics_review_on": ("倫理審査", "Ethics review"), "committee.it_review_on": ("情報審査", "IT review"),
-    "committee.purchasing_review_on": ("購買審査", "Purchasing review"), "committee.board_on": ("役員会", "Board"),
-    "bottleneck": ("今週のボトルネック", "This week's bottleneck"), "bottleneck.none": ("判定できません", "none"),
-    "bottleneck.detail": ("転換率 {conv}（目標 {target}、目標比 {ratio}）、この段階で止まっている案件 {lost}件", "conversion {conv} (target {target}, {ratio} of target), {lost} leads stopped at the step"),
-    "compare": ("今週と先週の比較", "This week vs last week"), "lost_leads": ("{a}まで進んで{b}に届いていない案件", "Leads that reached {a} but not {b}"),
-    "stalled_step": ("{a}段階で停滞している案件", "Leads stalled in {a}"), "reps": ("担当者別", "By rep"), "committees": ("審査会ごとの審査日把握率", "Review-date capture per committee"),
-    "cause.script": ("トークスクリプトの穴", "Gaps in the sales script"), "cause.key_person": ("キーマン不明", "Key person unknown"),
-    "cause.review": ("審査資料の不足", "Review materials missing"), "cause.habits": ("働き方KPIの弱さ", "Weak work-style KPIs"),
-    "cause.travel": ("移動の非効率", "Travel inefficiency"), "causes": ("原因の候補と裏付けの数字", "Possible causes and their numbers"),
-    "col.cause": ("原因", "Cause"), "no_actions": ("（アクションは未入力）", "(no actions entered)"),
-    "col.week_raised": ("起票週", "Week raised"), "col.kpi_or_bottleneck": ("対象（KPI・ボトルネック）", "KPI or bottleneck"),
-    "action_status.open": ("継続中", "Open"), "action_status.done": ("完了", "Done"), "action_status.dropped": ("取りやめ", "Dropped"),
-    "col.chosen": ("会議で選んだ原因", "Chosen in the meeting"), "chosen.yes": ("✓ 選択", "✓ chosen"),
-    "causes.chosen": ("原因（会議で選んだもの ✓ と、裏付けの数字）", "Causes (✓ = chosen in the meeting) and their numbers"),
-    }
+# The workbook's own words live in the kpi-side strings table (kpi/messages.py REPORT_TEXT); a registry KPI is
+# named by the registry (kpi_name), its layer / cadence / owner by LAYER_LABELS / CADENCE_LABELS / ROLE_LABELS.
+L: dict[str, tuple[str, str]] = REPORT_TEXT
 
 
 def label(key: str, lang: str = "ja", **params) -> str:
@@ -92,6 +55,19 @@ def label(key: str, lang: str = "ja", **params) -> str:
     ja, en = L.get(key, (key, key))
     text = en if lang == "en" else ja
     return text.format(**params) if params else text
+
+
+def kpi_name(key: str, lang: str = "ja") -> str:
+    """A registry KPI's name as the registry says it (label[0] ja, label[1] en): the KPI sheet, the habits sheet
+    and the causes all call a KPI the same."""
+    from .registry import BY_KEY
+
+    return BY_KEY[key].label[1 if lang == "en" else 0]
+
+
+def role_name(role: str, lang: str = "ja") -> str:
+    """Whose number a KPI is, in the registry's owner words (kpi.messages.ROLE_LABELS)."""
+    return ROLE_LABELS[role][1 if lang == "en" else 0]
 
 
 # ------------------------------------------------------------------ the weekly review
@@ -160,12 +136,19 @@ def guide_of(kpi: str, targets: Targets) -> tuple[float | None, float | None]:
     return getattr(targets, kpi), None
 
 
-def cause_evidence(summary: habits.HabitsSummary | None, targets: Targets) -> tuple[CauseEvidence, ...]:
+def cause_evidence(summary: habits.HabitsSummary | None, targets: Targets,
+                   lead_rates: dict[str, float | None] | None = None) -> tuple[CauseEvidence, ...]:
+    """``lead_rates``: the numbers that are not habits-summary numbers (work_style_kpi_rate), by key."""
     out = []
+    lead_rates = lead_rates or {}
     for cause, kpis in CAUSES:
         for kpi in kpis:
-            value = summary.value(kpi) if summary is not None else None
             low, high = guide_of(kpi, targets)
+            if kpi in lead_rates:
+                value = lead_rates[kpi]
+                out.append(CauseEvidence(cause, kpi, value, low, high, rag(value, low) if value is not None else None))
+                continue
+            value = summary.value(kpi) if summary is not None else None
             out.append(CauseEvidence(cause, kpi, value, low, high, habits.kpi_rag(kpi, value, targets)))
     return tuple(out)
 
@@ -198,7 +181,12 @@ def weekly_review(leads: pd.DataFrame, activities: pd.DataFrame | None, as_of: d
         habits.HabitsSummary(now_as_of, None, habits.key_person_rate(leads, now_as_of), habits.review_capture_rate(leads, now_as_of),
                              None, None, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame())
     return WeeklyReview(now_as_of, prev_as_of, table, previous, compare_weeks(table, previous), neck, lost, stalled, in_step,
-                        summary, cause_evidence(summary, targets))
+                        summary, cause_evidence(summary, targets, {"work_style_kpi_rate": _work_style(leads, now_as_of)}))
+
+
+def _work_style(leads: pd.DataFrame, as_of: pd.Timestamp) -> float | None:
+    rate = funnel.work_style_kpi_rate(leads, as_of)
+    return None if rate is None else rate.value
 
 
 # ------------------------------------------------------------------ the workbook
@@ -215,6 +203,7 @@ class _Book:
         self.bold = add({"bold": True})
         self.pct = add({"num_format": "0.0%"})
         self.num1 = add({"num_format": "#,##0.0"})
+        self.num2 = add({"num_format": "0.00"})
         self.int = add({"num_format": "#,##0"})
         self.yen = add({"num_format": "¥#,##0"})
         self.rag = {k: add({"bg_color": c, "font_color": f, "bold": True, "border": 1, "align": "center"})
@@ -271,58 +260,80 @@ def _labelled(frame: pd.DataFrame, lang: str, enums: tuple[str, ...] = ("stage",
     for col in enums:
         if col in out.columns:
             out[col] = out[col].map(lambda v, c=col: label(f"{c}.{v}", lang) if isinstance(v, str) and f"{c}.{v}" in ENUM_LABELS else v)
-    return out.rename(columns={c: label(f"col.{c}", lang) for c in out.columns if f"col.{c}" in L})
+    from .registry import BY_KEY
+
+    return out.rename(columns={c: label(f"col.{c}", lang) if f"col.{c}" in L else kpi_name(c, lang)
+                               for c in out.columns if f"col.{c}" in L or c in BY_KEY})
 
 
-def _kpi_rows(review: WeeklyReview | None, leads: pd.DataFrame | None, summary: habits.HabitsSummary | None,
-              targets: Targets, lang: str) -> list[dict]:
-    rows: list[dict] = []
-    if review is not None:
-        prev = review.comparison.set_index("stage")
-        for stage in STAGES[1:]:
-            r = prev.loc[stage]
-            a = label(f"stage.{STAGES[STAGES.index(stage) - 1]}", lang)
-            rows.append({"area": label("area.funnel", lang), "kpi": label("kpi.step", lang, a=a, b=label(f"stage.{stage}", lang)),
-                         "value": r["conversion"], "target": r["target"], "rag": r["rag"], "prev": r["conversion_prev"], "n": r["reached"], "kind": "pct"})
-        overall = funnel.overall_conversion(review.table)
-        rows.append({"area": label("area.funnel", lang), "kpi": label("kpi.overall", lang), "value": overall, "target": None, "rag": None,
-                     "prev": funnel.overall_conversion(review.previous_table), "n": int(review.table["reached"].iloc[-1]), "kind": "pct"})
-        pay = funnel.payback(leads, targets, review.as_of)
-        if pay is not None:
-            rows.append({"area": label("area.funnel", lang), "kpi": label("kpi.payback", lang), "value": pay.median, "target": targets.payback_months_max,
-                         "rag": rag(pay.median, targets.payback_months_max, higher_is_better=False), "prev": None, "n": pay.leads, "kind": "num1"})
-        rows.append({"area": label("area.funnel", lang), "kpi": label("kpi.stalled", lang), "value": len(review.stalled), "target": None,
-                     "rag": None, "prev": None, "n": None, "kind": "int"})
-    if summary is not None:
-        for key in habits.HABIT_KPIS:
-            low, high = guide_of(key, targets)
-            target = f"{low:g}–{high:g}" if low is not None and high is not None else (low if low is not None else high)
-            rows.append({"area": label("area.habits", lang), "kpi": label(f"kpi.{key}", lang), "value": summary.value(key), "target": target,
-                         "rag": summary.rags.get(key), "prev": None, "n": None, "kind": "pct" if key in RATE_KPIS else "num1"})
+def _kpi_rows(frames: dict[str, pd.DataFrame], as_of, targets: Targets, lang: str,
+              previous_as_of: pd.Timestamp | None = None) -> list[dict]:
+    """The KPI sheet: one row per registry KPI (``kpi.registry.REGISTRY``, in its order) whose dataset is present,
+    so a KPI added to the registry appears here without a change to this module. Its name, layer, cadence and
+    owner are the registry's; its value is ``registry.values`` (the ``metrics --json`` "kpis" numbers); target and
+    RAG are the registry tile's (its target and direction). A null value is n/a, with the input columns the file
+    lacks (as the file would name them) when that is why. ``previous_as_of``: last week's values of the leads
+    KPIs (the same rule as of as_of − 7 days, as the funnel's comparison)."""
+    from . import registry
+
+    side = 1 if lang == "en" else 0
+    present = [k for k in registry.REGISTRY if k.dataset in frames]
+    if not present:
+        return []
+    now = registry.values(frames, as_of, targets)
+    prev: dict[str, float | None] = {}
+    if previous_as_of is not None and "leads" in frames:
+        prev = registry.values({k: frames[k] for k in ("leads", "activities") if k in frames}, previous_as_of, targets)
+    rows = []
+    for kpi in present:
+        value = now.get(kpi.key)
+        view = registry.tile(kpi.key, value, targets, lang=lang)
+        frame = frames[kpi.dataset]
+        missing = [registry.input_hint(kpi.dataset, c) for c in kpi.inputs if c not in frame.columns] if view.value is None else []
+        rows.append({"key": kpi.key, "unit": kpi.unit, "layer": LAYER_LABELS[kpi.layer][side], "kpi": view.label,
+                     "cadence": CADENCE_LABELS[kpi.cadence][side], "owner_roles": ROLE_LABELS[kpi.owner_role][side],
+                     "value": view.value, "target": view.target, "rag": view.rag,
+                     "prev": prev.get(kpi.key) if kpi.dataset == "leads" else None,
+                     "note": label("kpi.needs", lang, columns=", ".join(missing)) if missing else ""})
     return rows
+
+
+KPI_COLUMNS: tuple[str, ...] = ("layer", "kpi", "cadence", "owner_roles", "value", "target", "rag", "prev", "note")
+
+
+def _unit_format(book: _Book, unit: str, value: float):
+    """A registry unit's number format (rates as %, yen with ¥, a count with a decimal only when it has one)."""
+    if unit == "rate":
+        return book.pct
+    if unit == "yen":
+        return book.yen
+    if unit == "count":
+        return book.int if float(value).is_integer() else book.num1
+    if unit == "ratio":
+        return book.num2
+    return book.num1  # months, days, minutes, score
 
 
 def _write_kpi_sheet(book: _Book, rows: list[dict]) -> None:
     lang = book.lang
     ws = book.sheet("sheet.kpi")
     ws.write_string(0, 0, f"{label('title', lang)} — {label('as_of', lang)} {book.as_of}", book.title)
-    cols = ["area", "kpi", "value", "target", "rag", "prev", "n"]
-    for j, c in enumerate(cols):
-        ws.write_string(2, j, label(f"col.{c}" if c not in ("prev",) else "col.prev", lang), book.header)
+    for j, c in enumerate(KPI_COLUMNS):
+        ws.write_string(2, j, label(f"col.{c}", lang), book.header)
     for i, r in enumerate(rows, start=3):
-        fmt = {"pct": book.pct, "num1": book.num1, "int": book.int}[r["kind"]]
-        ws.write_string(i, 0, r["area"])
-        ws.write_string(i, 1, r["kpi"])
-        for j, key in ((2, "value"), (3, "target"), (5, "prev")):
+        for j, key in enumerate(KPI_COLUMNS):
             v = r[key]
-            if isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v):
-                ws.write_number(i, j, float(v), fmt)
+            if key == "rag":
+                if v in book.rag:
+                    ws.write_string(i, j, label(f"rag.{v}", lang), book.rag[v])
+            elif key in ("value", "target", "prev"):
+                if isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v):
+                    ws.write_number(i, j, float(v), _unit_format(book, r["unit"], v))
+                elif key == "value":
+                    ws.write_string(i, j, label("kpi.na", lang))
             else:
                 write_cell(ws, i, j, v)
-        if r["rag"] in book.rag:
-            ws.write_string(i, 4, label(f"rag.{r['rag']}", lang), book.rag[r["rag"]])
-        write_cell(ws, i, 6, r["n"])
-    for j, w in enumerate([14, 34, 12, 12, 10, 12, 10]):
+    for j, w in enumerate([10, 26, 10, 20, 12, 12, 10, 12, 44]):
         ws.set_column(j, j, w)
     ws.repeat_rows(2)
     ws.freeze_panes(3, 0)
@@ -344,7 +355,7 @@ def _write_funnel_sheet(book: _Book, review: WeeklyReview) -> None:
         "fill": {"color": "#1F6FEB"},
         "data_labels": {"value": True},
     })
-    chart.set_title({"name": f"{label('sheet.funnel', lang)}（{label('as_of', lang)} {book.as_of}）" if lang == "ja" else f"Funnel (as of {book.as_of})"})
+    chart.set_title({"name": label("chart.funnel", lang, as_of=book.as_of)})
     chart.set_y_axis({"reverse": True})  # lead on top, collected at the bottom
     chart.set_legend({"none": True})
     chart.set_size({"width": 720, "height": 320})
@@ -367,7 +378,7 @@ def _write_bottleneck_sheet(book: _Book, review: WeeklyReview, chosen: tuple[str
         a = b = ""
         ws.write_string(0, 0, f"{label('bottleneck', lang)}: {label('bottleneck.none', lang)}", book.title)
     row = 3
-    ws.write_string(row, 0, f"{label('compare', lang)}（{label('prev', lang)} = {review.previous_as_of.date()}）", book.bold)
+    ws.write_string(row, 0, label("compare", lang, prev=review.previous_as_of.date()), book.bold)
     comp = _labelled(review.comparison.drop(columns=["lost"]), lang)
     pct_cols = [label(f"col.{c}", lang) for c in ("conversion", "conversion_prev", "conversion_delta", "target")]
     row = book.table(ws, comp, row + 1, formats={c: book.pct for c in pct_cols}, rag_column=label("col.rag", lang), widths=widths) + 1
@@ -379,17 +390,16 @@ def _write_bottleneck_sheet(book: _Book, review: WeeklyReview, chosen: tuple[str
         order = [c for c in order if c in chosen] + [c for c in order if c not in chosen]
     for cause in order:  # every cause, with its supporting numbers (script gaps have none)
         mark = {} if chosen is None else {"chosen": label("chosen.yes", lang) if cause in chosen else ""}
-        lines += [{**mark, "cause": label(f"cause.{cause}", lang), "kpi": label(f"kpi.{e.kpi}", lang), "value": e.value, "rag": e.rag}
-                  for e in ev if e.cause == cause] or [{**mark, "cause": label(f"cause.{cause}", lang), "kpi": "—", "value": None, "rag": None}]
-    causes = pd.DataFrame(lines).rename(columns=lambda c: label(f"col.{c}", lang))
+        lines += [{**mark, "cause": label(f"cause.{cause}", lang), "kpi": kpi_name(e.kpi, lang), "value": e.value, "rag": e.rag, "key": e.kpi}
+                  for e in ev if e.cause == cause] or [{**mark, "cause": label(f"cause.{cause}", lang), "kpi": "—", "value": None, "rag": None, "key": None}]
+    causes = pd.DataFrame(lines).drop(columns=["key"]).rename(columns=lambda c: label(f"col.{c}", lang))
     value_col = list(causes.columns).index(label("col.value", lang))
     row = book.table(ws, causes, row + 1, formats={}, rag_column=label("col.rag", lang), widths=widths) + 1
     for i, line in enumerate(lines, start=row - len(lines) - 1):  # rates as %, the rest as numbers
         if line["value"] is not None and not math.isnan(line["value"]):
-            is_rate = any(line["kpi"] == label(f"kpi.{k}", lang) for k in RATE_KPIS)
-            ws.write_number(i, value_col, line["value"], book.pct if is_rate else book.num1)
+            ws.write_number(i, value_col, line["value"], book.pct if line["key"] in RATE_KPIS else book.num1)
     if review.bottleneck:
-        ws.write_string(row, 0, f"{label('lost_leads', lang, a=a, b=b)}（{len(review.lost_leads)}）", book.bold)
+        ws.write_string(row, 0, label("lost_leads", lang, a=a, b=b, n=len(review.lost_leads)), book.bold)
         row = book.table(ws, _labelled(review.lost_leads, lang), row + 1, formats={label("col.amount_yen", lang): book.yen}, widths=widths) + 1
     book.set_widths(ws, widths)
 
@@ -401,9 +411,9 @@ def _write_habits_sheet(book: _Book, summary: habits.HabitsSummary, targets: Tar
     rows = []
     for key in habits.HABIT_KPIS:
         low, high = guide_of(key, targets)
-        rows.append({"kpi": label(f"kpi.{key}", lang), "value": summary.value(key),
+        rows.append({"kpi": kpi_name(key, lang), "value": summary.value(key),
                      "target": f"{low:g}–{high:g}" if low is not None and high is not None else (low if low is not None else high),
-                     "rag": summary.rags.get(key), "owner_roles": " / ".join(label(f"owner_role.{r}", lang) for r in habits.KPI_OWNERS[key])})
+                     "rag": summary.rags.get(key), "owner_roles": " / ".join(role_name(r, lang) for r in habits.KPI_OWNERS[key])})
     head = pd.DataFrame(rows).rename(columns=lambda c: label(f"col.{c}", lang))
     row = book.table(ws, head, 0, rag_column=label("col.rag", lang), widths=widths)
     for i, key in enumerate(habits.HABIT_KPIS, start=1):  # rates as %, the rest as numbers
@@ -415,8 +425,8 @@ def _write_habits_sheet(book: _Book, summary: habits.HabitsSummary, targets: Tar
         ws.write_string(row + 1, 0, label("reps", lang), book.bold)
         reps = summary.reps[["rep", "region", "visits", "visit_days", "visits_per_day", "travel_minutes_per_day", "minutes_within_24h_rate"]]
         reps = _labelled(reps, lang)
-        row = book.table(ws, reps, row + 2, formats={label("col.visits_per_day", lang): book.num1, label("col.travel_minutes_per_day", lang): book.num1,
-                                                     label("col.minutes_within_24h_rate", lang): book.pct}, widths=widths)
+        row = book.table(ws, reps, row + 2, formats={kpi_name("visits_per_day", lang): book.num1, kpi_name("travel_minutes_per_day", lang): book.num1,
+                                                     kpi_name("minutes_within_24h_rate", lang): book.pct}, widths=widths)
     if summary.review is not None:
         ws.write_string(row + 1, 0, label("committees", lang), book.bold)
         comm = pd.DataFrame([{"committee": label(f"committee.{c}", lang), "captured": r.numerator, "n": r.denominator, "rate": r.value}
@@ -425,12 +435,79 @@ def _write_habits_sheet(book: _Book, summary: habits.HabitsSummary, targets: Tar
     book.set_widths(ws, widths)
 
 
+MARK = "✓"
+
+
+def _write_remedies_sheet(book: _Book, values: dict[str, float | None], review: WeeklyReview | None, targets: Targets,
+                          playbook: pd.DataFrame | None) -> None:
+    """Issue 15: the playbook's remedies (kpi.playbook.remedies_for) for the bottleneck and every red registry KPI,
+    the KPIs named by the registry. No sheet when nothing calls for a remedy."""
+    from . import playbook as pb
+
+    lang = book.lang
+    calling = pb.kpis_calling(values, review.bottleneck if review is not None else None, targets)
+    found = pb.remedies_for(pb.default_playbook() if playbook is None else playbook, calling, lang)
+    if not found:
+        return
+    ws = book.sheet("sheet.remedies")
+    ws.write_string(0, 0, label("remedies", lang), book.bold)
+    table = pd.DataFrame([{"kpi": " / ".join(kpi_name(k, lang) for k in r.kpis), "remedy": r.text,
+                           "for_bottleneck": MARK if r.bottleneck else "", "red": MARK if r.red else ""} for r in found])
+    book.table(ws, table.rename(columns=lambda c: label(f"col.{c}", lang)), 1)
+    ws.set_column(1, 1, 60)
+    ws.repeat_rows(1)
+
+
+def _write_hospital_b2b_sheet(book: _Book, leads: pd.DataFrame, as_of: pd.Timestamp, targets: Targets) -> None:
+    """Issue 15: the cohort funnel of hospital and of general B2B leads side by side (kpi.funnel.hospital_b2b_funnel)."""
+    table = funnel.hospital_b2b_funnel(leads, as_of, targets)
+    if table is None or table.empty:
+        return
+    lang = book.lang
+    keep = [c for c in ("segment", "stage", "reached", "conversion", "target", "rag", "lost", "amount_yen") if c in table.columns]
+    ws = book.sheet("sheet.hospital_b2b")
+    shown = _labelled(table[keep], lang)
+    pct = {label(f"col.{c}", lang): book.pct for c in ("conversion", "target")}
+    book.table(ws, shown, 0, formats={**pct, label("col.amount_yen", lang): book.yen}, rag_column=label("col.rag", lang))
+    ws.repeat_rows(0)
+    ws.freeze_panes(1, 0)
+
+
+def _write_send_backs_sheet(book: _Book, leads: pd.DataFrame, as_of: pd.Timestamp) -> None:
+    """Issue 15: send-backs per month of the PoC date (kpi.funnel.sent_back_trend; the rate named by the registry)
+    and the lost / send-back reasons classified (kpi.funnel.reason_ranking). No sheet when both are empty."""
+    trend, reasons = funnel.sent_back_trend(leads, as_of), funnel.reason_ranking(leads, as_of)
+    if trend.empty and reasons.empty:
+        return
+    lang = book.lang
+    ws = book.sheet("sheet.send_backs")
+    widths: dict[int, int] = {}
+    row = 0
+    if not trend.empty:
+        ws.write_string(row, 0, label("send_backs.trend", lang), book.bold)
+        rate = kpi_name("sent_back_rate", lang)
+        shown = trend.assign(period=trend["period"].map(lambda d: pd.Timestamp(d).strftime("%Y-%m") if pd.notna(d) else d))
+        shown = shown.rename(columns=lambda c: rate if c == "rate" else label(f"col.{c}", lang))
+        row = book.table(ws, shown, row + 1, formats={rate: book.pct}, widths=widths) + 1
+    if not reasons.empty:
+        side = 1 if lang == "en" else 0
+        ws.write_string(row, 0, label("reasons", lang), book.bold)
+        shown = reasons.assign(kind=reasons["kind"].map(lambda k: label(f"kind.{k}", lang)),
+                               reason_class=reasons["reason_class"].map(lambda c: REASON_LABELS.get(c, (c, c))[side]))
+        shown = shown.rename(columns=lambda c: label(f"col.{c}", lang))
+        book.table(ws, shown, row + 1, formats={label("col.share", lang): book.pct}, widths=widths)
+    book.set_widths(ws, widths)
+
+
 def weekly_workbook(frames: dict[str, pd.DataFrame], as_of: dt.date | pd.Timestamp | None, targets: Targets | None,
-                    lang: str = "ja", actions: pd.DataFrame | None = None, causes: tuple[str, ...] | None = None) -> bytes:
+                    lang: str = "ja", actions: pd.DataFrame | None = None, causes: tuple[str, ...] | None = None,
+                    playbook: pd.DataFrame | None = None) -> bytes:
     """The weekly review workbook (xlsx bytes): KPI table (RAG fills), funnel + native bar chart, bottleneck,
     stalled leads, actions, habits, then each other domain's ``report_tables``. Every sheet A4 landscape, one
     page wide. ``actions``: columns action, owner, deadline (the Weekly review page's form), optional.
-    ``causes``: the cause codes ticked on the page (None: no choice made, e.g. the CLI's report)."""
+    ``causes``: the cause codes ticked on the page (None: no choice made, e.g. the CLI's report).
+    ``playbook``: the team's playbook (kpi.playbook columns kpi, remedy_ja, remedy_en); None: the default one.
+    Issue 15 sheets after the habits: remedies, hospital vs general B2B, send-backs — each only when it has rows."""
     targets = targets or Targets()
     leads, activities = frames.get("leads"), frames.get("activities")
     review = weekly_review(leads, activities, as_of, targets) if leads is not None and len(leads) else None
@@ -442,7 +519,8 @@ def weekly_workbook(frames: dict[str, pd.DataFrame], as_of: dt.date | pd.Timesta
     shown_as_of = review.as_of if review is not None else (summary.as_of if summary is not None else (pd.Timestamp(as_of) if as_of else None))
     buffer = io.BytesIO()
     book = _Book(buffer, lang, "" if shown_as_of is None else str(pd.Timestamp(shown_as_of).date()))
-    _write_kpi_sheet(book, _kpi_rows(review, leads, summary, targets, lang))
+    kpi_rows = _kpi_rows(frames, as_of, targets, lang, review.previous_as_of if review is not None else None)
+    _write_kpi_sheet(book, kpi_rows)
     if review is not None:
         _write_funnel_sheet(book, review)
         _write_bottleneck_sheet(book, review, causes)
@@ -460,6 +538,11 @@ def weekly_workbook(frames: dict[str, pd.DataFrame], as_of: dt.date | pd.Timesta
     ws.repeat_rows(0)
     if summary is not None:
         _write_habits_sheet(book, summary, targets)
+    if kpi_rows:
+        _write_remedies_sheet(book, {r["key"]: r["value"] for r in kpi_rows}, review, targets, playbook)
+    if review is not None:
+        _write_hospital_b2b_sheet(book, leads, review.as_of, targets)
+        _write_send_backs_sheet(book, leads, review.as_of)
     for domain in OTHER_DOMAINS:  # every domain module has report_tables: a missing one is an error, not a lost sheet
         for name, table in importlib.import_module(f"kpi.{domain}").report_tables(frames, as_of, targets, lang).items():
             ws = book.sheet(name)

@@ -62,6 +62,11 @@ VISIT_STATUS_LABELS = {
     "no_show": ["無断キャンセル", "無断", "no_show", "no-show", "noshow"],
     "booked": ["予約", "予約中", "予約済", "booked"],
 }
+# Issue 16: a row marked insurance or self-pay (保険/自費) gives the self-pay ratio when there is no 自費金額 column.
+PAYMENT_TYPE_LABELS = {
+    "insurance": ["保険", "保険診療", "健保", "国保", "社保", "労災", "自賠責", "insurance"],
+    "self_pay": ["自費", "自費診療", "自由診療", "実費", "self_pay", "self-pay", "self pay"],
+}
 ONBOARDING_STATUS_LABELS = {
     "done": ["実施", "実施済", "済", "done"],
     "scheduled": ["予定", "scheduled"],
@@ -191,6 +196,10 @@ class Lead(_Row):
     purchasing_review_on: T("date", dt.date) = F("date", "購買審査日", "purchasing_review_on")
     board_on: T("date", dt.date) = F("date", "役員会日", "board_on")
     sent_back_count: T("int", float) = F("int", "差し戻し回数", "sent_back_count", **NonNeg)
+    # issue 15: read as text; kpi.funnel reads the month (3, "3月", "March") and the noted KPI
+    sent_back_reason: T("text", str) = F("text", "差し戻し理由", "sent_back_reason")
+    work_style_kpi: T("text", str) = F("text", "働き方KPI", "work_style_kpi")
+    fiscal_month: T("text", str) = F("text", "決算月", "fiscal_month")
 
 
 class Activity(_Row):
@@ -206,6 +215,9 @@ class Activity(_Row):
     minutes_sent_at: T("datetime", dt.datetime) = F("datetime", "議事録送付日時", "minutes_sent_at")
     minutes_saved: T("int", float) = F("int", "削減時間", "minutes_saved", **NonNeg)
     note: T("text", str) = F("text", "一行日記", "メモ", "note")
+    # issue 15 item 6 (contact-rate A/B, kpi.abtest): the message pattern sent and when the other side replied
+    variant: T("text", str) = F("text", "パターン", "配信パターン", "文面パターン", "variant")
+    replied_at: T("datetime", dt.datetime) = F("datetime", "返信日時", "返信日", "replied_at")
 
 
 class Visit(_Row):
@@ -222,6 +234,12 @@ class Visit(_Row):
     treatment_minutes: T("int", float) = F("int", "施術時間", "treatment_minutes", **NonNeg)
     clinic: T("text", str) = F("text", "院名", "店舗", "clinic")
     staff: T("text", str) = F("text", "施術者", "担当", "staff")
+    # Issue 16: machine-only treatments (EMS, メドマー…) are left out of the price per 10 minutes, as the clinic method
+    # says — marked per row, or by menu name against the clinic settings' list (kpi.clinic.ClinicSettings).
+    machine_only: T("bool", bool) = F("bool", "機器のみ", "物療のみ", "machine_only")
+    payment_type: T("enum", str, labels=PAYMENT_TYPE_LABELS) = F("enum", "保険/自費", "保険・自費", "保険自費", "保険区分", "payment_type",
+                                                              labels=PAYMENT_TYPE_LABELS)
+    menu: T("text", str) = F("text", "メニュー", "施術メニュー", "施術内容", "menu")
     # Personal data for the call list only (issue 17 item 12): shown nowhere else, masked like IDs. Aliases are
     # per dataset, so 電話 here does not clash with leads.contact's 電話.
     patient_name: T("text", str) = F("text", "患者名", "氏名", "名前", "お名前", "patient_name")
@@ -243,6 +261,8 @@ class OnboardingSession(_Row):
     guidance_use_rate: T("rate", float) = F("rate", "指導文利用率", "guidance_use_rate", ge=0, le=1)
     usage_stage: T("int", float) = F("int", "運用ステージ", "usage_stage", ge=1, le=3)
     nps_score: T("int", float) = F("int", "NPS", "推奨度", "nps_score", ge=0, le=10)
+    # the programme version a user followed (期 / プログラム版), to read NPS and graduation before and after a change
+    program: T("text", str) = F("text", "期", "プログラム", "プログラム版", "program")
 
 
 class Referral(_Row):

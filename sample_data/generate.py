@@ -182,7 +182,7 @@ LEAD_HEADER = [
     "リードID", "取引先名", "業種", "地域", "流入元", "担当者", "担当区分", "先方担当者", "リード日", "接触日",
     "商談化日", "PoC合意日", "稟議通過日", "回収日", "ステータス", "失注理由", "見込金額", "回収期間(月)",
     "初回対応日時", "次回アクション日", "最終更新日", "キーマン", "倫理審査日", "情報審査日", "購買審査日",
-    "役員会日", "差し戻し回数",
+    "役員会日", "差し戻し回数", "差し戻し理由", "働き方KPI", "決算月",
 ]
 
 
@@ -310,7 +310,34 @@ def make_leads(rng: np.random.Generator, n: int = 690) -> list[dict]:
     group_accounts(rng_for(15), leads)
     refresh_updates(rng_for(16), leads)
     add_duplicates(rng, leads)
+    add_story_fields(rng_for(17), leads)  # own stream: every earlier draw (and activities.csv) stays as it was
     return leads
+
+
+# Issue 15's story fields: the customer's work-style KPI noted at the meeting, the fiscal year end of general B2B
+# customers, why a 稟議 was sent back, and the hospital committees still ahead.
+WORK_STYLE_KPIS = ["残業時間（月20時間減）", "記録業務の時間", "申し送りの時間", "紙の書類作成時間", "夜勤の負担", "問い合わせ対応の時間",
+                   "会議の時間", "移動時間"]
+FISCAL_MONTHS = (["3月", 3, "3月", "12月", 12, "1月", "2月", "9月", "6月", "3"], [0.3, 0.12, 0.08, 0.14, 0.06, 0.08, 0.08, 0.06, 0.05, 0.03])
+SENT_BACK_REASONS = ["データの流れが不明確", "責任分界の記載がない", "回収期間の根拠が弱い", "代替案との比較がない", "個人情報の取扱いを確認したい",
+                     "予算枠の再確認", "稟議書の添付資料不足", "費用対効果の説明不足"]
+SENT_BACK_P = [0.2, 0.16, 0.16, 0.12, 0.12, 0.08, 0.1, 0.06]
+
+
+def add_story_fields(rng: np.random.Generator, leads: list[dict]) -> None:
+    for ld in leads:
+        met = "meeting" in ld["dates"]
+        # about half noted (Nara less): the weekly cause 働き方KPIの弱さ has a real number behind it
+        p = 0.3 if ld["region"] == "nara" else 0.55
+        ld["work_style_kpi"] = pick(rng, WORK_STYLE_KPIS) if met and rng.random() < p else None
+        ld["fiscal_month"] = pick(rng, *FISCAL_MONTHS) if ld["segment"] == "一般企業" and rng.random() < 0.85 else None
+        back = ld.get("sent_back") or 0
+        ld["sent_back_reason"] = pick(rng, SENT_BACK_REASONS, SENT_BACK_P) if back >= 1 and rng.random() < 0.85 else None
+        # open hospital deals that already track their committees get the next one in the coming 90 days
+        if (ld["segment"] == "病院" and ld["status"] == "進行中" and ld["reviews"] and met
+                and not any(d > AS_OF for d in ld["reviews"].values())):
+            free = [c for c in ("ethics", "it", "purchasing", "board") if c not in ld["reviews"]] or ["board"]
+            ld["reviews"] = {**ld["reviews"], pick(rng, free): AS_OF + days(int(rng.integers(5, 88)))}
 
 
 def finish_lead(rng: np.random.Generator, ld: dict) -> None:
@@ -527,7 +554,7 @@ def write_leads(path: Path, leads: list[dict]) -> None:
     ws.freeze_panes(3, 0)
     ws.set_column(0, 0, 10)
     ws.set_column(1, 1, 36)
-    ws.set_column(2, 26, 12)
+    ws.set_column(2, 29, 12)
     ordered = sorted(leads, key=lambda ld: (ld["created"], ld["id"]))
     for r, ld in enumerate(ordered, start=3):
         d = ld["dates"]
@@ -538,7 +565,8 @@ def write_leads(path: Path, leads: list[dict]) -> None:
             ld["id"], ld["account"], ld["segment"], ld["region_label"], ld["source"], ld["owner"], ld["role"],
             ld["contact"], ld["created"], *stage_dates, ld["status"], ld["lost_reason"], ld["amount"], ld["payback"],
             ld["first_response"], ld["next_action"], ld["updated"], ld["key_person"], rv.get("ethics"), rv.get("it"),
-            rv.get("purchasing"), rv.get("board"), ld["sent_back"],
+            rv.get("purchasing"), rv.get("board"), ld["sent_back"], ld.get("sent_back_reason"), ld.get("work_style_kpi"),
+            ld.get("fiscal_month"),
         ]
         for c, v in enumerate(values):
             if v is None:
@@ -601,6 +629,9 @@ def make_institutions(rng: np.random.Generator, n: int = 40) -> list[dict]:
     insts[2]["trend"] = "falling"
     insts[9]["trend"] = "rising"
     insts[2]["ratio"] = 0.5
+    # visited once, on 2026-08-07 (make_activities' plan for this stream): its referrals rise after that visit, so
+    # the visit evaluation (90 days before vs after) has one complete window that shows a visit paying off
+    insts[20]["trend"] = "rising_after_visit"
     return insts
 
 
@@ -612,13 +643,21 @@ def referral_rate_factor(inst: dict, d: dt.date) -> float:
     return 1.0
 
 
+REFERRALS_AFTER_VISIT = (dt.date(2026, 8, 7), 2.0)  # (the visit, extra referrals in after it as a multiple of the rate)
+
+
 def make_referrals(rng: np.random.Generator, insts: list[dict]) -> list[list]:
     rows = []
+    # The referrals that followed a visit come from a stream of their own, so every other draw stays as it was.
+    extra = np.random.default_rng([SEED, 66])
     for d in workdays(START, AS_OF):
         for inst in insts:
             lam = inst["rate_in"] * referral_rate_factor(inst, d) / 21.0
             for _ in range(int(rng.poisson(lam))):
                 rows.append((d, inst["name"], "紹介", inst["dept"], inst["area"]))
+            if inst["trend"] == "rising_after_visit" and d > REFERRALS_AFTER_VISIT[0]:
+                for _ in range(int(extra.poisson(lam * REFERRALS_AFTER_VISIT[1]))):
+                    rows.append((d, inst["name"], "紹介", inst["dept"], inst["area"]))
             for _ in range(int(rng.poisson(lam * inst["ratio"]))):
                 rows.append((d, inst["name"], "逆紹介", inst["dept"], inst["area"]))
     return [[fmt_date(d, "-"), name, direction, dept, area] for d, name, direction, dept, area in rows]
@@ -728,6 +767,36 @@ def make_activities(rng: np.random.Generator, leads: list[dict], insts: list[dic
     return rows
 
 
+# Contact-rate A/B (kpi.abtest): emails carry a パターン (A/B) and some were scheduled for 7時台 or 18時台; a reply
+# (返信日時) follows for some emails and calls. A separate stream (7) so the other activity numbers stay as they were.
+# The story: pattern A gets more replies than B (a real difference); 7時台 and 18時台 reply alike (a tie).
+REPLY_P = {"A": 0.32, "B": 0.20, "call": 0.26}
+
+
+def add_send_experiment(rng: np.random.Generator, rows: list[list]) -> list[list]:
+    out = []
+    for row in rows:
+        kind, variant, replied = row[2], None, None
+        if kind in ("メール", "電話"):
+            when = dt.datetime.strptime(row[0], "%Y/%m/%d %H:%M")
+            p = REPLY_P["call"]
+            if kind == "メール":
+                variant = "A" if rng.random() < 0.5 else "B"
+                p = REPLY_P[variant]
+                slot = rng.random()
+                if slot < 0.35:
+                    when = when.replace(hour=7, minute=int(rng.integers(0, 60)))
+                elif slot < 0.65:
+                    when = when.replace(hour=18, minute=int(rng.integers(0, 60)))
+                row = [fmt_dt(when)] + row[1:]
+            if rng.random() < p:
+                reply = when + dt.timedelta(minutes=10 + int(rng.exponential(8 * 60)))
+                replied = reply if reply.date() <= AS_OF else None
+        out.append(row + [variant, fmt_dt(replied)])
+    out.sort(key=lambda r: (r[0], list(OWNERS).index(r[1])))
+    return out
+
+
 # ============================================================================ clinic visits
 CLINICS = {
     "本院": {"staff": ["岡本 誠", "西村 亮", "石井 香織", "上田 翔太"], "share": 0.55},
@@ -765,7 +834,14 @@ def advance_booking_p(clinic: str, d: dt.date) -> float:
     return [0.35, 0.33, 0.3, 0.2, 0.12, 0.05, 0.02, 0.02][min(max(months, 0), 7)]
 
 
+# Issue 16: one therapist whose new patients seldom come back (the per-staff view shows it), and machine-only
+# treatments (EMS / メドマー: ¥1,500 for 25–30 minutes, 物療のみ ○) that the price per 10 minutes leaves out.
+STAFF_SECOND_VISIT_FACTOR = {"今井 直人": 0.6}
+MACHINE_ONLY_SHARE = 0.08
+
+
 def make_visits(rng: np.random.Generator) -> list[list]:
+    machine_rng = rng_for(41)  # own stream: marking machine-only visits moves no other draw
     appts: list[dict] = []
     pid = 0
     horizon = FUTURE_END
@@ -788,7 +864,10 @@ def make_visits(rng: np.random.Generator) -> list[list]:
         first_flag_pending = is_new
         while episode_start <= horizon:
             n_target = 1
-            if rng.random() < (second_visit_p(clinic, episode_start) if first_flag_pending or not is_new else 0.62):
+            p_back = second_visit_p(clinic, episode_start) if first_flag_pending or not is_new else 0.62
+            if first_flag_pending:
+                p_back *= STAFF_SECOND_VISIT_FACTOR.get(staff, 1.0)
+            if rng.random() < p_back:
                 n_target = int(np.clip(rng.geometric(0.045) + 1, 2, 45))
             visit_day = episode_start
             booked = visit_day - days(min(int(rng.exponential(2.5)), 10))
@@ -818,6 +897,8 @@ def make_visits(rng: np.random.Generator) -> list[list]:
                     appt["amount"] = min(price + self_pay, 8000)
                     appt["self_pay"] = self_pay
                     appt["minutes"] = int(np.clip(rng.integers(10, 25) + self_pay // 500, 10, 40))
+                    if not appt["first"] and machine_rng.random() < MACHINE_ONLY_SHARE:
+                        appt.update(amount=1500, self_pay=0, minutes=int(machine_rng.choice([25, 30])), machine=True)
                 appts.append(appt)
                 k += 1
                 # Next appointment: every 3-10 days, spacing out as the patient recovers.
@@ -852,6 +933,7 @@ def make_visits(rng: np.random.Generator) -> list[list]:
             a["patient"], fmt_dt(a["time"]), a["status"], fmt_date(a["booked"]), fmt_date(a.get("cancelled")),
             "○" if a.get("first") else "", a.get("amount") if attended else None,
             a.get("self_pay") if attended else None, a.get("minutes") if attended else None, a["clinic"], a["staff"],
+            "○" if a.get("machine") else "",
         ])
     return rows
 
@@ -866,10 +948,33 @@ ONB_CUSTOMERS = [
     ("わかば整形外科クリニック", dt.date(2026, 10, 19), 8),
 ]
 TRAINERS = ["森田 沙織", "竹内 剛", "青木 千尋"]
-ONB_HEADER = ["導入先", "受講者", "回", "実施日", "予定日", "状態", "トレーナー", "宿題", "当日記載率", "指導文利用率", "運用ステージ", "推奨度"]
+ONB_HEADER = ["導入先", "受講者", "回", "実施日", "予定日", "状態", "トレーナー", "宿題", "当日記載率", "指導文利用率", "運用ステージ", "推奨度", "期"]
+# The programme changed in July (第2期: shorter sessions, homework reviewed at the start of each session): the
+# customers that started from July on follow 第2期, and their NPS is higher. 青木 千尋 rarely checks homework.
+ONB_PROGRAM_CHANGE = dt.date(2026, 7, 1)
+LOW_HOMEWORK_TRAINER = "青木 千尋"
 
 
 def make_onboarding(rng: np.random.Generator) -> list[list]:
+    rows = onboarding_rows(rng)
+    # The programme version and its effects are drawn from a stream of their own, so every other draw (and so the
+    # progress, drop-outs and success levels) stays as it was before the 期 column was added.
+    extra = np.random.default_rng([SEED, 55])
+    for row in rows:
+        customer, trainer, homework, nps = row[0], row[6], row[7], row[11]
+        start = next(s for c, s, _ in ONB_CUSTOMERS if c == customer)
+        second = start >= ONB_PROGRAM_CHANGE
+        if homework == "○" and trainer == LOW_HOMEWORK_TRAINER and extra.random() < 0.4:
+            row[7] = "×"
+        if nps is not None and second:
+            row[11] = min(10, nps + int(pick(extra, [1, 2, 3], [0.3, 0.4, 0.3])))
+        elif nps is not None:
+            row[11] = max(0, nps - int(pick(extra, [0, 1, 2], [0.3, 0.4, 0.3])))
+        row.append("第2期" if second else "第1期")
+    return rows
+
+
+def onboarding_rows(rng: np.random.Generator) -> list[list]:
     rows = []
     used_names: set[str] = set()
     for ci, (customer, start, n_users) in enumerate(ONB_CUSTOMERS):
@@ -969,9 +1074,10 @@ def generate(out_dir: Path | str = OUT_DIR) -> dict[str, Path]:
     leads = make_leads(rng_for(14))
     insts = make_institutions(rng_for(2))
     write_leads(out / "leads.xlsx", leads)
-    write_csv(out / "activities.csv", ["活動日", "担当者", "種別", "リードID", "訪問先", "地域", "移動時間(分)", "議事録送付日時", "削減時間(分)", "一行日記"],
-              make_activities(rng_for(3), leads, insts))
-    write_csv(out / "visits.csv", ["患者ID", "来院日", "ステータス", "予約受付日", "キャンセル日", "初診", "会計金額", "自費金額", "施術時間(分)", "院名", "施術者"],
+    write_csv(out / "activities.csv", ["活動日", "担当者", "種別", "リードID", "訪問先", "地域", "移動時間(分)", "議事録送付日時", "削減時間(分)", "一行日記",
+                                       "パターン", "返信日時"],
+              add_send_experiment(rng_for(7), make_activities(rng_for(3), leads, insts)))
+    write_csv(out / "visits.csv", ["患者ID", "来院日", "ステータス", "予約受付日", "キャンセル日", "初診", "会計金額", "自費金額", "施術時間(分)", "院名", "施術者", "物療のみ"],
               make_visits(rng_for(4)))
     write_onboarding(out / "onboarding.xlsx", make_onboarding(rng_for(5)))
     write_csv(out / "referrals.csv", ["紹介日", "医療機関名", "区分", "診療科", "地域"], make_referrals(rng_for(6), insts))

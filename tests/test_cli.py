@@ -218,3 +218,43 @@ def test_hidden_sheet_is_skipped_and_can_be_named(tmp_path):
     assert json.loads(run_cli("validate", str(path), "--json").stdout)["rows_read"] == 1
     out = json.loads(run_cli("validate", str(path), "--sheet", "隠し", "--json").stdout)
     assert (out["sheet"], out["rows_read"]) == ("隠し", 2)
+
+
+# ------------------------------------------------------------------ issue 12: a command imports what it needs
+_MODULES_AFTER = """
+import json, sys
+from kpi.__main__ import main
+code = main({argv!r})
+print(json.dumps({{"code": code, "modules": sorted(sys.modules)}}), file=sys.stderr)
+"""
+
+
+def modules_after(*argv: str) -> set[str]:
+    """The modules loaded once the CLI's ``main(argv)`` has run in a fresh interpreter."""
+    proc = subprocess.run([sys.executable, "-c", _MODULES_AFTER.format(argv=list(argv))], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    out = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert out["code"] == 0, proc.stderr
+    return {m.split(".")[0] if not m.startswith("kpi") else m for m in out["modules"]}
+
+
+def test_commands_import_only_what_they_need(tmp_path):
+    leads = tmp_path / "leads.csv"
+    leads.write_bytes("リードID,リード日,商談化日\nA1,2026/11/01,2026/11/05\n".encode("cp932"))
+    never = {"streamlit", "altair", "openpyxl", "xlsxwriter", "duckdb", "kpi.report", "kpi.export", "kpi.history"}
+    metrics = modules_after("metrics", str(leads), "--json")
+    assert not metrics & never, metrics & never
+    assert {"kpi.load", "kpi.metrics", "kpi.registry", "kpi.funnel"} <= metrics
+    kpis = modules_after("kpis", "--json")  # the registry only: no loader, no pydantic
+    assert not kpis & (never | {"kpi.load", "pydantic"}), kpis & (never | {"kpi.load", "pydantic"})
+
+
+def test_the_process_exits_with_its_code_and_complete_output(tmp_path):
+    """``python -m kpi`` leaves without the interpreter's teardown (issue 12): the output is flushed first and the
+    exit code kept, also for errors."""
+    leads = tmp_path / "leads.csv"
+    leads.write_bytes("リードID,リード日,商談化日\nA1,2026/11/01,2026/11/05\n".encode("cp932"))
+    ok = run_cli("metrics", str(leads), "--json")
+    assert ok.returncode == 0 and json.loads(ok.stdout)["leads"]["rows"] == 1
+    bad = run_cli("metrics", str(tmp_path / "missing.csv"))
+    assert bad.returncode == 2 and bad.stderr.startswith("error: ") and bad.stdout == ""

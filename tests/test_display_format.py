@@ -131,7 +131,7 @@ def test_habits_tables_show_no_none_and_the_24h_rate_as_a_percent(app, lang):
     for df in app.dataframe:
         _no_none_cells(df)
     reps = app.dataframe[0]
-    rate = "議事録24h以内率" if lang == "ja" else "Minutes ≤24 h"
+    rate = "24時間以内議事録送付率" if lang == "ja" else "Minutes sent within 24 h"
     col = next(c for c in reps.value.columns if c.startswith(rate[:4]))
     assert reps.value[col].dropna().between(0, 1).all()  # a rate (0.833), shown as a percent (83.3%)
     assert json.loads(reps.proto.columns)[col]["type_config"] == {"type": "number", "format": "percent", "step": 0.001}
@@ -208,6 +208,6 @@ def test_registry_values_are_formatted_in_their_unit_in_one_place():
     from ui.widgets import fmt_kpi, fmt_kpi_delta
 
     assert fmt_kpi("rate", 0.2165) == "21.6%" and fmt_kpi("count", 1497) == "1,497" and fmt_kpi("ratio", 3.3912) == "3.39"
-    assert fmt_kpi("months", 10) == "10.0" and fmt_kpi("rate", None) == "n/a" and fmt_kpi("count", float("nan")) == "n/a"
+    assert fmt_kpi("months", 10) == "10.0か月" and fmt_kpi("rate", None) == "n/a" and fmt_kpi("count", float("nan")) == "n/a"
     assert fmt_kpi_delta("rate", -0.003) == "-0.3pt" and fmt_kpi_delta("count", 8) == "+8" and fmt_kpi_delta("count", None) is None
     assert fmt_kpi_delta("rate", -0.0001) == "±0.0pt"

@@ -223,3 +223,26 @@ def test_a_million_visits_compute_in_seconds():
     s = habits.habits_summary(big, None, None)
     assert time.perf_counter() - started < 20
     assert s.minutes.value == 1.0 and s.travel_minutes_per_day is not None
+
+
+# ------------------------------------------------------------------ business days (issue 15 item 7: a setting, calendar by default)
+BUSINESS = activities([
+    # Fri 17:00 visit, minutes Mon 11/23 (勤労感謝の日) 10:00 and Tue 11/24 09:00: calendar 89 h / 88 h, business 7 + 9 = 16 h
+    ("2026-11-20T17:00:00", True, "a", "visit", "osaka", 20, "2026-11-24T09:00:00"),
+    # Thu 10:00 visit, minutes Fri 11:00: 25 h either way -> late in both modes
+    ("2026-11-19T10:00:00", True, "a", "visit", "osaka", 20, "2026-11-20T11:00:00"),
+    # date-only Fri visit, minutes dated Tue: calendar 4 days later (late); business: Tue is the next business day
+    ("2026-11-20T00:00:00", False, "b", "online", "kyoto", None, "2026-11-24T00:00:00"),
+    # date-only Wed visit, minutes Fri: 2 business days later -> late in both modes
+    ("2026-11-18T00:00:00", False, "b", "demo", "kyoto", None, "2026-11-20T00:00:00"),
+])
+
+
+def test_minutes_rule_in_business_days():
+    """Calendar days (the default): 0 of 4 within. Business days: the Friday visit (16 business hours) and the
+    date-only Friday visit (next business day) are within: 2 of 4."""
+    assert habits.minutes_within_24h_rate(BUSINESS, "2026-11-24") == habits.Rate(0, 4)
+    assert habits.minutes_within_24h_rate(BUSINESS, "2026-11-24", business_days=True) == habits.Rate(2, 4)
+    s = habits.habits_summary(BUSINESS, None, "2026-11-24", business_days=True)
+    assert s.minutes == habits.Rate(2, 4)
+    assert s.reps.set_index("rep")["minutes_within"].to_dict() == {"a": 1, "b": 1}

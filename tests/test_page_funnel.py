@@ -38,10 +38,11 @@ def test_funnel_page_metrics_equal_funnel_table(app):
     for stage, label in zip(STAGES, ("リード", "接触", "商談", "PoC", "稟議", "回収")):
         assert shown[label] == f"{int(table.loc[stage, 'reached']):,}"
     assert shown["商談化率"] == fmt_pct(table.loc["meeting", "conversion"])
-    assert shown["全体転換率（リード→回収）"] == fmt_pct(table.loc["collected", "reached"] / table.loc["lead", "reached"])
+    # the headline tiles carry the registry's names (kpi/registry.py)
+    assert shown["全体転換率"] == fmt_pct(table.loc["collected", "reached"] / table.loc["lead", "reached"])
     as_of = funnel.default_as_of(leads)
     scope = funnel.leads_in_scope(leads, as_of, "cohort", *funnel.period_bounds("fiscal_year", as_of))
-    assert shown["停滞案件"] == f"{len(funnel.stalled_leads(scope, as_of, Targets())):,}件"
+    assert shown["停滞案件数"] == f"{len(funnel.stalled_leads(scope, as_of, Targets())):,}"
     # the stage table (first dataframe) is the same numbers
     first = app.dataframe[0].value
     assert first.iloc[:, 1].tolist() == table["reached"].tolist()
@@ -115,6 +116,8 @@ def test_regions_drill_down_writes_the_url(app):
     timeline = app.dataframe[-1].value
     created = leads.loc[leads["lead_id"] == first, "created_at"].iloc[0].normalize()
     assert pd.Timestamp(timeline.iloc[0, 0]) == created
+    # the diary's lines and the minutes they saved (issue 15) sit beside the stage dates
+    assert {"メモ", "削減時間（分）"} <= set(timeline.columns)
 
 
 def test_regions_page_in_english(app):

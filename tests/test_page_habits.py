@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from conftest import SAMPLE
 
-from kpi import funnel, habits, report
+from kpi import funnel, habits, playbook, registry, report
 from kpi.load import load
 from kpi.targets import Targets
 from ui.widgets import fmt_num, fmt_pct
@@ -37,9 +37,9 @@ def test_habits_page_shows_the_kpi_numbers(app, demo):
     assert not app.exception, [e.value for e in app.exception]
     s = habits.habits_summary(demo["activities"], demo["leads"], None, Targets())
     shown = metrics(app)
-    assert shown["議事録24h以内率"] == fmt_pct(s.minutes.value)
-    assert shown["キーマン把握率"] == fmt_pct(s.key_person.value)
-    assert shown["審査日キャッチ率"] == fmt_pct(s.review.total.value)
+    assert shown["24時間以内議事録送付率"] == fmt_pct(s.minutes.value)
+    assert shown["キーマン特定率"] == fmt_pct(s.key_person.value)
+    assert shown["審査日記入率"] == fmt_pct(s.review.total.value)
     assert shown["1日あたり訪問件数"] == fmt_num(s.visits_per_day, 2)
     assert shown["1日あたり移動時間"] == f"{fmt_num(s.travel_minutes_per_day)}分"
     # the same numbers as the CLI section
@@ -48,7 +48,8 @@ def test_habits_page_shows_the_kpi_numbers(app, demo):
     # reps outside the guide: the list is kpi.habits.reps_off_guide
     off = app.dataframe[0].value
     assert list(off["担当者"]) == list(s.off_guide["rep"])
-    assert "責任者: フィールドセールス / インサイドセールス" in texts(app)
+    # whose number it is: the registry's layer · cadence · owner line on each tile (key person: inside sales)
+    assert "習慣・日次・インサイドセールス" in texts(app) and "習慣・日次・フィールドセールス" in texts(app)
     # committee table: one row per committee with its own rate
     committees = next(d.value for d in app.dataframe if "審査" in d.value.columns)
     assert list(committees["把握件数"]) == [r.numerator for r in s.review.committees.values() if r is not None]
@@ -60,9 +61,9 @@ def test_habits_page_in_english(app, demo):
     assert not app.exception
     s = habits.habits_summary(demo["activities"], demo["leads"], None, Targets())
     shown = metrics(app)
-    assert shown["Minutes within 24 h"] == fmt_pct(s.minutes.value)
-    assert shown["Travel min per day"] == f"{fmt_num(s.travel_minutes_per_day)} min"
-    assert "Owner: Field sales" in texts(app)
+    assert shown["Minutes sent within 24 h"] == fmt_pct(s.minutes.value)
+    assert shown["Travel minutes per day"] == f"{fmt_num(s.travel_minutes_per_day)} min"
+    assert "Habit · Daily · Field sales" in texts(app)
 
 
 def test_habits_page_region_filter(app, demo):
@@ -72,7 +73,7 @@ def test_habits_page_region_filter(app, demo):
     acts = demo["activities"][demo["activities"]["region"] == "osaka"]
     s = habits.habits_summary(acts, demo["leads"][demo["leads"]["region"] == "osaka"], None, Targets())
     assert metrics(app)["1日あたり訪問件数"] == fmt_num(s.visits_per_day, 2)
-    assert metrics(app)["キーマン把握率"] == fmt_pct(s.key_person.value)
+    assert metrics(app)["キーマン特定率"] == fmt_pct(s.key_person.value)
 
 
 # ------------------------------------------------------------------ weekly review
@@ -85,7 +86,9 @@ def test_weekly_page_opens_on_the_bottleneck(app, demo):
     assert app.header[0].value == f"今週のボトルネック: {a} → {b}"
     row = review.row(review.bottleneck)
     shown = metrics(app)
-    assert shown[f"転換率 {a} → {b}"] == fmt_pct(row["conversion"])
+    # the step's rate is the registry's tile (its name, not "転換率 a → b"): PoC合意率 for meeting → PoC
+    assert shown[registry.BY_KEY[playbook.BOTTLENECK_KPI[review.bottleneck]].label[0]] == fmt_pct(row["conversion"])
+    assert shown["全体転換率"] == fmt_pct(funnel.overall_conversion(review.table))
     assert shown["止まっている案件"] == fmt_num(row["lost"])
     compare = app.dataframe[0].value
     assert list(compare["到達（今週）"]) == list(review.comparison["reached"])
@@ -148,7 +151,7 @@ def test_targets_page_edits_targets_in_the_session(app):
     # the habits page now judges travel against 45 minutes
     app.switch_page("app_pages/habits.py").run()
     assert not app.exception
-    assert "目安 45分以内" in next(m.help for m in app.metric if m.label == "1日あたり移動時間")
+    assert "上限 45分" in next(m.help for m in app.metric if m.label == "1日あたり移動時間")
 
 
 def test_targets_upload_good_and_bad_files(app):
@@ -194,3 +197,74 @@ def test_agenda_bar_names_only_the_steps_wide_enough_for_their_name():
     spec = agenda_bar(frame, "step", "minutes", "").to_dict()
     (values,) = spec["datasets"].values()
     assert [v["text"] for v in values] == ["数字を見る 10'", "5'"]
+
+
+# ------------------------------------------------------------------ issue 15: partner SLA, reply-rate A/B, business days, PNG
+def download_labels(at) -> list[str]:
+    return [e.proto.label for e in at.get("download_button")]
+
+
+def test_habits_page_sla_and_ab_in_japanese(app, demo):
+    from kpi.abtest import ab_view
+    from kpi.sla import sla_view
+
+    app.switch_page("app_pages/habits.py").run()
+    assert not app.exception, [e.value for e in app.exception]
+    sla = sla_view(demo["leads"], None)
+    shown = metrics(app)
+    assert shown["初回対応SLA遵守率"] == fmt_pct(sla.rate) == "73.5%"       # 158 met / 215 counted
+    assert shown["代行会社SLA遵守率"] == fmt_pct(sla.role_rate("agency")) == "72.1%"   # 98 / 136: below the 75 % target
+    assert shown["支援会社SLA遵守率"] == fmt_pct(sla.role_rate("partner")) == "75.9%"  # 60 / 79: meets it
+    page_as_of = habits.habits_summary(demo["activities"], demo["leads"], None, Targets()).as_of  # 11-22: the leads' latest date
+    assert shown["返信率"] == fmt_pct(ab_view(demo["activities"], page_as_of).rate) == "26.0%"  # replies up to the end of 11-22
+    assert any("SLA未達の担当: 井上 拓也 (72%)" in w.value for w in app.warning)
+    owners = next(d.value for d in app.dataframe if "遵守率" in d.value.columns and "担当者" in d.value.columns)
+    assert owners["担当者"].tolist() == ["井上 拓也", "松田 彩"] and owners["判定"].tolist() == ["目標未達", "目標達成"]
+    words = texts(app)
+    assert "メール · パターン: A の勝ち" in words                       # the demo's A/B winner
+    assert "メール · 時間帯: どの組み合わせにも偶然を超える差はありません" in words  # 7時台 vs 18時台: a tie
+    tests_table = next(d.value for d in app.dataframe if "判定" in d.value.columns and "p値（補正後）" in d.value.columns)
+    assert "件数不足" in set(next(d.value for d in app.dataframe if "p値（補正後）" in d.value.columns and "件数不足" in set(d.value["判定"]))["判定"])
+    assert {"A の勝ち", "差なし（偶然の範囲）"} <= set(tests_table["判定"])
+    assert download_labels(app).count("PNGで保存") >= 9  # every chart of the page: 3 trends, 3 rep bars, committees, 2 SLA, 3 A/B
+
+
+def test_habits_page_sla_and_ab_in_english(app, demo):
+    app.session_state["lang"] = "en"
+    app.switch_page("app_pages/habits.py").run()
+    assert not app.exception, [e.value for e in app.exception]
+    shown = metrics(app)
+    assert shown["Agency SLA met"] == "72.1%" and shown["Partner SLA met"] == "75.9%"
+    assert any("Below the SLA target: 井上 拓也 (72%)" in w.value for w in app.warning)
+    words = texts(app)
+    assert "Email · Pattern: A wins" in words and "Email · Send hour: no pair differs beyond noise" in words
+    assert "Save as PNG" in download_labels(app)
+
+
+def test_habits_page_business_day_switch(app, demo):
+    """The setting recounts the 24-hour rule on business days (more minutes count as within) and names the holidays."""
+    app.switch_page("app_pages/habits.py").run()
+    calendar = habits.habits_summary(demo["activities"], demo["leads"], None, Targets())
+    business = habits.habits_summary(demo["activities"], demo["leads"], None, Targets(), business_days=True)
+    assert metrics(app)["24時間以内議事録送付率"] == fmt_pct(calendar.minutes.value)
+    app.toggle(key="habits.business_days").set_value(True).run()
+    assert not app.exception
+    assert business.minutes.numerator > calendar.minutes.numerator
+    assert metrics(app)["24時間以内議事録送付率"] == fmt_pct(business.minutes.value)
+    assert "営業日モード: 期間中の祝日" in texts(app) and "海の日" in texts(app)  # names from jpholiday
+
+
+def test_habits_page_bad_bands_fall_back(app):
+    app.switch_page("app_pages/habits.py").run()
+    app.text_input(key="habits.ab.bands").set_value("morning").run()
+    assert not app.exception
+    assert any("時間帯「morning」を読めません" in w.value for w in app.warning)
+
+
+def test_chart_png_helper_renders_a_habits_chart():
+    from ui.chart_png import chart_png
+    from ui.charts_habits import rate_bars_with_n
+
+    frame = pd.DataFrame({"owner": ["井上 拓也", "松田 彩"], "rate": [0.72, 0.76], "label": ["72%", "76%"]})
+    png = chart_png(rate_bars_with_n(frame, "owner", "rate", "label", "担当者ごとのSLA遵守率", "遵守率", target=0.75))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 2000

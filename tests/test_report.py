@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT, SAMPLE
 
-from kpi import funnel, report
+from kpi import funnel, registry, report
 from kpi.load import load
 from kpi.targets import Targets
 
@@ -124,12 +124,12 @@ def test_workbook_sheets_numbers_fills_and_print_setup():
     rag_cell = wb["ファネル"].cell(row=5, column=5)
     assert rag_cell.value == "注意" and rag_cell.fill.fgColor.rgb == "FFFFEB9C"
     assert wb["ファネル"].cell(row=3, column=5).fill.fgColor.rgb == "FFC6EFCE"  # contact 0.667 >= 0.6: green
-    # KPI table holds the same conversions and the habits
-    kpi = {r[1]: r for r in rows_of(wb["KPI表"])[3:]}
-    assert kpi["転換率 商談→PoC"][2] == pytest.approx(1 / 3) and kpi["転換率 商談→PoC"][5] == pytest.approx(1 / 2)
+    # KPI table: the registry's KPIs (their names, layer, cadence, owner), the registry's values, targets and RAG
+    kpi = kpi_sheet(wb["KPI表"])
+    assert kpi["PoC合意率"][4] == pytest.approx(1 / 3) and kpi["PoC合意率"][7] == pytest.approx(1 / 2)  # last week: 1/2
     # visits/day: 佐藤 2 visits / 1 day, the other rep 1 / 1 -> mean 1.5 ; minutes within: 2 of 3
-    assert kpi["1日あたり訪問件数"][2] == 1.5 and kpi["議事録24時間以内送付率"][2] == pytest.approx(2 / 3)
-    assert kpi["1日あたり訪問件数"][4] == "未達"  # 1.5 < 0.8 x 2
+    assert kpi["1日あたり訪問件数"][4] == 1.5 and kpi["24時間以内議事録送付率"][4] == pytest.approx(2 / 3)
+    assert kpi["1日あたり訪問件数"][6] == "未達"  # 1.5 < 0.8 x 2
     # bottleneck sheet names the step; stalled sheet lists L2 then L5
     assert rows_of(wb["ボトルネック"])[0][0] == "今週のボトルネック: 商談 → PoC"
     assert [r[0] for r in rows_of(wb["停滞案件"])[1:]] == ["L2", "L5"]
@@ -151,12 +151,103 @@ def test_workbook_sheets_numbers_fills_and_print_setup():
         assert len(charts) == 1 and b'<c:barDir val="bar"/>' in zf.read(charts[0])
 
 
+KPI_HEADER_JA = ("層", "KPI", "頻度", "責任者", "値", "目標", "判定", "先週", "備考")
+
+
+def kpi_sheet(ws) -> dict[str, tuple]:
+    """The KPI sheet's rows by KPI name (column B), after the title and header rows."""
+    rows = rows_of(ws)
+    return {r[1]: r for r in rows[3:] if r[1] is not None}
+
+
+def test_kpi_sheet_lists_the_registry_kpis_with_their_values_targets_and_rag():
+    frames = {"leads": six_leads(), "activities": activities_frame()}
+    wb = open_book(report.weekly_workbook(frames, AS_OF, Targets()))
+    ws = wb["KPI表"]
+    rows = rows_of(ws)
+    assert rows[2] == KPI_HEADER_JA
+    # every registry KPI of the datasets present, in registry order, by the names the team uses
+    expected = [k for k in registry.REGISTRY if k.dataset in frames]
+    assert [r[1] for r in rows[3:]] == [k.label[0] for k in expected]
+    assert not any(str(r[1]).startswith("転換率") for r in rows[3:])  # the old "転換率 a→b" rows are gone
+    values = registry.values(frames, AS_OF, Targets())
+    kpi = kpi_sheet(ws)
+    # 商談化率 = meeting / contact = 3/4, the registry's number, a 手前・週次 KPI of inside sales, target 20%, green
+    meeting = kpi["商談化率"]
+    assert meeting[4] == values["meeting_rate"] == 0.75
+    assert meeting[:4] == ("手前", "商談化率", "週次", "インサイドセールス")
+    assert meeting[5] == pytest.approx(0.2) and meeting[6] == "達成" and meeting[7] == pytest.approx(2 / 4)  # last week 2/4
+    assert kpi["稟議通過率"][0] == "結果" and kpi["稟議通過率"][4] == values["approval_rate"] == 1.0
+    assert kpi["PoC合意数"][4] == values["poc_count"] == 1
+    assert kpi["停滞案件数"][4] == values["stalled_count"] == 2
+    # every row's value is the registry's value (n/a where it is null)
+    for k in expected:
+        shown = kpi[k.label[0]][4]
+        assert shown == "n/a" if values[k.key] is None else shown == pytest.approx(values[k.key]), k.key
+    # 回収期間: the file has no payback column -> n/a, and the column that would enable it
+    payback = kpi["回収期間"]
+    assert payback[4] == "n/a" and payback[6] is None
+    assert payback[8] == "必要な列: " + registry.input_hint("leads", "payback_months")
+    assert payback[5] == Targets().payback_months_max  # its target still shown
+    # numbers are formatted per the registry's unit
+    by_key = {k.key: i for i, k in enumerate(expected, start=4)}
+    assert ws.cell(row=by_key["meeting_rate"], column=5).number_format == "0.0%"
+    assert ws.cell(row=by_key["poc_count"], column=5).number_format == "#,##0"
+    # a mean of counts (1.5): the registry's unit decides (ratio -> two decimals; a count with a fraction -> one)
+    assert ws.cell(row=by_key["visits_per_day"], column=5).number_format == \
+        {"ratio": "0.00", "count": "#,##0.0"}[registry.BY_KEY["visits_per_day"].unit]
+    # absent datasets: no clinic, onboarding or referral KPI listed
+    assert registry.BY_KEY["clinic_visits"].label[0] not in kpi and registry.BY_KEY["graduation_rate"].label[0] not in kpi
+
+
+def test_kpi_sheet_shows_a_kpi_added_to_the_registry_later(monkeypatch):
+    import dataclasses
+
+    added = dataclasses.replace(registry.BY_KEY["meeting_rate"], key="test_added_rate")
+    if "label" in {f.name for f in dataclasses.fields(added)}:  # labels declared on the KPI itself
+        added = dataclasses.replace(added, label=("追加KPI", "Added KPI"))
+    else:  # labels in the strings table the registry reads (kpi/messages.py KPI_TEXT)
+        monkeypatch.setitem(registry.KPI_TEXT, "test_added_rate", {**registry.KPI_TEXT["meeting_rate"], "label": ("追加KPI", "Added KPI")})
+    monkeypatch.setattr(registry, "REGISTRY", registry.REGISTRY + (added,))
+    monkeypatch.setitem(registry.BY_KEY, "test_added_rate", added)
+    kpi = kpi_sheet(open_book(report.weekly_workbook({"leads": six_leads()}, AS_OF, Targets()))["KPI表"])
+    assert kpi["追加KPI"][4] == kpi["商談化率"][4] == 0.75
+
+
+def test_a_sheet_whose_module_cannot_be_imported_is_an_error_not_a_missing_sheet(monkeypatch):
+    import importlib
+
+    real = importlib.import_module
+
+    def broken(name, *args, **kwargs):
+        if name == "kpi.referrals":
+            raise ImportError("kpi.referrals is broken")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(importlib, "import_module", broken)
+    with pytest.raises(ImportError, match="broken"):
+        report.weekly_workbook({"leads": six_leads()}, AS_OF, Targets())
+    monkeypatch.setattr(report, "OTHER_DOMAINS", ("clinic", "no_such_domain"))
+    monkeypatch.setattr(importlib, "import_module", real)
+    with pytest.raises(ModuleNotFoundError):
+        report.weekly_workbook({"leads": six_leads()}, AS_OF, Targets())
+
+
 def test_workbook_in_english_and_without_leads():
     wb = open_book(report.weekly_workbook({"leads": six_leads()}, AS_OF, Targets(), lang="en"))
     assert wb.sheetnames[:5] == ["KPI table", "Funnel", "Bottleneck", "Stalled leads", "Actions"]
     assert rows_of(wb["Funnel"])[0][:2] == ("Stage", "Reached")
+    assert rows_of(wb["KPI table"])[2] == ("Layer", "KPI", "Cadence", "Owner", "Value", "Target", "Status", "Last week", "Note")
+    meeting = kpi_sheet(wb["KPI table"])[registry.BY_KEY["meeting_rate"].label[1]]
+    assert meeting[:4] == ("Leading", "Meeting rate", "Weekly", "Inside sales") and meeting[4] == 0.75
+    payback = kpi_sheet(wb["KPI table"])[registry.BY_KEY["payback_months_median"].label[1]]
+    assert payback[4] == "n/a" and payback[8].startswith("needs column: ") and "payback_months" in payback[8]
     only_acts = open_book(report.weekly_workbook({"activities": activities_frame()}, None, Targets()))
     assert only_acts.sheetnames[:3] == ["KPI表", "アクション", "習慣KPI"]
+    # only the activities KPIs, with no last-week column filled (no leads, no weekly comparison)
+    acts_rows = rows_of(only_acts["KPI表"])[3:]
+    assert [r[1] for r in acts_rows] == [k.label[0] for k in registry.REGISTRY if k.dataset == "activities"]
+    assert all(r[7] is None for r in acts_rows)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -188,10 +279,16 @@ def test_cli_report_on_the_demo_data(tmp_path, demo_frames):
     assert len(rows_of(wb["停滞案件"])) - 1 == len(funnel.stalled_leads(leads, funnel.default_as_of(leads), Targets()))
     # the habits sheet shows the CLI's activities numbers
     metrics = json.loads(run_cli("metrics", str(SAMPLE / "activities.csv"), "--json").stdout)["activities"]
-    habits_rows = {r[0]: r[1] for r in rows_of(wb["習慣KPI"])[1:6]}
-    assert habits_rows["議事録24時間以内送付率"] == pytest.approx(metrics["minutes_within_24h_rate"])
+    habits_rows = {r[0]: r[1] for r in rows_of(wb["習慣KPI"])[1:6]}  # named by the registry (issue 12)
+    assert habits_rows["24時間以内議事録送付率"] == pytest.approx(metrics["minutes_within_24h_rate"])
     assert habits_rows["1日あたり訪問件数"] == pytest.approx(metrics["visits_per_day"])
-    assert habits_rows["1日あたり移動時間（分）"] == pytest.approx(metrics["travel_minutes_per_day"])
+    assert habits_rows["1日あたり移動時間"] == pytest.approx(metrics["travel_minutes_per_day"])
+    # the KPI sheet shows the CLI's registry values (metrics --json "kpis") of the same files
+    kpis = json.loads(run_cli("metrics", str(SAMPLE / "leads.xlsx"), str(SAMPLE / "activities.csv"), "--json").stdout)["kpis"]
+    sheet_kpis = kpi_sheet(wb["KPI表"])
+    for key in ("meeting_rate", "poc_rate", "approval_rate", "payback_months_median", "minutes_within_24h_rate"):
+        shown = sheet_kpis[registry.BY_KEY[key].label[0]][4]
+        assert shown == "n/a" if kpis[key] is None else shown == pytest.approx(kpis[key]), key
 
 
 def test_workbook_lists_the_causes_the_meeting_ticked_first_and_marked():
@@ -212,3 +309,70 @@ def test_workbook_lists_the_causes_the_meeting_ticked_first_and_marked():
     plain = rows_of(open_book(report.weekly_workbook(frames, AS_OF, Targets()))["ボトルネック"])
     assert any(r[0] == "原因の候補と裏付けの数字" for r in plain)
     assert not any("✓ 選択" in [c for c in r if isinstance(c, str)] for r in plain)
+
+
+def test_habits_and_causes_name_registry_kpis_as_the_registry_does():
+    """Issue 12: wherever a sheet names a registry KPI, the name is the registry's (label[0] ja, label[1] en), and
+    the owner words are kpi.messages.ROLE_LABELS — the same as on the KPI sheet, in both languages."""
+    from kpi import habits
+    from kpi.messages import ROLE_LABELS
+
+    frames = {"leads": six_leads(), "activities": activities_frame()}
+    for lang, side, sheets in (("ja", 0, ("習慣KPI", "ボトルネック", "KPI表")), ("en", 1, ("Habits", "Bottleneck", "KPI table"))):
+        wb = open_book(report.weekly_workbook(frames, AS_OF, Targets(), lang=lang))
+        habit_rows = rows_of(wb[sheets[0]])
+        names = [r[0] for r in habit_rows[1:1 + len(habits.HABIT_KPIS)]]
+        assert names == [registry.BY_KEY[k].label[side] for k in habits.HABIT_KPIS]
+        owners = [r[4] for r in habit_rows[1:1 + len(habits.HABIT_KPIS)]]
+        assert owners == [" / ".join(ROLE_LABELS[r][side] for r in habits.KPI_OWNERS[k]) for k in habits.HABIT_KPIS]
+        # the per-rep table's KPI columns carry the registry names too
+        rep_header = next(r for r in habit_rows if r[0] == report.label("col.rep", lang))
+        for key in ("visits_per_day", "travel_minutes_per_day", "minutes_within_24h_rate"):
+            assert registry.BY_KEY[key].label[side] in rep_header, key
+        # causes: every supporting number is named by the registry, and the KPI sheet uses the same name
+        kpi_col = [r[1] for r in rows_of(wb[sheets[1]])]
+        kpi_names = set(kpi_sheet(wb[sheets[2]]))
+        for cause, keys in report.CAUSES:
+            for key in keys:
+                assert registry.BY_KEY[key].label[side] in kpi_col and registry.BY_KEY[key].label[side] in kpi_names, key
+    ja = rows_of(open_book(report.weekly_workbook(frames, AS_OF, Targets()))["習慣KPI"])
+    flat = {c for r in ja for c in r if isinstance(c, str)}
+    assert not flat & {"キーマン把握率", "議事録24時間以内送付率", "審査日キャッチ率", "1日あたり移動時間（分）"}  # the old own names
+
+
+def test_issue15_sheets_remedies_hospital_b2b_and_send_backs_read_back():
+    """Issue 15 tables in the workbook, each from the kpi function that computes it: the playbook's remedies for the
+    bottleneck and the red KPIs (kpi.playbook), hospital vs general B2B (kpi.funnel.hospital_b2b_funnel), send-backs
+    and classified reasons (kpi.funnel.sent_back_trend / reason_ranking). KPIs named by the registry."""
+    from kpi import playbook as pb
+
+    leads = six_leads()
+    leads["segment"] = ["hospital", "general", "hospital", "general", "hospital", "general"]
+    leads["sent_back_count"] = [1, None, None, None, None, None]  # L1 reached PoC (11-10) and was sent back once
+    leads["sent_back_reason"] = ["予算が合わない", None, None, None, None, None]
+    leads["lost_reason"] = [None, None, None, "競合に決定", None, None]
+    frames = {"leads": leads, "activities": activities_frame()}
+    wb = open_book(report.weekly_workbook(frames, AS_OF, Targets()))
+    assert wb.sheetnames[6:9] == ["打ち手", "病院と一般企業", "差し戻しと理由"]
+    # remedies: the bottleneck (meeting -> poc) first, its KPI named as the registry names it, then the red KPIs
+    rem = rows_of(wb["打ち手"])
+    assert rem[1] == ("KPI", "打ち手", "ボトルネック", "未達")
+    calling = pb.kpis_calling(registry.values(frames, AS_OF, Targets()), "poc", Targets())
+    expected = pb.remedies_for(pb.default_playbook(), calling, "ja")
+    assert [r[1] for r in rem[2:]] == [r.text for r in expected]
+    assert rem[2][0] == registry.BY_KEY["poc_rate"].label[0] and rem[2][2] == "✓"
+    # hospital vs B2B: the funnel_by numbers of the two segments, stage labels, RAG filled
+    table = funnel.hospital_b2b_funnel(leads, AS_OF, Targets())
+    hb = rows_of(wb["病院と一般企業"])
+    assert hb[0][:4] == ("区分", "段階", "到達数", "転換率")
+    assert [r[2] for r in hb[1:]] == list(table["reached"]) and {r[0] for r in hb[1:]} == {"病院", "一般企業"}
+    # send-backs: 1 of 1 PoC lead sent back in 2026-11 (the rate named by the registry); reasons classified
+    sb = rows_of(wb["差し戻しと理由"])
+    head = sb.index(next(r for r in sb if r[0] == "期間"))
+    assert sb[head][:4] == ("期間", "案件数", "差し戻し件数", registry.BY_KEY["sent_back_rate"].label[0])
+    assert sb[head + 1][:4] == ("2026-11", 1, 1, 1)
+    reasons = {(r[0], r[1]): r[2] for r in sb[sb.index(next(r for r in sb if r[0] == "種別")) + 1:] if r[0]}
+    assert reasons == {("失注", "競合"): 1, ("差し戻し", "予算・価格"): 1}
+    # without send-back or reason columns, no send-backs sheet (and no empty one)
+    plain = open_book(report.weekly_workbook({"leads": six_leads()}, AS_OF, Targets(), lang="en"))
+    assert "Send-backs" not in plain.sheetnames and "Remedies" in plain.sheetnames

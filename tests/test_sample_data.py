@@ -85,7 +85,7 @@ def test_loads_cleanly(loaded, name):
     assert len(report.warnings) == 0, report.warnings_table("en").head().to_string()  # no unmapped region/segment labels
     assert report.unknown_columns == ()
     # every column of the file is one of the dataset's fields
-    assert len(report.column_map) == {"leads": 27, "activities": 10, "visits": 11, "onboarding": 12, "referrals": 5}[report.kind]
+    assert len(report.column_map) == {"leads": 30, "activities": 12, "visits": 12, "onboarding": 13, "referrals": 5}[report.kind]
 
 
 @pytest.mark.parametrize("name", ["activities.csv", "visits.csv", "referrals.csv"])
@@ -287,16 +287,19 @@ def test_accounts_have_several_deals_in_every_region(frames):
     assert 8 <= int(groups["extra"].sum()) <= 15
 
 
-def test_no_referral_rate_above_one(frames):
-    """紹介率 (referrals in / the clinic's new patients) is a share of new patients: every month of the demo has
-    one, between 20 % and 60 %, never above 100 %."""
+def test_no_referral_rate_from_a_clinic_file(frames):
+    """紹介率 is a hospital's own number (issue 16): the demo ships no first-visit counts, so it is n/a — never the
+    referrals divided by a clinic visits file's new patients (which once showed 100 %). Given the hospital's
+    monthly counts, every month is a share in 0–1."""
     from kpi import referrals as rf
 
-    rates = rf.referral_rates(frames["referrals"], frames["visits"], AS_OF)
-    assert len(rates) == 7 and rates["referral_rate"].notna().all()
-    assert (rates["in"] <= rates["new_patients"]).all()
-    assert rates["referral_rate"].between(0.2, 0.6).all(), rates["referral_rate"].tolist()
-    assert rates["referral_rate"].max() <= 1
+    view = rf.liaison_view(frames["referrals"], frames["activities"], None, as_of=AS_OF)
+    assert view.kpis["referral_rate"] is None and view.kpis["reverse_referral_rate"] is None
+    months = pd.date_range("2026-05-01", "2026-10-01", freq="MS")
+    counts = rf.read_counts(pd.DataFrame({"月": months.strftime("%Y-%m"), "初診患者数": 400, "救急患者数": 100}))
+    rates = rf.referral_rates(frames["referrals"], counts, AS_OF)
+    shown = rates["referral_rate"].dropna()
+    assert len(shown) == 6 and shown.between(0, 1).all(), shown.tolist()
 
 
 # ------------------------------------------------------------------ activities story

@@ -34,13 +34,23 @@ def test_plain_escapes_every_piece():
     assert plain("a\\*") == "a\\\\\\*"  # a backslash of the file is a backslash
 
 
+def recent_visits() -> pd.DataFrame:
+    """Every demo visit of the last six months (not a sample): the clinic page's early warnings, which name their
+    clinic, need the real month-on-month story to fire."""
+    from test_sweep import DEMO, SAMPLE
+    from kpi.load import load
+
+    frame = load((SAMPLE / DEMO["visits"]).read_bytes(), DEMO["visits"]).frame
+    return frame[frame["visit_on"] >= frame["visit_on"].max() - pd.Timedelta(days=183)].reset_index(drop=True)
+
+
 def hostile_files() -> list[tuple[str, bytes, str]]:
     """The demo data of every kind with the hostile text before every text value (IDs stay distinct), one more column
     named by it, the file named by it; and a visits status label the app does not know (the mapping screen's
     values form lists it)."""
     files = []
     for kind in KINDS:
-        frame = demo_frame(kind).copy()
+        frame = demo_frame(kind).copy() if kind != "visits" else recent_visits()
         for spec in field_specs(kind):
             if spec.kind == "text" and spec.name in frame.columns:
                 frame[spec.name] = (HOSTILE + " " + frame[spec.name].astype("string")).where(frame[spec.name].notna())

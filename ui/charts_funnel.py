@@ -169,3 +169,50 @@ def timeline(frame: pd.DataFrame, kind_order: list[str], title: str, date_title:
         x="date:T", y=alt.Y("kind_label:N", sort=kind_order), text="event:N").transform_filter(f"{'' if below else '!'}datum.below")
         for below, dy in ((False, -10), (True, 12))]
     return alt.layer(points, *texts).properties(title=title, height=70 * max(1, len(kind_order)) + 40)
+
+
+# ------------------------------------------------------------------ weekly review, issue 15
+SEGMENT_COLORS = {"hospital": "#1F77B4", "general": "#E07B39"}  # hospital blue, general B2B orange, on every chart
+
+
+def segment_funnel(frame: pd.DataFrame, stage_order: list[str], segment_order: list[str], segment_colors: list[str],
+                   titles: dict[str, str], height: int = 400) -> alt.Chart:
+    """Hospital vs general B2B funnel: a bar per stage and segment, side by side, coloured by segment.
+    ``frame`` columns: stage_label, segment_label, reached, conversion."""
+    return alt.Chart(frame).mark_bar(cornerRadiusEnd=3).encode(
+        x=alt.X("reached:Q", title=titles["reached"], axis=alt.Axis(format=",d", tickMinStep=1)),
+        y=alt.Y("stage_label:N", sort=stage_order, title=None),
+        yOffset=alt.YOffset("segment_label:N", sort=segment_order),
+        color=alt.Color("segment_label:N", title=titles["segment"], scale=alt.Scale(domain=segment_order, range=segment_colors),
+                        legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("segment_label:N", title=titles["segment"]), alt.Tooltip("stage_label:N", title=titles["stage"]),
+                 alt.Tooltip("reached:Q", title=titles["reached"], format=","),
+                 alt.Tooltip("conversion:Q", title=titles["conversion"], format=".1%")],
+    ).properties(height=height)
+
+
+def committee_calendar(frame: pd.DataFrame, start, end, committee_order: list[str], titles: dict[str, str],
+                       color: str = SEGMENT_COLORS["hospital"]) -> alt.Chart:
+    """The next days' hospital committees: a row per committee, a point per lead's date, the account on hover (the page
+    lists them below: labels on the chart overlap when committees cluster). ``frame`` columns: date, committee_label,
+    account, lead_id, days_ahead."""
+    x = alt.X("date:T", title=titles["date"], scale=alt.Scale(domain=[pd.Timestamp(start).isoformat(), pd.Timestamp(end).isoformat()]),
+              axis=alt.Axis(format="%m/%d", tickCount="week"))
+    y = alt.Y("committee_label:N", sort=committee_order, title=None)
+    return alt.Chart(frame).mark_point(filled=True, size=140, shape="diamond", color=color, opacity=0.8).encode(
+        x=x, y=y, tooltip=[alt.Tooltip("date:T", title=titles["date"], format="%Y/%m/%d"), alt.Tooltip("committee_label:N", title=titles["committee"]),
+                           alt.Tooltip("account:N", title=titles["account"]), alt.Tooltip("lead_id:N", title=titles["lead_id"]),
+                           alt.Tooltip("days_ahead:Q", title=titles["days_ahead"])],
+    ).properties(height=70 + 40 * max(len(committee_order), 1), title=titles.get("title", ""))
+
+
+def rate_trend(frame: pd.DataFrame, x_title: str, y_title: str, guide: float | None = None, monthly: bool = True) -> alt.Chart:
+    """A rate per period (line + points), with the guide as a red rule. ``frame`` columns: period, rate, leads."""
+    axis = alt.Axis(format="%Y/%m", tickCount="month") if monthly else alt.Axis(format="%m/%d", tickCount="week")
+    base = alt.Chart(frame).encode(
+        x=alt.X("period:T", title=x_title, axis=axis),
+        y=alt.Y("rate:Q", title=y_title, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        tooltip=[alt.Tooltip("period:T", title=x_title, format="%Y/%m/%d"), alt.Tooltip("rate:Q", title=y_title, format=".0%"),
+                 alt.Tooltip("leads:Q", title="n")])
+    chart = base.mark_line(point=True, color=PALETTE[0])
+    return alt.layer(chart, guide_rule(guide)) if guide is not None else chart

@@ -93,3 +93,53 @@ def agenda_bar(frame: pd.DataFrame, step: str, minutes: str, title: str) -> alt.
     )
     text = base.mark_text(color="white", fontSize=12, fontWeight="bold").encode(x="mid:Q", text="text:N")
     return alt.layer(bars, text).properties(title=title, height=90)
+
+
+def weekly_rate_lines(frame: pd.DataFrame, week: str, rate: str, series: str, target: float | None, title: str,
+                      x_title: str, y_title: str, height: int = 260) -> alt.LayerChart:
+    """A weekly rate per series (one line per owner role) with the target as a dashed rule (0–100 %)."""
+    data = frame[[week, rate, series]].dropna(subset=[rate]).copy()
+    base = alt.Chart(data).encode(
+        x=alt.X(f"{week}:T", title=x_title, axis=alt.Axis(format="%m/%d")),
+        y=alt.Y(f"{rate}:Q", title=y_title, scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format=".0%")),
+        color=alt.Color(f"{series}:N", title=None, scale=alt.Scale(range=PALETTE), legend=alt.Legend(orient="top")),
+        tooltip=[alt.Tooltip(f"{week}:T", title=x_title, format="%Y/%m/%d"), alt.Tooltip(f"{series}:N", title=None),
+                 alt.Tooltip(f"{rate}:Q", title=y_title, format=".0%")],
+    )
+    layers: list[alt.Chart] = [base.mark_line(strokeWidth=2), base.mark_circle(size=36)]
+    if target is not None:
+        layers.append(guide_rule(target))
+    return alt.layer(*layers).properties(title=title, height=height)
+
+
+def rate_bars_with_n(frame: pd.DataFrame, category: str, rate: str, label: str, title: str, value_title: str,
+                     color: str | None = None, target: float | None = None) -> alt.LayerChart:
+    """Horizontal bars of a rate per group (kept in the frame's order), each labelled with its text (rate and n),
+    coloured by ``color`` (e.g. the channel or the verdict), with an optional target rule."""
+    data = frame[[c for c in dict.fromkeys([category, rate, label] + ([color] if color else []))]].dropna(subset=[rate]).copy()
+    top = max([float(data[rate].max()) if len(data) else 0.0, target or 0.0, 0.2])
+    bars = alt.Chart(data).mark_bar().encode(
+        y=alt.Y(f"{category}:N", sort=data[category].tolist(), title=None),
+        x=alt.X(f"{rate}:Q", title=value_title, scale=alt.Scale(domain=[0, min(1.0, top) * 1.45], nice=False), axis=alt.Axis(format=".0%", tickCount=5)),
+        color=alt.Color(f"{color}:N", title=None, scale=alt.Scale(range=PALETTE), legend=alt.Legend(orient="top")) if color else alt.value(PALETTE[0]),
+        tooltip=[alt.Tooltip(f"{category}:N", title=None), alt.Tooltip(f"{rate}:Q", title=value_title, format=".1%"), alt.Tooltip(f"{label}:N", title=None)],
+    )
+    text = bars.mark_text(align="left", dx=3, fontSize=12).encode(text=alt.Text(f"{label}:N"), color=alt.value("#333"))
+    layers: list[alt.Chart] = [bars, text]
+    if target is not None:
+        layers.append(guide_rule(target, axis="x"))
+    return alt.layer(*layers).properties(title=title, height=90 + 30 * len(data))
+
+
+def rate_heatmap(frame: pd.DataFrame, x: str, y: str, rate: str, label: str, title: str, value_title: str,
+                 x_order: list[str] | None = None) -> alt.LayerChart:
+    """A grid of rates (send band × region), each cell labelled with its text (rate and n)."""
+    data = frame[[x, y, rate, label]].copy()
+    base = alt.Chart(data).encode(x=alt.X(f"{x}:N", sort=x_order, title=None, axis=alt.Axis(labelAngle=0)), y=alt.Y(f"{y}:N", title=None))
+    cells = base.mark_rect().encode(
+        color=alt.Color(f"{rate}:Q", title=value_title, scale=alt.Scale(scheme="blues", domain=[0, max(0.5, float(data[rate].max() or 0))]),
+                        legend=alt.Legend(format=".0%")),
+        tooltip=[alt.Tooltip(f"{x}:N"), alt.Tooltip(f"{y}:N"), alt.Tooltip(f"{rate}:Q", format=".1%"), alt.Tooltip(f"{label}:N")],
+    )
+    text = base.mark_text(fontSize=11, color="#111").encode(text=alt.Text(f"{label}:N"))
+    return alt.layer(cells, text).properties(title=title, height=50 + 36 * data[y].nunique())

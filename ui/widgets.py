@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from kpi.export import to_csv_bytes, to_xlsx_bytes
 from ui.charts import theme
@@ -93,7 +94,8 @@ def delta_number(value: float | None, digits: int = 1) -> float | None:
 
 def fmt_kpi(unit: str, value: float | None) -> str:
     """A registry KPI's value in its unit (kpi.registry UNITS): rates as %, yen as ¥, ratios with two decimals,
-    scores / months / days with one, counts and minutes whole; "n/a" when absent. One place for every page."""
+    scores with one decimal, months / days with one and their unit (10.0か月), minutes whole with 分 / min, counts
+    whole; "n/a" when absent. One place for every page."""
     if is_missing(value):
         return "n/a"
     if unit == "rate":
@@ -102,7 +104,11 @@ def fmt_kpi(unit: str, value: float | None) -> str:
         return fmt_yen(value)
     if unit == "ratio":
         return fmt_num(value, 2)
-    if unit in ("score", "months", "days"):
+    if unit in ("months", "days"):
+        return t(f"unit.{unit}", v=fmt_num(value, 1))
+    if unit == "minutes":
+        return t("unit.minutes", v=fmt_num(value))
+    if unit == "score":
         return fmt_num(value, 1)
     return fmt_num(value)
 
@@ -121,8 +127,9 @@ def fmt_signed(value: float | None, digits: int = 1, unit: str = "") -> str | No
     ``kpi_tile`` draws a '±' delta grey and without an arrow."""
     if is_missing(value):
         return None
-    text = f"{delta_number(value, digits):+.{digits}f}"
-    return ("±" + text[1:] if float(text) == 0 else text) + unit
+    number = delta_number(value, digits)
+    text = f"{number:+,.{digits}f}"  # thousands separated: +689,700
+    return ("±" + text[1:] if round(number, digits) == 0 else text) + unit
 
 
 def fmt_delta_pct_points(now: float | None, before: float | None) -> str | None:
@@ -232,16 +239,33 @@ def empty_state() -> None:
 
 # ------------------------------------------------------------------ charts
 def show_chart(builder: Callable[..., Any], *args: Any, where: Any = None, st_width: str | int | None = "stretch",
-               properties: dict | None = None, **kwargs: Any) -> None:
+               properties: dict | None = None, png: bool | str = True, **kwargs: Any) -> None:
     """Draw ``theme(builder(*args, **kwargs))`` in ``where`` (default: the page).
 
     The Vega-Lite spec (with its data as Arrow, exactly what ``st.altair_chart`` sends) is cached by the
     builder's name and arguments, so a rerun that shows the same chart again (another tab's filter, a
     download click, a return to a filter value) skips building and validating the Altair objects, which
-    was most of a page's rerun time. Frames are keyed as the page caches key them (``frame_fingerprint``).
+    was most of a page's rerun time. Frames are keyed exactly as the page caches key them (``frame_fingerprint``:
+    the file they were parsed from, the cached computation that made them, or else every cell).
+
+    Every chart gets a "PNGで保存" button (issue 15: every chart downloadable as PNG; ``png`` a file name, or False for
+    none); the PNG is rendered only when it is clicked (ui.chart_png).
     """
-    spec = _chart_spec(f"{builder.__module__}.{builder.__qualname__}", builder, args, kwargs, properties)
+    name = f"{builder.__module__}.{builder.__qualname__}"
+    spec = _chart_spec(name, builder, args, kwargs, properties)
     (where if where is not None else st).vega_lite_chart(spec=spec, width=st_width)
+    if png:
+        from ui.chart_png import png_download
+        from ui.data import _call_key
+
+        key = f"png.{_call_key(name, args, kwargs)[:20]}"
+        ctx = get_script_run_ctx()
+        used = getattr(ctx, "widget_ids_this_run", None) if ctx is not None else None
+        n = 1
+        while used is not None and any(key in w for w in used):  # the same chart twice on a page: a second key
+            key, n = f"{key.split('~')[0]}~{n}", n + 1
+        file_name = png if isinstance(png, str) else builder.__name__
+        png_download(builder, *args, name=file_name, key=key, where=where, **kwargs)
 
 
 @st.cache_data(show_spinner=False, max_entries=2000, ttl=6 * 3600, hash_funcs={pd.DataFrame: frame_fingerprint})

@@ -3,6 +3,7 @@ inflated by hand within its declared size, DTDs / entities refused, and each she
 calamine would allocate) measured and held to the size limits."""
 from __future__ import annotations
 
+import functools
 import io
 import re
 import struct
@@ -42,6 +43,16 @@ def inflate_member(data: bytes, info: zipfile.ZipInfo, limit: int) -> bytes:
     """Inflate one member ourselves, never past what it declares (nor ``limit``): a member whose stream is
     longer than its declared size (a lying bomb), truncated, or with a wrong CRC is refused. The zip's
     declared sizes are what ``check_zip`` judged; this makes them true before calamine sees the bytes."""
+    return b"".join(_inflate_chunks(data, info, limit))
+
+
+INFLATE_CHUNK = 1 << 20  # inflated and scanned a megabyte at a time: the bytes are scanned while still in cache
+
+
+def _inflate_chunks(data: bytes, info: zipfile.ZipInfo, limit: int, chunk: int = INFLATE_CHUNK):
+    """:func:`inflate_member` as consecutive pieces of at most ``chunk`` bytes; every check of the whole member
+    (too long, truncated or damaged, wrong size or CRC) is made once its stream has ended, before the generator
+    finishes: a caller judges nothing before it has consumed every piece."""
     off = info.header_offset
     if data[off : off + 4] != b"PK\x03\x04":
         raise LoadError("broken_xlsx")
@@ -51,25 +62,39 @@ def inflate_member(data: bytes, info: zipfile.ZipInfo, limit: int) -> bytes:
     if len(raw) < info.compress_size:
         raise LoadError("broken_xlsx")
     allowed = min(info.file_size, limit)
+    total = crc = 0
     if info.compress_type == zipfile.ZIP_STORED:
         out = bytes(raw[: allowed + 1])
+        total, crc = len(out), zlib.crc32(out)
+        if len(out) <= allowed:
+            yield out
     elif info.compress_type == zipfile.ZIP_DEFLATED:
         inflater = zlib.decompressobj(-15)
-        try:  # one call, its output capped one byte past what is allowed: a longer stream shows as too long
-            out = inflater.decompress(raw, allowed + 1)
-        except zlib.error:
-            raise LoadError("broken_xlsx") from None
-        if len(out) <= allowed and not inflater.eof:
+        rest = raw
+        while total <= allowed:  # the output capped one byte past what is allowed: a longer stream shows as too long
+            try:
+                out = inflater.decompress(rest, min(chunk, allowed + 1 - total))
+            except zlib.error:
+                raise LoadError("broken_xlsx") from None
+            rest = inflater.unconsumed_tail
+            if not out:
+                break
+            total += len(out)
+            if total <= allowed:
+                crc = zlib.crc32(out, crc)
+                yield out
+            if inflater.eof:
+                break
+        if total <= allowed and not inflater.eof:
             raise LoadError("broken_xlsx")  # the stream stops early: a truncated or damaged member
     else:
         raise LoadError("broken_xlsx")  # Excel writes only stored and deflated members
-    if len(out) > allowed:
+    if total > allowed:
         if allowed < info.file_size:
             raise LoadError("too_large", what=f"> {limit / 2**20:,.0f} MB")
         raise LoadError("too_large", what=f"{info.filename}: > {info.file_size:,} bytes declared")
-    if len(out) != info.file_size or zlib.crc32(out) != info.CRC:
+    if total != info.file_size or crc != info.CRC:
         raise LoadError("broken_xlsx")
-    return out
 
 
 _DTD = re.compile(rb"<!(?i:doctype|entity)")
@@ -214,6 +239,85 @@ def sheet_area(xml: bytes | bytearray, exact: bool = False, values_only: bool = 
     return last_row, last_col
 
 
+# The quick proof (issue 12): the declared <dimension> is only a hint of which class of references to test; one
+# regex pass then checks that every unprefixed cell tag (``<c`` then whitespace, '>' or '/') is written
+# `` r="REF"`` with REF in that class (capital letters up to the hint's first letter, a row number without a
+# leading zero up to the hint's first digit). Any other tag, spelling or reference sends the sheet to the scans.
+_DIMENSION = re.compile(rb'<dimension\s+ref="(?:[A-Z]{1,3}[1-9][0-9]{0,6}:)?([A-Z]{1,3})([1-9][0-9]{0,6})"')
+
+
+@functools.lru_cache(maxsize=64)
+def _ref_class(letters: bytes, digits: bytes) -> tuple[re.Pattern[bytes], int, int]:
+    """(the search that finds a cell tag outside the class, the class's last row, its last column) for a hint
+    such as P / 100003: columns A..PZ-style up to the hint's width and first letter, rows up to 199999."""
+    first = letters[:1].decode()
+    cols = {1: f"[A-{first}]", 2: f"(?:[A-Z]|[A-{first}][A-Z])", 3: f"(?:[A-Z]{{1,2}}|[A-{first}][A-Z]{{2}})"}[len(letters)]
+    last_col = _col_number(letters[:1] + b"Z" * (len(letters) - 1))
+    d, top = len(digits), digits[:1].decode()
+    rows = f"[1-{top}]" if d == 1 else f"(?:[1-9][0-9]{{0,{d - 2}}}|[1-{top}][0-9]{{{d - 1}}})"
+    last_row = (int(top) + 1) * 10 ** (d - 1) - 1
+    return re.compile(rf'<c(?=[\s>/])(?! r="{cols}{rows}")'.encode()), last_row, last_col
+
+
+def _proven_small(xml: bytes | bytearray) -> bool:
+    """True when every cell tag of the sheet lies within an area the limits allow (then no scan is needed);
+    False when that is not shown (the caller measures). A superset of what the scans count: every cell tag,
+    with or without a value, wherever it stands in the XML."""
+    hint = _DIMENSION.search(xml, 0, 64 * 1024)
+    if hint is None:
+        return False
+    pattern, last_row, last_col = _ref_class(hint.group(1), hint.group(2))
+    if _area_refused(last_row * last_col, len(xml)):
+        return False
+    return _PREFIXED_TAG.search(xml) is None and pattern.search(xml) is None
+
+
+_CONTEXT = 32  # bytes a match of _ref_class / _PREFIXED_TAG / b"sheetData" reads from where it starts (17 at most)
+
+
+def _inflate_and_prove(data: bytes, info: zipfile.ZipInfo, limit: int, chunk: int = INFLATE_CHUNK) -> tuple[list[bytes], bool]:
+    """The member inflated (bounded, :func:`_inflate_chunks`) as pieces, and whether the pieces alone proved what
+    ``check_sheet_dimensions`` would conclude from the whole XML for a worksheet that passes: it contains
+    ``sheetData``, no '!' (so no DTD or entity), no prefixed cell tag, and :func:`_proven_small` holds. Each
+    piece is scanned as it comes (while in cache) with the last ``_CONTEXT`` bytes before it, and a match is
+    only taken where the bytes it reads are all there, so a tag cut between two pieces is judged whole. False
+    (also for anything not plain: a first piece under 64 KB, a member that is not a sheet) leaves every check to
+    the caller, on the whole XML."""
+    pieces: list[bytes] = []
+    carry = b""
+    clean = sheet = False
+    pattern = None
+    for piece in _inflate_chunks(data, info, limit, chunk):
+        if not pieces:
+            hint = _DIMENSION.search(piece, 0, 64 * 1024)
+            clean = hint is not None and len(piece) >= 64 * 1024  # the hint is read from the first 64 KB, as _proven_small
+            if clean:
+                pattern, last_row, last_col = _ref_class(hint.group(1), hint.group(2))
+        pieces.append(piece)
+        if not clean:
+            continue
+        if b"!" in piece:
+            clean = False
+            continue
+        if len(piece) < _CONTEXT:  # (only ever the last piece) judged with the end of the XML, below
+            carry += piece
+            continue
+        # the bytes before the piece with its first _CONTEXT (a match starting in the former reads them all), then
+        # the piece (a match starting in its last _CONTEXT bytes is judged in the next round, or at the end)
+        for buf, end in ((carry + piece[:_CONTEXT], len(carry)), (piece, len(piece) - _CONTEXT)):
+            sheet = sheet or b"sheetData" in buf
+            for found in (_PREFIXED_TAG.search(buf), pattern.search(buf)):  # the first match of each, leftmost
+                if found is not None and found.start() < end:
+                    clean = False
+        carry = piece[-_CONTEXT:]
+    if not clean:
+        return pieces, False
+    sheet = sheet or b"sheetData" in carry  # the last bytes, now known to be the end of the XML
+    if not sheet or _PREFIXED_TAG.search(carry) is not None or pattern.search(carry) is not None:
+        return pieces, False
+    return pieces, not _area_refused(last_row * last_col, sum(map(len, pieces)))
+
+
 def check_sheet_dimensions(zf: zipfile.ZipFile, data: bytes | None = None) -> None:
     """Inflate every member (bounded), refuse DTDs/entities (billion laughs) and sheets whose cells would
     make calamine allocate a dense grid of billions of cells (it aborts the whole process on a lone cell at
@@ -224,14 +328,18 @@ def check_sheet_dimensions(zf: zipfile.ZipFile, data: bytes | None = None) -> No
     for info in zf.infolist():
         if info.is_dir():
             continue
-        blob = inflate_member(data, info, left)
-        left -= len(blob)
+        pieces, proven = _inflate_and_prove(data, info, left)
+        left -= sum(map(len, pieces))
+        if proven:  # a worksheet without '!' (so no DTD / entity) whose every cell tag is within the limits
+            continue
+        blob = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        del pieces
         has_cells = b"sheetData" in blob  # a worksheet whatever its part is named (calamine follows the rels)
         if not has_cells and not info.filename.lower().endswith((".xml", ".rels", ".vml")) and b"<?xml" not in blob[:100]:
             continue
         if b"!" in blob and _DTD.search(blob):  # (a one-byte search runs at memchr speed)
             raise LoadError("unsafe_xlsx")
-        if not has_cells:
+        if not has_cells or _proven_small(blob):
             continue
         last_row, last_col = sheet_area(blob, values_only=False)  # every cell tag: the quick scan, enough for real files
         if _area_refused(last_row * last_col, len(blob)):

@@ -198,6 +198,7 @@ STRINGS = {
     "regions.col.event": {"ja": "内容", "en": "Event"},
     "regions.col.detail": {"ja": "メモ", "en": "Note"},
     "regions.col.minutes": {"ja": "移動時間（分）", "en": "Travel (min)"},
+    "regions.col.saved": {"ja": "削減時間（分）", "en": "Minutes saved"},
     "regions.col.account": {"ja": "取引先", "en": "Account"},
     "regions.col.leads": {"ja": "案件数", "en": "Deals"},
     "regions.col.open": {"ja": "進行中", "en": "Open"},

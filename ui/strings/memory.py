@@ -89,6 +89,7 @@ STRINGS = {
     "memory.unmoved_caption": {"ja": "保存した週を続けて見て、{n}週以上同じ段階のままの進行中の案件です（日付による停滞判定とは別の見方）。", "en": "Open deals at the same stage in {n} or more consecutive stored weeks (beside the date-based stall rule)."},
     "memory.unmoved_count": {"ja": "動いていない案件", "en": "Deals stuck"},
     "memory.trend_title": {"ja": "KPIの推移（保存した週）", "en": "KPI trends (stored weeks)"},
+    "memory.kpi_option": {"ja": "{label}（{layer}）", "en": "{label} ({layer})"},
     "memory.trend_kpis": {"ja": "表示するKPI", "en": "KPIs"},
     "memory.trend_help": {"ja": "差分は先週との比較。4週前: {four}", "en": "Delta against last week. Four weeks ago: {four}"},
     "memory.week": {"ja": "週", "en": "Week"},
