@@ -1,16 +1,16 @@
-"""Onboarding page (オンボーディング): who started and graduated, where users drop, trainers, success and NPS."""
+"""Onboarding page (オンボーディング): filters → kpi.onboarding.onboarding_view (one frozen OnboardingView) → who started
+and graduated, where users drop, trainers, success and NPS (ui/onboarding_sections.py)."""
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
 from kpi import onboarding as ob
-from kpi.registry import tile
 from kpi.targets import Targets
-from ui.charts_onboarding import LEVEL_COLORS, NPS_COLORS, progress_heatmap, reach_bars, stacked_share, workload_lines
+from ui import onboarding_sections as sections
 from ui.data import cached, require
-from ui.i18n import lang, t
-from ui.widgets import data_table, empty_state, fmt_pct, missing_column_note, pct_column, registry_tiles, show_chart
+from ui.i18n import t
+from ui.widgets import empty_state
 
 frames = require("onboarding")
 targets: Targets = st.session_state.get("targets", Targets())
@@ -33,131 +33,13 @@ def computed(frame: pd.DataFrame, as_of, targets: Targets) -> ob.OnboardingView:
 
 
 view = computed(df, as_of, targets)
-s, grid, dropped, workload, levels, nps = view.summary, view.grid, view.dropped, view.workload, view.levels, view.nps
 st.caption(t("onboarding.intro", as_of=f"{as_of:%Y-%m-%d}" if as_of is not None else "—"))
 
-# ---- headline tiles (registry)
-keys = ("graduation_rate", "nps", "nps_latest_programme", "onboarding_dropped", "onboarding_below_level1", "attendance_rate", "homework_rate")
-registry_tiles([tile(k, view.kpis[k], targets, frames={"onboarding": df}, as_of=as_of, lang=lang()) for k in keys])
-days = t("onboarding.tile.days_value", days=s.days_to_graduate) if s.days_to_graduate is not None else "n/a"
-st.caption(t("onboarding.tiles.line", users=s.users, started=s.started, graduated=s.graduated, days=days, respondents=s.nps_respondents))
-
-# ---- progress grid
-st.subheader(t("onboarding.grid.title"))
-st.caption(t("onboarding.grid.caption"))
-states = {k: t(f"onboarding.state.{k}") for k in ob.GRID_STATES}
-phases = {p: t(f"onboarding.phase.{p}") for p, _, _ in ob.PHASES}
-titles = {k: t(f"onboarding.grid.{k}") for k in ("session", "user", "customer", "state", "phase")}
-show_chart(progress_heatmap, grid, states, phases, titles, st_width="content")
-
-# ---- reach by session and stalled users
-left, right = st.columns(2)
-with left:
-    st.subheader(t("onboarding.dropoff.title"))
-    reached = pd.DataFrame({"session_no": range(1, 13), "reached": s.reached_by_session})
-    reached["share"] = reached["reached"] / s.users if s.users else 0.0
-    show_chart(reach_bars, reached, {"session": t("onboarding.grid.session"), "share": t("onboarding.dropoff.share"),
-                                     "count": t("onboarding.dropoff.count")}, st_width="stretch")
-    st.caption(t("onboarding.dropoff.caption", users=s.users))
-with right:
-    st.subheader(t("onboarding.stalled.title", days=targets.onboarding_drop_days))
-    st.caption(t("onboarding.stalled.caption", days=targets.onboarding_drop_days))
-    if dropped is None:
-        missing_column_note(t("onboarding.column.held_on"))
-    elif dropped.empty:
-        st.success(t("onboarding.stalled.none"))
-    else:
-        table = dropped.assign(last_done_on=dropped["last_done_on"].dt.date).rename(columns={c: t(f"onboarding.col.{c}") for c in dropped.columns})
-        data_table(table, column_config={t(f"onboarding.col.{c}"): st.column_config.NumberColumn(width="small") for c in ("last_session", "days_since")},
-                   download="stalled_users", download_key="onboarding.dl.stalled")
-
-# ---- trainer workload
-st.subheader(t("onboarding.workload.title"))
-if workload is None:
-    missing_column_note(t("onboarding.column.trainer"))
-elif workload.empty:
-    empty_state()
-else:
-    st.caption(t("onboarding.workload.caption"))
-    wl_titles = {k: t(f"onboarding.col.{k}") for k in ("week", "trainer", "done", "scheduled", "missed")} | {"sessions": t("onboarding.col.sessions")}
-    show_chart(workload_lines, workload, wl_titles, st_width="stretch")
-    table = workload.assign(week=workload["week"].dt.date).rename(columns={c: t(f"onboarding.col.{c}") for c in workload.columns})
-    with st.expander(t("onboarding.workload.title")):
-        data_table(table, download="trainer_workload", download_key="onboarding.dl.workload")
-
-# ---- users at sessions 9-11 below success level 1, while they are still in the programme
-st.subheader(t("onboarding.below.title"))
-st.caption(t("onboarding.below.caption", sdr=fmt_pct(targets.same_day_record_rate_min, 0), gur=fmt_pct(targets.guidance_use_rate_min, 0)))
-below = view.below_level1
-if below is None:
-    missing_column_note(t("onboarding.success.columns"))
-elif below.empty:
-    st.success(t("onboarding.below.none"))
-else:
-    shown = below.assign(level=below["level"].map(lambda k: t(f"onboarding.level.{k}")))
-    data_table(shown.rename(columns={c: t(f"onboarding.col.{c}") for c in shown.columns}),
-               column_config={t(f"onboarding.col.{c}"): pct_column() for c in ("same_day_record_rate", "guidance_use_rate")},
-               download="below_level1", download_key="onboarding.dl.below")
-
-# ---- homework by session and by trainer
-st.subheader(t("onboarding.homework.title"))
-if view.homework_by_session is None:
-    missing_column_note(t("onboarding.homework.column"))
-else:
-    st.caption(t("onboarding.homework.caption", target=fmt_pct(ob.OnboardingSettings().homework_rate_min, 0)))
-    left, right = st.columns(2)
-    hw_names = {c: t(f"onboarding.col.{c}") for c in ("session_no", "trainer", "sessions", "homework", "rate")}
-    with left:
-        data_table(view.homework_by_session.rename(columns=hw_names), column_config={hw_names["rate"]: pct_column()})
-    with right:
-        if view.homework_by_trainer is None:
-            missing_column_note(t("onboarding.col.trainer"))
-        else:
-            data_table(view.homework_by_trainer.rename(columns=hw_names), column_config={hw_names["rate"]: pct_column()},
-                       download="homework_by_trainer", download_key="onboarding.dl.homework")
-
-# ---- NPS and graduation per programme version
-st.subheader(t("onboarding.programme.title"))
-if view.programmes is None:
-    missing_column_note(t("onboarding.programme.column"))
-else:
-    st.caption(t("onboarding.programme.caption"))
-    table = view.programmes.assign(first_session_on=view.programmes["first_session_on"].dt.date)
-    data_table(table.rename(columns={c: t(f"onboarding.col.{c}") for c in table.columns}),
-               column_config={t("onboarding.col.graduation_rate"): pct_column(), t("onboarding.col.nps"): st.column_config.NumberColumn(format="%.1f")})
-
-# ---- success levels and NPS
-left, right = st.columns(2)
-with left:
-    st.subheader(t("onboarding.success.title"))
-    st.caption(t("onboarding.success.caption", sdr=fmt_pct(targets.same_day_record_rate_min, 0), gur=fmt_pct(targets.guidance_use_rate_min, 0)))
-    if levels is None:
-        missing_column_note(t("onboarding.success.columns"))
-    elif levels.empty:
-        st.info(t("onboarding.success.none"))
-    else:
-        counts = ob.counts_by_customer(levels, "level", t("onboarding.nps.all"))
-        show_chart(stacked_share, counts, "customer", "level", "users", LEVEL_COLORS, {k: t(f"onboarding.level.{k}") for k in LEVEL_COLORS},
-                   {"share": t("onboarding.share"), "category": t("onboarding.col.level"), "group": t("onboarding.col.customer"),
-                    "count": t("onboarding.nps.users")}, st_width="stretch")
-        needs = levels[levels["level"] == "needs_support"].drop(columns="level")
-        st.markdown(f"**{t('onboarding.success.needs_title')}**")
-        table = needs.rename(columns={c: t(f"onboarding.col.{c}") for c in needs.columns})
-        data_table(table, column_config={t(f"onboarding.col.{c}"): pct_column() for c in ("same_day_record_rate", "guidance_use_rate")},
-                   download="needs_support", download_key="onboarding.dl.needs")
-with right:
-    st.subheader(t("onboarding.nps.title"))
-    if nps is None:
-        missing_column_note(t("onboarding.column.nps_score"))
-    elif nps.empty:
-        empty_state()
-    else:
-        counts = ob.counts_by_customer(nps, "nps_class", t("onboarding.nps.all"))
-        labels = {k: t(f"onboarding.nps.{k}") for k in NPS_COLORS}
-        short = {k: t(f"onboarding.nps.short.{k}") for k in NPS_COLORS}
-        show_chart(stacked_share, counts, "customer", "nps_class", "users", NPS_COLORS, short,
-                   {"share": t("onboarding.share"), "category": t("onboarding.nps.group"), "group": t("onboarding.col.customer"),
-                    "count": t("onboarding.nps.users")}, st_width="stretch")
-        table = pd.DataFrame({t("onboarding.nps.group"): [labels[k] for k in NPS_COLORS],
-                              t("onboarding.nps.users"): [s.promoters, s.passives, s.detractors]})
-        data_table(table, download="nps", download_key="onboarding.dl.nps")
+sections.headline_tiles(view, targets, df, as_of)
+sections.progress_grid(view)
+sections.reach_and_stalled(view, targets)
+sections.trainer_workload(view)
+sections.below_level1(view, targets)
+sections.homework(view, targets)
+sections.programmes(view)
+sections.levels_and_nps(view, targets)

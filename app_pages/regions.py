@@ -1,4 +1,5 @@
-"""Regions page (地域別): Osaka / Kyoto / Kobe / Nara side by side, then region → account → deal timeline.
+"""Regions page (地域別): period → kpi.regions.regions_view (one frozen RegionsView) → Osaka / Kyoto / Kobe / Nara side
+by side, then region → account → deal timeline (ui/regions_sections.py).
 
 The period and the drill-down (region, account, lead) live in ``st.query_params`` so a shared link opens the
 same view: read at the top, written back after the widgets.
@@ -8,171 +9,33 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from kpi import funnel
-from kpi.targets import STAGES, Targets
-from ui.charts import REGION_COLORS
-from ui.charts_funnel import conversion_heatmap, funnel_bars, region_bars, timeline
+from kpi import funnel, regions
+from kpi.targets import Targets
+from ui import regions_sections as sections
 from ui.data import cached, require
-from ui.i18n import label_of, label_series, t
-from ui.widgets import data_table, fmt_pct, fmt_yen, missing_column_note, plain, show_chart
+from ui.i18n import t
 
-P = "regions"
-MAIN_REGIONS = ("osaka", "kyoto", "kobe", "nara")
-PERIODS = ("fiscal_year", "fiscal_quarter", "last_12_weeks", "all")
-NONE = ""
+P = sections.P
 
 
 @cached(max_entries=16)
-def compute(leads: pd.DataFrame, activities: pd.DataFrame | None, as_of: pd.Timestamp, targets_json: str, start, end) -> dict:
-    targets = Targets.from_json(targets_json)
-    by_region = funnel.funnel_by(leads, "region", as_of, targets, "cohort", start, end)
-    return {"by_region": by_region, "necks": {r: funnel.bottleneck(g) for r, g in by_region.groupby("region")},
-            "activity": funnel.activity_by_region(activities, as_of) if activities is not None else None}
-
-
-def url_state(name: str, key: str, options: list[str]) -> None:
-    """A link opened (or edited) with ?name=value moves the widget; an invalid value is ignored."""
-    value = st.query_params.get(name)
-    if value is not None and value != st.session_state.get(f"{P}._url.{name}") and value in options:
-        st.session_state[key] = value
-    if st.session_state.get(key) not in options:
-        st.session_state[key] = options[0]
-
-
-def write_url(**values: str) -> None:
-    for name, value in values.items():
-        st.session_state[f"{P}._url.{name}"] = value
-        if value:
-            st.query_params[name] = value
-        elif name in st.query_params:
-            del st.query_params[name]
-
-
-def show_table(frame: pd.DataFrame, name: str, key: str, config: dict | None = None) -> None:
-    data_table(frame, key=f"{P}.df.{key}", column_config=config, download=name, download_key=f"{P}.dl.{key}")
+def compute(leads: pd.DataFrame, activities: pd.DataFrame | None, as_of: pd.Timestamp, targets_json: str, start, end) -> regions.RegionsView:
+    return regions.regions_view(leads, activities, as_of, Targets.from_json(targets_json), start, end)
 
 
 frames = require("leads")
 leads, activities = frames["leads"], frames.get("activities")
 targets: Targets = st.session_state.get("targets") or Targets()
 as_of = funnel.default_as_of(leads)
-stage_names = [label_of("stage", s) for s in STAGES]
-rag_labels = {k: t(f"rag.{k}") for k in ("green", "yellow", "red")} | {"none": t("funnel.chart.no_target")}
-titles = {k: t(f"funnel.chart.{k}") for k in ("reached", "stage", "conversion", "rag", "amount")} | {"step": t(f"{P}.col.step")}
 
 # ---------------------------------------------------------------- URL → widgets (read at the top)
-url_state("period", f"{P}.period", list(PERIODS))
+sections.url_state("period", f"{P}.period", list(sections.PERIODS))
 st.title(t(f"{P}.title"))
 st.caption(t(f"{P}.intro") + "　" + t("funnel.as_of", date=f"{as_of:%Y/%m/%d}"))
-period = st.selectbox(t(f"{P}.period"), PERIODS, format_func=lambda p: t(f"funnel.preset.{p}"), key=f"{P}.period", width=260)
+period = st.selectbox(t(f"{P}.period"), sections.PERIODS, format_func=lambda p: t(f"funnel.preset.{p}"), key=f"{P}.period", width=260)
 start, end = funnel.period_bounds(period, as_of)
-res = compute(leads, activities, as_of, targets.to_json(), start, end)
-by_region = res["by_region"]
+view = compute(leads, activities, as_of, targets.to_json(), start, end)
 
-# ---------------------------------------------------------------- small multiples: funnel per region
-present = [r for r in MAIN_REGIONS if r in set(by_region["region"])]
-region_label = {r: label_of("region", r) for r in funnel.REGIONS}
-st.subheader(t(f"{P}.funnels"))
-if not present:  # an export without a region column (or none in Kansai): the drill-down below still works
-    st.info(t(f"{P}.no_regions"))
-    missing_column_note(t(f"{P}.region_column"))
-else:
-    bars = by_region[by_region["region"].isin(present)].copy()
-    bars["stage_label"] = label_series("stage", bars["stage"])
-    bars["is_bottleneck"] = [res["necks"].get(r) == s for r, s in zip(bars["region"], bars["stage"])]
-    bars["label"] = [f"{n:,} · {fmt_pct(c, 0)}" if pd.notna(c) else f"{n:,}" for n, c in zip(bars["reached"], bars["conversion"])]
-    bars.loc[bars["is_bottleneck"], "label"] += " ◀"
-    bars["region_label"] = bars["region"].map(region_label)
-    order = [region_label[r] for r in present]
-    show_chart(funnel_bars, bars, stage_names, rag_labels, titles, facet="region_label", facet_order=order, columns=4, width=205, height=200, st_width=None)
-    st.caption("◀ " + t("funnel.kpi.bottleneck"))
-
-    cells = by_region[by_region["stage"].ne("lead")].assign(
-        step_label=lambda f: label_series("stage", f["stage"]), region_label=lambda f: f["region"].map(region_label))
-    all_regions = [region_label[r] for r in funnel.REGIONS if r in set(by_region["region"])]
-    show_chart(conversion_heatmap, cells, "region_label", t(f"{P}.region"), stage_names[1:], all_regions, rag_labels,
-               titles | {"title": t(f"{P}.conversion")}, st_width="stretch")
-
-# ---------------------------------------------------------------- visits and travel per day per region
-st.subheader(t(f"{P}.activity"), help=t(f"{P}.activity_help"))
-act = res["activity"]
-if act is None or act.empty:
-    st.info(t(f"{P}.no_activities"))
-else:
-    act = act.assign(region_label=act["region"].map(region_label))
-    act_order = [region_label[r] for r in funnel.REGIONS if r in set(act["region"])]
-    colors = [REGION_COLORS[r] for r in funnel.REGIONS if r in set(act["region"])]
-    left, right = st.columns(2)
-    show_chart(region_bars, act, "visits_per_day", act_order, t(f"{P}.visits_per_day", lo=targets.visits_per_day_min, hi=targets.visits_per_day_max),
-               t(f"{P}.visits_value"), (targets.visits_per_day_min, targets.visits_per_day_max), colors, where=left, st_width="stretch")
-    if act["travel_minutes"].notna().any():
-        show_chart(region_bars, act, "travel_minutes_per_day", act_order, t(f"{P}.travel_per_day", max=targets.travel_minutes_per_day_max),
-                   t(f"{P}.travel_value"), (None, targets.travel_minutes_per_day_max), colors, fmt=",.0f", where=right, st_width="stretch")
-    else:
-        with right:
-            missing_column_note(t(f"{P}.travel_column"))
-
-# ---------------------------------------------------------------- drill down: region → account → lead
-st.divider()
-st.subheader(t(f"{P}.drill"))
-regions_present = [r for r in funnel.REGIONS if r in set(leads["region"].dropna())]
-url_state("region", f"{P}.region", regions_present)
-c1, c2, c3 = st.columns(3)
-region = c1.selectbox(t(f"{P}.region"), regions_present, format_func=region_label.get, key=f"{P}.region")
-scope = funnel.leads_in_scope(leads, as_of, "cohort", start, end)
-in_region = scope[scope["region"].eq(region)]
-accounts = funnel.accounts_summary(in_region, as_of)
-if accounts is None:
-    missing_column_note(t(f"{P}.account_column"))
-    write_url(period=period, region=region, account=NONE, lead=NONE)
-    st.stop()
-account_options = [NONE] + accounts["account"].tolist()
-url_state("account", f"{P}.account", account_options)
-account = c2.selectbox(t(f"{P}.account"), account_options, format_func=lambda a: a or t(f"{P}.none"), key=f"{P}.account")
-lead_rows = in_region[in_region["account"].eq(account)] if account else in_region.iloc[0:0]
-lead_options = [NONE] + lead_rows.sort_values("created_at")["lead_id"].tolist()
-url_state("lead", f"{P}.lead", lead_options)
-stage_of = funnel.current_stage(lead_rows, as_of)
-lead = c3.selectbox(t(f"{P}.lead"), lead_options, key=f"{P}.lead",
-                    format_func=lambda i: t(f"{P}.none") if not i else f"{i}　{label_of('stage', stage_of[lead_rows['lead_id'].eq(i)].iloc[0])}")
-write_url(period=period, region=region, account=account, lead=lead)
-
-st.markdown(f"**{t(f'{P}.accounts_title', region=plain(region_label[region]), n=len(accounts))}**")
-shown = accounts.assign(furthest_stage=label_series("stage", accounts["furthest_stage"]))
-shown = shown.rename(columns={c: t(f"{P}.col.{c}") for c in shown.columns})
-show_table(shown, f"accounts_{region}", "accounts", {t(f"{P}.col.amount_yen"): st.column_config.NumberColumn(format="¥%,.0f"),
-                                                   t(f"{P}.col.last_date"): st.column_config.DateColumn(format="YYYY/MM/DD")})
-
-if account:
-    st.markdown(f"**{t(f'{P}.leads_title', account=plain(account))}**")
-    cols = [c for c in ("lead_id", "segment", "owner", "status", "created_at", "amount_yen", "lost_reason") if c in lead_rows.columns]
-    deals = lead_rows[cols].assign(stage=label_series("stage", stage_of, "—"))
-    for c in ("segment", "status"):
-        if c in deals.columns:
-            deals[c] = label_series(c, deals[c])
-    show_table(deals.rename(columns={c: t(f"funnel.col.{c}") for c in deals.columns}), f"deals_{account}", "deals",
-               {t("funnel.col.amount_yen"): st.column_config.NumberColumn(format="¥%,.0f"),
-                t("funnel.col.created_at"): st.column_config.DatetimeColumn(format="YYYY/MM/DD HH:mm")})
-
-if lead:
-    events = funnel.lead_timeline(leads, lead, activities, as_of)
-    st.markdown(f"**{t(f'{P}.timeline_title', lead=plain(lead))}**")
-    if events.empty:
-        st.info(t(f"{P}.timeline_empty"))
-    else:
-        def event_label(kind: str, code: str) -> str:
-            if kind == "stage":
-                return label_of("stage", code)
-            return t(f"{P}.{'review' if kind == 'review' else 'type'}.{code}")
-
-        events["kind_label"] = events["kind"].map(lambda k: t(f"{P}.kind.{k}"))
-        events["event"] = [event_label(k, c) for k, c in zip(events["kind"], events["code"])]
-        kinds = [t(f"{P}.kind.{k}") for k in ("stage", "review", "activity") if k in set(events["kind"])]
-        show_chart(timeline, events, kinds, "", t(f"{P}.col.date"), st_width="stretch")
-        listing = events[["date", "kind_label", "event", "detail", "saved", "minutes"]].rename(columns={
-            "date": t(f"{P}.col.date"), "kind_label": t(f"{P}.col.kind"), "event": t(f"{P}.col.event"),
-            "detail": t(f"{P}.col.detail"), "saved": t(f"{P}.col.saved"), "minutes": t(f"{P}.col.minutes")})
-        show_table(listing, f"timeline_{lead}", "timeline", {t(f"{P}.col.date"): st.column_config.DatetimeColumn(format="YYYY/MM/DD HH:mm")})
-    amount = lead_rows.loc[lead_rows["lead_id"].eq(lead), "amount_yen"] if "amount_yen" in lead_rows.columns else None
-    if amount is not None and len(amount):
-        st.caption(f"{t('funnel.chart.amount')}: {fmt_yen(amount.iloc[0])}")
+sections.funnels(view)
+sections.activity(view, targets)
+sections.drill_down(leads, activities, as_of, period, start, end)  # writes the URL back after its widgets

@@ -169,7 +169,10 @@ def comparisons(frame: pd.DataFrame, dimension: str, settings: AbSettings, order
                 r["verdict"] = "tie" if p_adj >= settings.alpha else ("a_wins" if r["z"] > 0 else "b_wins")
             rows += family
     cols = ["dimension", "channel", "region", "a", "b", "n_a", "n_b", "rate_a", "rate_b", "z", "p_value", "p_adjusted", "verdict"]
-    return pd.DataFrame(rows, columns=cols)
+    out = pd.DataFrame(rows, columns=cols)
+    numbers = ["rate_a", "rate_b", "z", "p_value", "p_adjusted"]  # NaN, not None, where a comparison has too few sends
+    out[numbers] = out[numbers].apply(pd.to_numeric, errors="coerce").astype("float64")
+    return out
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 
 from . import asof
+from .abtest import AbSettings, AbView, ab_view
+from .sla import SlaSettings, SlaView, sla_view
 from .targets import Targets, rag, rag_band
 
 HABIT_MEETING_TYPES: tuple[str, ...] = ("visit", "online", "demo")
@@ -353,20 +355,24 @@ def reps_off_guide(reps: pd.DataFrame, targets: Targets) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ one call for the page, one for the CLI
+def summary_as_of(activities: pd.DataFrame, leads: pd.DataFrame | None) -> pd.Timestamp | None:
+    """The summary's default date: the later of the activities' and the leads' own defaults (midnight)."""
+    candidates = [default_as_of(activities)]
+    if leads is not None and len(leads):
+        from .funnel import default_as_of as leads_default_as_of
+
+        candidates.append(pd.Timestamp(leads_default_as_of(leads)).normalize())
+    candidates = [c for c in candidates if c is not None]
+    as_of = max(candidates) if candidates else None
+    return None if as_of is None else pd.Timestamp(as_of).normalize()
+
+
 def habits_summary(activities: pd.DataFrame, leads: pd.DataFrame | None, as_of: dt.date | pd.Timestamp | None,
                    targets: Targets | None = None, trend_days: int | None = None, business_days: bool = False) -> HabitsSummary:
     """All habit KPIs as of one date (None: the later of the activities' and the leads' own defaults).
     ``business_days``: the 24-hour minutes rule counts Japanese business days (a setting; calendar days by default)."""
     targets = targets or Targets()
-    if as_of is None:
-        candidates = [default_as_of(activities)]
-        if leads is not None and len(leads):
-            from .funnel import default_as_of as leads_default_as_of
-
-            candidates.append(pd.Timestamp(leads_default_as_of(leads)).normalize())
-        candidates = [c for c in candidates if c is not None]
-        as_of = max(candidates) if candidates else None
-    as_of = None if as_of is None else pd.Timestamp(as_of).normalize()
+    as_of = summary_as_of(activities, leads) if as_of is None else pd.Timestamp(as_of).normalize()
     reps = rep_habits(activities, as_of, business_days)
     has_leads = leads is not None and len(leads) > 0 and as_of is not None
     summary = HabitsSummary(
@@ -383,6 +389,27 @@ def habits_summary(activities: pd.DataFrame, leads: pd.DataFrame | None, as_of: 
     )
     rags = {k: kpi_rag(k, summary.value(k), targets) for k in HABIT_KPIS}
     return HabitsSummary(**{**summary.__dict__, "rags": rags})
+
+
+@dataclass(frozen=True)
+class HabitsView:
+    """Everything the Habits page shows, computed once: the summary as of the day and a week before (the tiles'
+    change), the partner SLA (None without leads or its columns) and the contact-rate A/B."""
+
+    now: HabitsSummary
+    prev: HabitsSummary
+    sla: SlaView | None
+    ab: AbView | None
+
+
+def habits_view(activities: pd.DataFrame, leads: pd.DataFrame | None, as_of: dt.date, targets: Targets | None = None,
+                days: int | None = None, business_days: bool = False, sla_settings: SlaSettings | None = None,
+                ab_settings: AbSettings | None = None) -> HabitsView:
+    """The Habits page's view of (already filtered) ``activities`` / ``leads`` as of ``as_of``."""
+    now = habits_summary(activities, leads, as_of, targets, trend_days=days, business_days=business_days)
+    prev = habits_summary(activities, leads, as_of - dt.timedelta(days=7), targets, trend_days=days, business_days=business_days)
+    return HabitsView(now, prev, sla_view(leads, as_of, sla_settings) if leads is not None else None,
+                      ab_view(activities, as_of, ab_settings))
 
 
 def activities_section(activities: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None) -> dict:

@@ -359,13 +359,6 @@ def onboarding_section(df: pd.DataFrame, as_of: dt.date | None = None, targets: 
 
 
 @dataclass(frozen=True)
-class OnboardingSettings:
-    """Onboarding settings not yet in kpi.targets.Targets (to be folded in): the homework-rate target."""
-
-    homework_rate_min: float = 0.80
-
-
-@dataclass(frozen=True)
 class OnboardingView:
     """Everything the onboarding page shows, computed once (the page only renders it)."""
 

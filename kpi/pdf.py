@@ -192,6 +192,7 @@ def _image(pdf, png: bytes | None, x: float, y: float, w: float, lang: str, reas
     pdf.image(io.BytesIO(png), x=x, y=y, w=w)
 
 
+# stage names as the pages and the workbook say them (kpi/messages.py ENUM_LABELS: 商談 → PoC)
 def _stage_name(stage: str, lang: str) -> str:
     from .messages import ENUM_LABELS
 

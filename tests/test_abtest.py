@@ -89,3 +89,18 @@ def test_small_groups_say_too_few():
 def test_band_of_other():
     hours = pd.Series([6, 7, 8, 9, 18])
     assert abtest.band_of(hours, ((7, 9), (18, 19))).tolist() == ["other", "7-9", "7-9", "other", "18-19"]
+
+
+def test_all_too_few_still_gives_numeric_columns():
+    """When every comparison has too few sends, the p-values are NaN (a float column), so tables can round them
+    (the habits page crashed on a file without 返信日時 in one of two activities files)."""
+    import pandas as pd
+
+    from kpi import abtest
+
+    acts = pd.DataFrame({"activity_at": pd.to_datetime(["2026-11-02 07:30", "2026-11-02 18:30"] * 3), "type": "email",
+                         "region": "osaka", "replied_at": pd.to_datetime([None, "2026-11-02 20:00"] * 3)})
+    view = abtest.ab_view(acts, pd.Timestamp("2026-11-10").date(), abtest.AbSettings())
+    assert view is not None and len(view.tests) == 2
+    assert view.tests["p_adjusted"].dtype == "float64" and view.tests["p_adjusted"].isna().all()
+    assert set(view.tests["verdict"]) == {"too_few"}

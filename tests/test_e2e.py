@@ -340,8 +340,8 @@ def test_workspace_keeps_two_weeks_and_an_action_across_a_reload(browser, tmp_pa
                 wait_run_done(page)
         go_to(page, "weekly", title_of("weekly"))
         main = page.locator("[data-testid='stMain']")
-        main.get_by_role("textbox", name="アクション").fill("台本にキーマン確認を入れる")
-        main.get_by_role("textbox", name="担当者").fill("佐藤")
+        main.get_by_role("textbox", name="アクション", exact=True).fill("台本にキーマン確認を入れる")
+        main.get_by_role("textbox", name="担当者", exact=True).fill("佐藤")
         main.locator("button", has_text="追加").click()
         expect(main.get_by_text("台本にキーマン確認を入れる").first).to_be_attached()  # a cell of the actions grid
 

@@ -164,7 +164,7 @@ def test_tile_views_carry_rag_confidence_meta_and_missing_inputs():
 
     leads = pd.DataFrame({"lead_id": [f"L{i}" for i in range(40)], "created_at": pd.Timestamp("2026-11-02"),
                           "status": "open", "meeting_on": [pd.Timestamp("2026-11-10")] * 20 + [pd.NaT] * 20,
-                          "updated_on": pd.Timestamp("2026-11-20")})
+                          "updated_on": pd.Timestamp("2026-11-20"), "owner": "山田", "account": "A病院"})
     view = tile("key_person_rate", None, Targets(), frames={"leads": leads}, as_of=pd.Timestamp("2026-11-27").date(), lang="ja")
     # the file has no key_person column: n/a, and the tile names the missing input
     assert view.value is None and view.rag is None and view.missing == ("key_person",)

@@ -7,7 +7,6 @@ import pytest
 
 from conftest import ROOT
 from kpi import institutions as inst
-from kpi import onboarding as ob
 from kpi import referrals as rf
 from kpi import registry
 
@@ -19,7 +18,7 @@ def test_declared():
     for key, role in NEW.items():
         kpi = registry.BY_KEY[key]
         assert kpi.owner_role == role and kpi.label[0] and kpi.label[1] and kpi.definition[0] and kpi.definition[1]
-    assert registry.BY_KEY["homework_rate"].target(registry.Targets()) == ob.OnboardingSettings().homework_rate_min
+    assert registry.BY_KEY["homework_rate"].target(registry.Targets()) == registry.Targets().homework_rate_min == 0.80
 
 
 def _frames() -> dict[str, pd.DataFrame]:
