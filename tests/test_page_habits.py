@@ -268,3 +268,16 @@ def test_chart_png_helper_renders_a_habits_chart():
     frame = pd.DataFrame({"owner": ["井上 拓也", "松田 彩"], "rate": [0.72, 0.76], "label": ["72%", "76%"]})
     png = chart_png(rate_bars_with_n(frame, "owner", "rate", "label", "担当者ごとのSLA遵守率", "遵守率", target=0.75))
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 2000
+
+
+def test_targets_page_sets_the_new_targets_and_the_business_day_calendar(app):
+    """Issue 15/16 settings live in Targets and on the targets page: the SLA hours, the business-day calendar."""
+    app.switch_page("app_pages/targets.py").run()
+    assert not app.exception
+    app.number_input(key="targets.f.sla_agency_hours").set_value(12.0).run()
+    app.toggle(key="targets.f.business_days").set_value(True).run()
+    assert not app.exception
+    targets = app.session_state["targets"]
+    assert targets.sla_agency_hours == 12.0 and targets.business_days is True
+    app.switch_page("app_pages/habits.py").run()  # the habits page starts from them
+    assert not app.exception and app.toggle(key="habits.business_days").value is True

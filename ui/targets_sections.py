@@ -18,18 +18,22 @@ HEADLINE_REGISTRY_KEY = {"overall": "overall_rate", "contact": "contact_rate", "
                          "approval": "approval_rate", "collected": "collection_rate", "stalled": "stalled_count",
                          "payback": "payback_months_median"}
 PERCENT_FIELDS = {"minutes_within_24h_rate", "key_person_rate", "review_capture_rate", "cancel_rate_max", "second_visit_rate_min",
-                  "same_day_record_rate_min", "guidance_use_rate_min", "win_rate_reference"}
+                  "same_day_record_rate_min", "guidance_use_rate_min", "win_rate_reference", "work_style_kpi_rate", "sent_back_rate_max",
+                  "sla_compliance_target", "self_pay_ratio_min", "homework_rate_min"}
 GUIDE_GROUPS = {
     "sales": ("payback_months_max", "minutes_within_24h_rate", "key_person_rate", "review_capture_rate", "visits_per_day_min",
-              "visits_per_day_max", "travel_minutes_per_day_max"),
-    "clinic": ("frequency_min", "price_per_10min_min", "cancel_rate_max", "second_visit_rate_min"),
-    "cs": ("same_day_record_rate_min", "guidance_use_rate_min", "onboarding_drop_days", "win_rate_reference"),
+              "visits_per_day_max", "travel_minutes_per_day_max", "work_style_kpi_rate", "new_leads_per_week_min", "sent_back_rate_max"),
+    "partner": ("sla_agency_hours", "sla_partner_hours", "sla_compliance_target"),
+    "clinic": ("frequency_min", "price_per_10min_min", "cancel_rate_max", "second_visit_rate_min", "self_pay_ratio_min"),
+    "cs": ("same_day_record_rate_min", "guidance_use_rate_min", "onboarding_drop_days", "win_rate_reference", "homework_rate_min"),
 }
 WIDGET_PREFIXES = ("targets.step.", "targets.stall.", "targets.f.", "targets.headline")
 
 
 def checked(targets: Targets) -> Targets:
     """Reject a loaded file whose values are not numbers in range (from_json keeps types as written)."""
+    if not isinstance(targets.business_days, bool):
+        raise ValueError(f"business_days: {targets.business_days!r}")
     for name in (f for group in GUIDE_GROUPS.values() for f in group):
         value = getattr(targets, name)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
@@ -106,7 +110,7 @@ def guide_inputs(targets: Targets) -> dict[str, float | int]:
     guides = {}
     for group, names in GUIDE_GROUPS.items():
         st.markdown(f"**{t(f'targets.group.{group}')}**")
-        for col, name in zip(st.columns(4) * 2, names):
+        for col, name in zip(st.columns(4) * 3, names):
             value = getattr(targets, name)
             if name in PERCENT_FIELDS:
                 guides[name] = round(col.number_input(t(f"targets.field.{name}"), 0.0, 100.0, round(value * 100, 1), step=1.0, format="%.1f", key=f"targets.f.{name}") / 100, 4)
@@ -114,6 +118,9 @@ def guide_inputs(targets: Targets) -> dict[str, float | int]:
                 guides[name] = int(col.number_input(t(f"targets.field.{name}"), 0, 3650, value, step=1, key=f"targets.f.{name}"))
             else:
                 guides[name] = float(col.number_input(t(f"targets.field.{name}"), 0.0, 1_000_000.0, float(value), step=0.5 if value < 100 else 100.0, key=f"targets.f.{name}"))
+    # the calendar: Japanese business days in the 24-hour rule, the partner SLA and the stall limits (SPEC 2: calendar days)
+    guides["business_days"] = st.toggle(t("targets.field.business_days"), value=targets.business_days, key="targets.f.business_days",
+                                        help=t("targets.field.business_days_help"))
     if guides["visits_per_day_min"] > guides["visits_per_day_max"]:
         st.error(t("targets.visits_range_error"))
     return guides
