@@ -296,7 +296,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "pdf.col.owner": ("責任者", "Owner"),
     "pdf.col.layer": ("層", "Layer"),
     "pdf.habits": ("3. 習慣KPIと初回対応SLA", "3. Habits and first-response SLA"),
-    "pdf.chart.minutes": ("担当者別 議事録24時間以内送付率（点線=目標）", "Minutes within 24 h by rep (dashed = target)"),
+    "pdf.chart.minutes": ("担当者別 24時間以内議事録送付率（点線=目標）", "Minutes sent within 24 h by rep (dashed = target)"),
     "pdf.chart.sla": ("担当者別 初回対応SLA遵守率（点線=目標）", "First-response SLA by owner (dashed = target)"),
     "pdf.sla_none": ("初回対応SLAの対象案件はありません（担当区分・初回返信日時の列が必要です）。", "No lead for the first-response SLA (needs owner_role and first_response_at)."),
     "pdf.actions": ("4. アクション", "4. Actions"),
