@@ -1,10 +1,12 @@
 """`python -m kpi validate` (SPEC section 3) and the real public files in ../shared/realdata."""
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from conftest import ROOT, realdata
@@ -258,3 +260,88 @@ def test_the_process_exits_with_its_code_and_complete_output(tmp_path):
     assert ok.returncode == 0 and json.loads(ok.stdout)["leads"]["rows"] == 1
     bad = run_cli("metrics", str(tmp_path / "missing.csv"))
     assert bad.returncode == 2 and bad.stderr.startswith("error: ") and bad.stdout == ""
+
+
+# ------------------------------------------------------------------ issue 12: the workbook read ahead of the imports
+def _workbook(rows_by_sheet: dict[str, list[list]], hidden: tuple[str, ...] = ()) -> bytes:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in rows_by_sheet.items():
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+        if name in hidden:
+            ws.sheet_state = "hidden"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def test_the_read_ahead_module_imports_neither_pandas_nor_pydantic():
+    """What lets the CLI read a workbook while pandas and pydantic are still importing."""
+    code = "import sys, kpi.ingest.xlsx_arrow; print(sorted(m for m in ('pandas', 'pydantic', 'kpi.schemas') if m in sys.modules))"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip() == "[]", proc.stdout + proc.stderr
+
+
+def test_a_workbook_read_ahead_loads_exactly_as_without():
+    from kpi.ingest import xlsx_arrow
+    from kpi.load import load
+
+    data = _workbook({"メモ": [["社内用"]],
+                      "リード": [["リードID", "リード日", "商談化日"], ["A1", "2026/11/01", "2026/11/05"], ["A2", "不明", None]],
+                      "隠し": [["リードID", "リード日"], ["H1", "2026/11/02"]]}, hidden=("隠し",))
+    plain = load(bytes(data), "book.xlsx")  # another bytes object: never matched to a read-ahead
+    assert xlsx_arrow.read_ahead(data, None) is True
+    ahead = load(data, "book.xlsx")
+    assert not xlsx_arrow._AHEAD  # taken
+    pd.testing.assert_frame_equal(ahead.frame, plain.frame)
+    assert ahead.report.to_json("ja") == plain.report.to_json("ja")
+    assert (ahead.report.sheet, ahead.report.rows_read, ahead.report.rows_rejected) == ("リード", 2, 1)
+    # a read-ahead of another sheet is not used for this one (and is dropped)
+    assert xlsx_arrow.read_ahead(data, "隠し") is True
+    assert xlsx_arrow.take_read_ahead(data, None) is None and not xlsx_arrow._AHEAD
+    assert xlsx_arrow.read_ahead(b"a,b\n1,2\n") is False  # text is never read ahead
+
+
+def test_a_read_ahead_refusal_is_raised_by_load_where_it_always_was(monkeypatch):
+    from kpi.ingest import xlsx_arrow
+    from kpi.load import LoadError, load
+
+    broken = b"PK\x03\x04broken"
+    assert xlsx_arrow.read_ahead(broken, None) is True  # the guard refuses it: kept, not raised here
+    with pytest.raises(LoadError) as refused:
+        load(broken, "b.xlsx")
+    assert refused.value.code == "broken_xlsx" and "壊れて" in refused.value.message("ja")
+
+    def calamine_fails(data, sheet):  # the thread's own failure reaches the main thread as it was raised
+        raise LoadError("too_large", what="read-ahead")
+
+    data = _workbook({"リード": [["リードID", "リード日"], ["A1", "2026/11/01"]]})
+    assert load(bytes(data), "book.xlsx").report.rows_valid == 1  # a sound workbook
+    monkeypatch.setattr(xlsx_arrow, "_read_guarded", calamine_fails)
+    xlsx_arrow.read_ahead(data, None)
+    with pytest.raises(LoadError) as failed:
+        load(data, "book.xlsx")
+    assert (failed.value.code, failed.value.params) == ("too_large", {"what": "read-ahead"})
+
+
+def test_metrics_on_a_workbook_is_the_same_through_the_command_line(tmp_path):
+    """The command line reads its first workbook ahead; the numbers are the loader's own."""
+    from kpi.load import load
+    from kpi.metrics import metrics
+    from kpi.registry import values
+    from kpi.targets import Targets
+
+    data = _workbook({"リード": [["リードID", "リード日", "商談化日", "地域"], ["A1", "2026/11/01", "2026/11/05", "大阪"],
+                                ["A2", "2026/11/02", None, "京都"], ["A3", "2026/11/03", None, "奈良"]]})
+    path = tmp_path / "leads.xlsx"
+    path.write_bytes(data)
+    frames = {"leads": load(data, "leads.xlsx").frame}
+    expected = metrics(frames, None, Targets())
+    expected["kpis"] = values(frames, None, Targets(), sections=expected)
+    proc = run_cli("metrics", str(path), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == json.loads(json.dumps(expected, ensure_ascii=False))

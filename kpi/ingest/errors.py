@@ -6,31 +6,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..messages import KIND_LABELS, message, text
-from .fields import _SPECS, expected_headers_hint
-from .table import _col_letters
+from .colref import _col_letters
+from .fields import _SPECS
+from .load_error import LoadError  # noqa: F401  (defined without pandas / pydantic; every loader imports it from here)
 
 if TYPE_CHECKING:
     from .table import RawTable
-
-
-class LoadError(Exception):
-    """A file that cannot be read at all. ``code`` keys kpi.messages; ``params`` fill it."""
-
-    def __init__(self, code: str, **params: Any):
-        self.code = code
-        self.params = params
-        super().__init__(LoadError.message(self, "en"))  # (the base rendering: a subclass may not be set up yet)
-
-    def message(self, lang: str = "ja") -> str:
-        params = dict(self.params)
-        if self.code == "unknown_kind":
-            params["expected"] = expected_headers_hint(lang)
-        if self.code.startswith("mapping."):  # the mapping file by name when it is known (SPEC 7)
-            source = params.get("source")
-            params["where"] = ("" if not source else f"「{source}」" if lang == "ja" else f" '{source}'")
-            kind = params.get("kind")
-            params["kind"] = KIND_LABELS[kind][lang] if kind in KIND_LABELS else text("load.any_kind", lang)
-        return message(self.code, lang, **params)
 
 
 class MappingNeeded(LoadError):

@@ -1,11 +1,13 @@
-"""``RawTable``: the cells of one file as read, before its header is known, with the Excel row of each;
-and Excel column letters <-> numbers."""
+"""``RawTable``: the cells of one file as read, before its header is known, with the Excel row of each
+(Excel column letters <-> numbers live in ``colref``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from .colref import _col_letters, _col_number  # noqa: F401  (re-exported: kpi.load and the tests import them here)
 
 
 @dataclass
@@ -24,16 +26,3 @@ class RawTable:
     nul_bytes: int = 0  # NUL bytes dropped from a (non UTF-16) text file: never text, never rows (SPEC 7)
 
 
-def _col_number(letters: str | bytes) -> int:
-    n = 0
-    for ch in letters.decode("ascii") if isinstance(letters, bytes) else letters:
-        n = n * 26 + (ord(ch) - 64)
-    return n
-
-
-def _col_letters(n: int) -> str:
-    out = ""
-    while n > 0:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out or "A"

@@ -12,52 +12,33 @@ import pandas as pd
 from .errors import LoadError
 from .headers import _best_header_row, _head_lists
 from .table import RawTable
-from .xlsx_guard import MAX_SHEET_CELLS, check_sheet_dimensions, check_zip
-
-
-def _calamine_failed(exc: BaseException) -> bool:
-    """Calamine reports damaged files as exceptions, and Rust panics as pyo3's PanicException, which derives
-    from BaseException: both mean 'this workbook cannot be read', never a reason to take the server down."""
-    return not isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError))
+from .xlsx_arrow import ArrowSheet, _calamine_failed, read_workbook_arrow, take_read_ahead
+from .xlsx_guard import MAX_SHEET_CELLS
 
 
 def read_workbook_table(data: bytes, sheet: str | None = None) -> RawTable:
-    """Every cell of the chosen sheet as text, read by fastexcel (calamine straight to Arrow strings).
+    """Every cell of the chosen sheet as text, read by fastexcel (calamine straight to Arrow strings) after the
+    workbook guard (:func:`kpi.ingest.xlsx_arrow.read_workbook_arrow`, or the command line's read-ahead of it).
 
     The sheet is read from row 1 (``skip_rows=0``) so positions are Excel rows; columns are placed by the
     absolute index fastexcel reports, so column A stays column 0 even when the sheet starts further right.
     Typed cells arrive as text: numbers as written without a trailing ``.0``, booleans ``true``/``false``,
     dates and times ``YYYY-MM-DD HH:MM:SS`` — a date cell at midnight is cut to ``YYYY-MM-DD``, as Excel
-    shows a date-only cell (``_date_only_text``)."""
-    zf = check_zip(data)
-    check_sheet_dimensions(zf, data)
-    import fastexcel
-
-    try:
-        reader = fastexcel.read_excel(data)
-        names = tuple(reader.sheet_names)
-    except BaseException as exc:  # fastexcel raises its own error types for damaged files
-        if not _calamine_failed(exc):
-            raise
-        raise LoadError("broken_xlsx") from None
-    if not names:
-        raise LoadError("broken_xlsx")
-    if sheet is not None and sheet not in names:
-        raise LoadError("sheet_not_found", sheet=sheet, sheets=", ".join(names))
-    candidates = [sheet] if sheet is not None else list(names)
+    shows a date-only cell. Without a named sheet the visible sheet whose header reads best is chosen."""
+    book = take_read_ahead(data, sheet) or read_workbook_arrow(data, sheet)
     best: tuple[int, RawTable] | None = None
     hidden = []
-    for name in candidates:
+    for read in book.sheets:
+        if read.hidden:  # a hidden sheet is never chosen automatically (SPEC 7); --sheet can name it
+            hidden.append(read.name)
+            continue
         try:
-            cells = _sheet_cells(reader, name, visible_only=sheet is None)
+            cells = _sheet_cells(read)
         except BaseException as exc:
             if not _calamine_failed(exc):
                 raise
             raise LoadError("broken_xlsx") from None
-        if cells is None:  # a hidden sheet is never chosen automatically (SPEC 7); --sheet can name it
-            hidden.append(name)
-            continue
-        table = RawTable(cells=cells, excel_rows=np.arange(1, len(cells) + 1, dtype=np.int64), source="xlsx", sheet=name, sheets=names)
+        table = RawTable(cells=cells, excel_rows=np.arange(1, len(cells) + 1, dtype=np.int64), source="xlsx", sheet=read.name, sheets=book.names)
         score = _best_header_row(_head_lists(table))[2] if len(table.cells) else -1
         if best is None or score > best[0]:
             best = (score, table)
@@ -69,42 +50,14 @@ def read_workbook_table(data: bytes, sheet: str | None = None) -> RawTable:
 _TEXT_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
-def _sheet_cells(reader, name: str, visible_only: bool = False) -> pd.DataFrame | None:
-    """The sheet's cells as text columns placed at their Excel column; None for a hidden (or very hidden) sheet
-    when ``visible_only``."""
+def _sheet_cells(read: ArrowSheet) -> pd.DataFrame:
+    """The sheet's Arrow text columns as a frame of text columns placed at their Excel column."""
     import pyarrow as pa
 
-    try:
-        sheet = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
-        if visible_only and str(getattr(sheet, "visible", "visible")).lower() != "visible":
-            return None
-        table = sheet.to_arrow()
-        positions = [c.absolute_index for c in sheet.selected_columns]
-    except BaseException as exc:
-        if _calamine_failed(exc) and "empty" in str(exc).lower():
-            return pd.DataFrame(dtype=object)
-        raise
-    if not table.num_rows or not positions:
+    if not read.rows or not read.columns:
         return pd.DataFrame(dtype=object)
-    width = max(positions) + 1
-    columns = dict(zip(positions, (_date_only_text(table.column(i)) for i in range(table.num_columns))))
-    blank = pa.nulls(table.num_rows, pa.string())
-    return pd.DataFrame({i: pd.Series(pd.array(columns.get(i, blank), dtype=_TEXT_DTYPE)) for i in range(width)})
-
-
-def _date_only_text(column):
-    """``2026-05-01 00:00:00`` -> ``2026-05-01``: a date cell at midnight is a date without a time of day,
-    as python-calamine's date objects were (a text cell typed exactly so reads the same way)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if column.type != pa.string():
-        column = column.cast(pa.string())
-    midnight = pc.ends_with(column, " 00:00:00")
-    if not pc.any(midnight).as_py():
-        return column
-    midnight = pc.and_(midnight, pc.match_substring_regex(column, r"^\d{4}-\d{2}-\d{2} 00:00:00$"))
-    return pc.if_else(midnight, pc.utf8_slice_codeunits(column, 0, 10), column)
+    blank = pa.nulls(read.rows, pa.string())
+    return pd.DataFrame({i: pd.Series(pd.array(read.columns.get(i, blank), dtype=_TEXT_DTYPE)) for i in range(max(read.columns) + 1)})
 
 
 def _table_from_rows(rows: list[list[Any]], sheet: str, sheets: tuple[str, ...]) -> RawTable:

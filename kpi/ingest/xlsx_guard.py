@@ -12,8 +12,8 @@ import zlib
 
 import numpy as np
 
-from .errors import LoadError
-from .table import _col_letters, _col_number
+from .colref import _col_letters, _col_number
+from .load_error import LoadError
 
 MAX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024  # a workbook's members together, as declared in the zip
 MAX_COMPRESSION_RATIO = 200
