@@ -40,14 +40,6 @@ DAY = pd.Timedelta(days=1)
 #   key person           -> field sales + inside sales (IS names the key person before the meeting, FS confirms it)
 #   review capture       -> field sales + consultant (both ask the hospital when its committees sit)
 #   visits / travel      -> field sales (their own day plan)
-KPI_OWNERS: dict[str, tuple[str, ...]] = {
-    "minutes_within_24h_rate": ("field_sales",),
-    "key_person_rate": ("field_sales", "inside_sales"),
-    "review_capture_rate": ("field_sales", "consultant"),
-    "visits_per_day": ("field_sales",),
-    "travel_minutes_per_day": ("field_sales",),
-}
-
 # The input columns behind each KPI (for confidence grading and the "needs column X" note).
 KPI_COLUMNS: dict[str, tuple[str, ...]] = {
     "minutes_within_24h_rate": ("activity_at", "type", "minutes_sent_at"),
@@ -56,7 +48,7 @@ KPI_COLUMNS: dict[str, tuple[str, ...]] = {
     "visits_per_day": ("activity_at", "rep", "type"),
     "travel_minutes_per_day": ("activity_at", "rep", "type", "travel_minutes"),
 }
-HABIT_KPIS: tuple[str, ...] = tuple(KPI_OWNERS)
+HABIT_KPIS: tuple[str, ...] = tuple(KPI_COLUMNS)  # (whose each is: the registry's KPI.owners)
 
 # Columns graded for the confidence badge. Not the column the KPI itself measures (a blank minutes_sent_at or
 # key_person *is* the finding, not bad data), but what tells whether the rows can be trusted: a blank

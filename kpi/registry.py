@@ -63,6 +63,13 @@ class KPI:
     # not) names the columns every row of its denominator needs instead.
     basis: tuple[str, ...] | None = None
     basis_rows: Callable[[pd.DataFrame, pd.Timestamp | None], pd.DataFrame] | None = field(default=None, repr=False, compare=False)
+    # roles that act on the number beside its owner (the habits page's table of who owns which habit)
+    shared_with: tuple[str, ...] = ()
+
+    @property
+    def owners(self) -> tuple[str, ...]:
+        """Whose number it is (``owner_role``) first, then the roles it is shared with."""
+        return (self.owner_role, *self.shared_with)
 
     @property
     def label(self) -> tuple[str, str]:
@@ -354,10 +361,11 @@ def _other_kpis() -> list[KPI]:
             ("activity_at", "type", "minutes_sent_at"), _field("activities", "minutes_within_24h_rate"),
             target=lambda t: t.minutes_within_24h_rate, **_habit_basis("minutes_within_24h_rate")),
         KPI("key_person_rate", "leads", "habit", "day", "inside_sales", "rate", "up", ("meeting_on", "key_person"), _habit_rate("key_person_rate"),
-            target=lambda t: t.key_person_rate, **_habit_basis("key_person_rate")),
+            target=lambda t: t.key_person_rate, shared_with=("field_sales",), **_habit_basis("key_person_rate")),
         KPI("review_capture_rate", "leads", "habit", "day", "field_sales", "rate", "up",
             ("segment", "meeting_on", "ethics_review_on", "it_review_on", "purchasing_review_on", "board_on"),
-            _habit_rate("review_capture_rate"), target=lambda t: t.review_capture_rate, **_habit_basis("review_capture_rate")),
+            _habit_rate("review_capture_rate"), target=lambda t: t.review_capture_rate, shared_with=("consultant",),
+            **_habit_basis("review_capture_rate")),
         KPI("visits_per_day", "activities", "habit", "day", "field_sales", "ratio", "up", ("activity_at", "rep", "type"),
             _field("activities", "visits_per_day"), target=lambda t: t.visits_per_day_min, **_habit_basis("visits_per_day")),
         KPI("travel_minutes_per_day", "activities", "habit", "day", "field_sales", "minutes", "down",

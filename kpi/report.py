@@ -65,6 +65,13 @@ def kpi_name(key: str, lang: str = "ja") -> str:
     return BY_KEY[key].label[1 if lang == "en" else 0]
 
 
+def _owners(key: str) -> tuple[str, ...]:
+    """A registry KPI's owner role, then the roles it is shared with (``KPI.owners``)."""
+    from .registry import BY_KEY
+
+    return BY_KEY[key].owners
+
+
 def role_name(role: str, lang: str = "ja") -> str:
     """Whose number a KPI is, in the registry's owner words (kpi.messages.ROLE_LABELS)."""
     return ROLE_LABELS[role][1 if lang == "en" else 0]
@@ -413,7 +420,7 @@ def _write_habits_sheet(book: _Book, summary: habits.HabitsSummary, targets: Tar
         low, high = guide_of(key, targets)
         rows.append({"kpi": kpi_name(key, lang), "value": summary.value(key),
                      "target": f"{low:g}–{high:g}" if low is not None and high is not None else (low if low is not None else high),
-                     "rag": summary.rags.get(key), "owner_roles": " / ".join(role_name(r, lang) for r in habits.KPI_OWNERS[key])})
+                     "rag": summary.rags.get(key), "owner_roles": " / ".join(role_name(r, lang) for r in _owners(key))})
     head = pd.DataFrame(rows).rename(columns=lambda c: label(f"col.{c}", lang))
     row = book.table(ws, head, 0, rag_column=label("col.rag", lang), widths=widths)
     for i, key in enumerate(habits.HABIT_KPIS, start=1):  # rates as %, the rest as numbers

@@ -324,7 +324,7 @@ def test_habits_and_causes_name_registry_kpis_as_the_registry_does():
         names = [r[0] for r in habit_rows[1:1 + len(habits.HABIT_KPIS)]]
         assert names == [registry.BY_KEY[k].label[side] for k in habits.HABIT_KPIS]
         owners = [r[4] for r in habit_rows[1:1 + len(habits.HABIT_KPIS)]]
-        assert owners == [" / ".join(ROLE_LABELS[r][side] for r in habits.KPI_OWNERS[k]) for k in habits.HABIT_KPIS]
+        assert owners == [" / ".join(ROLE_LABELS[r][side] for r in registry.BY_KEY[k].owners) for k in habits.HABIT_KPIS]
         # the per-rep table's KPI columns carry the registry names too
         rep_header = next(r for r in habit_rows if r[0] == report.label("col.rep", lang))
         for key in ("visits_per_day", "travel_minutes_per_day", "minutes_within_24h_rate"):

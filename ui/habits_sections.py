@@ -134,7 +134,7 @@ def owners() -> None:
     with st.expander(t("habits.owners_title")):
         table = pd.DataFrame({
             t("habits.owners.kpi"): [registry.BY_KEY[k].label[0 if lang() == "ja" else 1] for k in habits.HABIT_KPIS],
-            t("habits.owners.roles"): [" / ".join(label_of("owner_role", r) for r in habits.KPI_OWNERS[k]) for k in habits.HABIT_KPIS],
+            t("habits.owners.roles"): [" / ".join(label_of("owner_role", r) for r in registry.BY_KEY[k].owners) for k in habits.HABIT_KPIS],
             t("habits.owners.why"): [t(f"habits.why.{k}") for k in habits.HABIT_KPIS],
         })
         data_table(table, download="habits_owners", download_key="habits.dl.owners")
