@@ -360,10 +360,12 @@ def summary_as_of(activities: pd.DataFrame, leads: pd.DataFrame | None) -> pd.Ti
 
 
 def habits_summary(activities: pd.DataFrame, leads: pd.DataFrame | None, as_of: dt.date | pd.Timestamp | None,
-                   targets: Targets | None = None, trend_days: int | None = None, business_days: bool = False) -> HabitsSummary:
+                   targets: Targets | None = None, trend_days: int | None = None, business_days: bool | None = None) -> HabitsSummary:
     """All habit KPIs as of one date (None: the later of the activities' and the leads' own defaults).
-    ``business_days``: the 24-hour minutes rule counts Japanese business days (a setting; calendar days by default)."""
+    ``business_days``: the 24-hour minutes rule counts Japanese business days (None: as the team's Targets set it,
+    ``Targets.business_days``; calendar days by default)."""
     targets = targets or Targets()
+    business_days = targets.business_days if business_days is None else business_days
     as_of = summary_as_of(activities, leads) if as_of is None else pd.Timestamp(as_of).normalize()
     reps = rep_habits(activities, as_of, business_days)
     has_leads = leads is not None and len(leads) > 0 and as_of is not None
@@ -395,7 +397,7 @@ class HabitsView:
 
 
 def habits_view(activities: pd.DataFrame, leads: pd.DataFrame | None, as_of: dt.date, targets: Targets | None = None,
-                days: int | None = None, business_days: bool = False, sla_settings: SlaSettings | None = None,
+                days: int | None = None, business_days: bool | None = None, sla_settings: SlaSettings | None = None,
                 ab_settings: AbSettings | None = None) -> HabitsView:
     """The Habits page's view of (already filtered) ``activities`` / ``leads`` as of ``as_of``."""
     now = habits_summary(activities, leads, as_of, targets, trend_days=days, business_days=business_days)
@@ -404,10 +406,12 @@ def habits_view(activities: pd.DataFrame, leads: pd.DataFrame | None, as_of: dt.
                       ab_view(activities, as_of, ab_settings))
 
 
-def activities_section(activities: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None) -> dict:
-    """SPEC section 3 ``activities``: minutes_within_24h_rate, and the means over reps of visits/travel per day."""
-    reps = rep_habits(activities, as_of)
-    minutes = minutes_within_24h_rate(activities, as_of)
+def activities_section(activities: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = None, targets: Targets | None = None) -> dict:
+    """SPEC section 3 ``activities``: minutes_within_24h_rate, and the means over reps of visits/travel per day. The
+    24-hour rule counts business days when the team's Targets say so (``Targets.business_days``), as on the page."""
+    business_days = (targets or Targets()).business_days
+    reps = rep_habits(activities, as_of, business_days)
+    minutes = minutes_within_24h_rate(activities, as_of, business_days)
     return {
         "minutes_within_24h_rate": minutes.value if minutes else None,
         "visits_per_day": mean_over_reps(reps, "visits_per_day"),

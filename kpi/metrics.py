@@ -25,7 +25,7 @@ def metrics(frames: dict[str, pd.DataFrame], as_of: dt.date | None = None, targe
     # (section, module, function, positional frames): a section per dataset kind present, in SPEC order.
     sections = [
         ("leads", "funnel", "leads_section", ("leads",), True),
-        ("activities", "habits", "activities_section", ("activities",), False),
+        ("activities", "habits", "activities_section", ("activities",), True),
         ("visits", "clinic", "visits_section", ("visits",), False),
         ("onboarding", "onboarding", "onboarding_section", ("onboarding",), True),
         ("adoption", "adoption", "adoption_section", ("leads", "activities"), True),

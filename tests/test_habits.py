@@ -1,6 +1,7 @@
 """Habit KPIs (kpi/habits.py) on small hand-made frames, each number worked out in a comment."""
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import pandas as pd
@@ -252,3 +253,21 @@ def test_minutes_rule_in_business_days():
     s = habits.habits_summary(BUSINESS, None, "2026-11-24", business_days=True)
     assert s.minutes == habits.Rate(2, 4)
     assert s.reps.set_index("rep")["minutes_within"].to_dict() == {"a": 1, "b": 1}
+
+
+def test_the_teams_business_day_setting_reaches_every_caller():
+    """Targets.business_days is the one place the setting lives: the page's summary, the CLI's metrics section,
+    the registry value (tiles, history) and the workbook's habits sheet all follow it; off, all count calendar days."""
+    from kpi import registry
+    from kpi.metrics import metrics
+
+    frames = {"activities": BUSINESS}
+    for on, expected in ((False, 0.0), (True, 0.5)):
+        targets = Targets(business_days=on)
+        assert habits.habits_summary(BUSINESS, None, "2026-11-24", targets).minutes.value == expected
+        assert habits.activities_section(BUSINESS, "2026-11-24", targets)["minutes_within_24h_rate"] == expected
+        out = metrics(frames, dt.date(2026, 11, 24), targets)
+        assert out["activities"]["minutes_within_24h_rate"] == expected
+        assert registry.values(frames, dt.date(2026, 11, 24), targets, sections=out)["minutes_within_24h_rate"] == expected
+    # an explicit argument still wins (the habits page's own toggle for one look)
+    assert habits.habits_summary(BUSINESS, None, "2026-11-24", Targets(business_days=True), business_days=False).minutes.value == 0.0

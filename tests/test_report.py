@@ -376,3 +376,15 @@ def test_issue15_sheets_remedies_hospital_b2b_and_send_backs_read_back():
     # without send-back or reason columns, no send-backs sheet (and no empty one)
     plain = open_book(report.weekly_workbook({"leads": six_leads()}, AS_OF, Targets(), lang="en"))
     assert "Send-backs" not in plain.sheetnames and "Remedies" in plain.sheetnames
+
+
+def test_the_habits_sheet_counts_business_days_when_the_team_does():
+    """Targets.business_days reaches the workbook's habits sheet (kpi.habits.habits_summary follows the Targets)."""
+    from test_habits import BUSINESS
+
+    values = {}
+    for on in (False, True):
+        wb = open_book(report.weekly_workbook({"activities": BUSINESS}, pd.Timestamp("2026-11-24"), Targets(business_days=on), lang="en"))
+        row = next(r for r in rows_of(wb["Habits"]) if r[0] == registry.BY_KEY["minutes_within_24h_rate"].label[1])
+        values[on] = row[1]
+    assert values == {False: 0.0, True: 0.5}, values
