@@ -13,6 +13,7 @@ from conftest import ROOT, SAMPLE
 from kpi import registry
 from kpi.load import load
 from kpi.metrics import metrics
+from kpi.targets import Targets
 
 # SPEC 6's table of the sales layers: key -> (layer, cadence, owner)
 SPEC_TABLE = {
@@ -176,3 +177,36 @@ def test_tile_views_carry_rag_confidence_meta_and_missing_inputs():
     assert en.target == BY_KEY["key_person_rate"].target(Targets()) == 0.8
     down = tile("cancel_rate", 0.2, Targets(), lang="en")  # lower is better: 0.2 against at most 0.1 is red
     assert down.rag == "red" and down.direction == "down"
+
+
+# ------------------------------------------------------------------ SPEC 6 on the real public files (issue 12)
+REAL = [  # (file under ../shared/realdata, its saved mapping, KPIs it must give, KPIs it cannot give: n/a, never 0)
+    (("noshow_kaggle", "KaggleV2-May-2016.csv"), "kaggle_noshow_visits.json",
+     ("clinic_visits", "clinic_patients", "second_visit_rate", "cancel_rate"), ("clinic_revenue", "price_per_10min", "self_pay_ratio")),
+    (("crm_sales_opportunities", "sales_pipeline.csv"), "maven_crm_leads.json",
+     ("lead_count", "adoption_data"), ("meeting_rate", "key_person_rate", "clinic_visits")),
+    (("kinki_kouseikyoku_nara_xlsx", "2025.10_sisetukijun_nara_ika.xlsx"), "kinki_facility_filings_as_referrals.json",
+     ("referrals_in", "referrals_out"), ("lead_count", "clinic_visits")),  # (every filing is "in": 0 out is a count, not n/a)
+]
+
+
+@pytest.mark.parametrize("parts, mapping, given, absent", REAL, ids=[r[0][0] for r in REAL])
+def test_metrics_json_carries_every_registry_kpi_on_the_real_files(parts, mapping, given, absent):
+    """`python -m kpi metrics --json` on each real file through its saved mapping: ``kpis`` holds every registry
+    key, each the loader's and registry's own value in this process; KPIs of datasets the file is not are null."""
+    from conftest import realdata
+
+    from kpi.load import ColumnMapping, load
+    from kpi.metrics import metrics
+
+    path, mapping_path = realdata(*parts), ROOT / "examples" / "mappings" / mapping
+    out = json.loads(_cli("metrics", str(path), "--mapping", str(mapping_path), "--json"))
+    result = load(path.read_bytes(), path.name, mapping=ColumnMapping.from_json(mapping_path.read_bytes(), source=mapping))
+    frames = {result.report.kind: result.frame}
+    expected = metrics(frames, None, Targets())
+    expected["kpis"] = registry.values(frames, None, Targets(), sections=expected)
+    assert out["kpis"] == json.loads(json.dumps(expected["kpis"]))
+    assert set(out["kpis"]) == set(registry.BY_KEY)
+    assert all(v is None for k, v in out["kpis"].items() if registry.BY_KEY[k].dataset not in frames and k not in given)
+    assert all(out["kpis"][k] is not None for k in given), {k: out["kpis"][k] for k in given}
+    assert all(out["kpis"][k] is None for k in absent), {k: out["kpis"][k] for k in absent}
