@@ -1316,6 +1316,16 @@ def clinic_view(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp | None = Non
 
 
 # ------------------------------------------------------------------ CLI and workbook
+def tile_confidence(visits: pd.DataFrame, as_of: dt.date | pd.Timestamp, lang: str = "ja") -> dict:
+    """The 信頼度 of the clinic page's tiles outside the registry, chosen here rather than by the page: churn
+    (every visit's patient_id and visit_on) and the bookings ahead (booked_on of the visits after ``as_of``)."""
+    from .confidence import confidence
+
+    day = pd.Timestamp(as_of).normalize()
+    return {"churn": confidence(visits, ["patient_id", "visit_on"], day, lang=lang),
+            "backlog": confidence(visits[visits["visit_on"].dt.normalize() > day], ["booked_on"], day, lang=lang)}
+
+
 def visits_section(visits: pd.DataFrame, as_of: dt.date | None = None) -> dict[str, Any]:
     """SPEC section 3 ``visits`` JSON: as_of, monthly rows (the SPEC keys only), backlog w1–w4 as of as_of.
 

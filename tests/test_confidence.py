@@ -60,3 +60,27 @@ def test_freshness_counts_open_deals_only():
     assert confidence(stale, ["created_at"], as_of, updated_column="updated_on").freshness == 0.5
     closed_only = frame[frame["status"] != "open"]
     assert confidence(closed_only, ["created_at"], as_of, updated_column="updated_on").freshness is None
+
+
+def test_no_page_or_ui_module_chooses_the_rows_and_columns_of_a_badge():
+    """Issue 12: confidence is computed in kpi/ (the registry's basis, or a kpi module's own choice such as
+    kpi.clinic.tile_confidence), never by a page picking columns."""
+    from conftest import ROOT
+
+    offenders = [str(p.relative_to(ROOT)) for folder in ("app_pages", "ui") for p in (ROOT / folder).rglob("*.py")
+                 if "kpi.confidence" in p.read_text(encoding="utf-8")]
+    assert offenders == []
+
+
+def test_clinic_tiles_outside_the_registry_grade_their_own_rows():
+    from kpi.clinic import tile_confidence
+
+    as_of = pd.Timestamp("2026-11-20")
+    past = pd.DataFrame({"patient_id": [f"P{i}" for i in range(40)], "visit_on": [as_of - pd.Timedelta(days=i) for i in range(40)],
+                         "booked_on": [pd.NaT] * 40})  # bookings of past visits are never graded for the backlog
+    ahead = pd.DataFrame({"patient_id": [f"F{i}" for i in range(40)], "visit_on": [as_of + pd.Timedelta(days=1 + i % 20) for i in range(40)],
+                          "booked_on": [as_of - pd.Timedelta(days=3)] * 10 + [pd.NaT] * 30})
+    badges = tile_confidence(pd.concat([past, ahead], ignore_index=True), as_of, lang="en")
+    assert (badges["churn"].level, badges["churn"].rows) == ("high", 80)
+    assert (badges["backlog"].rows, badges["backlog"].fill_rate, badges["backlog"].level) == (40, 0.25, "low")
+    assert any("booked_on" in r for r in badges["backlog"].reasons)

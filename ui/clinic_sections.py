@@ -7,7 +7,6 @@ import streamlit as st
 
 from kpi import clinic
 from kpi.clinic import ClinicSettings, ClinicView
-from kpi.confidence import confidence
 from kpi.messages import LAYER_LABELS
 from kpi.registry import by_layer
 from kpi.targets import Targets
@@ -21,9 +20,8 @@ from ui.widgets import (plain, data_table, download_table, pct_column, fmt_kpi, 
 
 @cached(max_entries=16)
 def other_badges(visits: pd.DataFrame, as_of: pd.Timestamp, language: str) -> dict:
-    """The confidence badges of the tiles outside the registry: churn (all rows) and the bookings ahead."""
-    return {"churn": confidence(visits, ["patient_id", "visit_on"], as_of, lang=language),
-            "backlog": confidence(visits[visits["visit_on"].dt.normalize() > as_of], ["booked_on"], as_of, lang=language)}
+    """The confidence badges of the tiles outside the registry (kpi.clinic.tile_confidence), cached per view."""
+    return clinic.tile_confidence(visits, as_of, language)
 
 
 def settings_from_widgets() -> ClinicSettings:
