@@ -14,7 +14,6 @@ the digests agree. Exit 1 when any differs. Not part of the test run.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import subprocess
 import sys

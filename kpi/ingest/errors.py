@@ -3,7 +3,7 @@
 field); the last two carry the raw table so the app can offer the column mapping."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..messages import KIND_LABELS, message, text
 from .colref import _col_letters
