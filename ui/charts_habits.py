@@ -128,7 +128,9 @@ def rate_bars_with_n(frame: pd.DataFrame, category: str, rate: str, label: str, 
     layers: list[alt.Chart] = [bars, text]
     if target is not None:
         layers.append(guide_rule(target, axis="x"))
-    return alt.layer(*layers).properties(title=title, height=90 + 30 * len(data))
+    # Streamlit fits the whole chart into ``height`` (see rep_bars_with_guide): title, axis and, when coloured, the
+    # legend take ~130 / ~160 px before the first bar (at 90 px two coloured bars were squashed to nothing)
+    return alt.layer(*layers).properties(title=title, height=(170 if color else 130) + 34 * len(data))
 
 
 def rate_heatmap(frame: pd.DataFrame, x: str, y: str, rate: str, label: str, title: str, value_title: str,
