@@ -247,7 +247,8 @@ def _load_all(args, lang: str):
     several = len(args.files) > 1  # the digest only tells files apart: one file needs none (73 MB: ~0.1 s saved)
     for i, path in enumerate(args.files):
         mapping = _mapping(args.mapping[i]) if i < len(args.mapping) else None
-        data, first = (first, None) if i == 0 else (_read(path), None)
+        data = first if i == 0 else _read(path)
+        first = None  # (its bytes are released with data below)
         result = _load_bytes(data, path, None, args.sheet, mapping, lang)
         digest = hashlib.sha256(data).hexdigest() if several else ""
         del data  # the bytes are not needed once loaded

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import Future
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .load_error import LoadError
@@ -36,7 +37,9 @@ class ArrowSheet:
 @dataclass(frozen=True)
 class ArrowWorkbook:
     names: tuple[str, ...]
-    sheets: tuple[ArrowSheet, ...]  # the candidates, in workbook order
+    # the candidates in workbook order, each read when reached (one sheet in memory at a time while the app picks
+    # the best header); the command line's read-ahead reads them all on its thread (a tuple)
+    sheets: Iterable[ArrowSheet]
 
 
 def _calamine_failed(exc: BaseException) -> bool:
@@ -68,15 +71,18 @@ def _read_guarded(data: bytes, sheet: str | None) -> ArrowWorkbook:
         raise LoadError("broken_xlsx")
     if sheet is not None and sheet not in names:
         raise LoadError("sheet_not_found", sheet=sheet, sheets=", ".join(names))
-    sheets = []
-    for name in [sheet] if sheet is not None else names:
+    return ArrowWorkbook(names, _sheets(reader, [sheet] if sheet is not None else list(names), visible_only=sheet is None))
+
+
+def _sheets(reader, candidates: list[str], visible_only: bool) -> Iterator[ArrowSheet]:
+    for name in candidates:
         try:
-            sheets.append(_sheet_columns(reader, name, visible_only=sheet is None))
+            read = _sheet_columns(reader, name, visible_only)
         except BaseException as exc:
             if not _calamine_failed(exc):
                 raise
             raise LoadError("broken_xlsx") from None
-    return ArrowWorkbook(names, tuple(sheets))
+        yield read
 
 
 def _sheet_columns(reader, name: str, visible_only: bool) -> ArrowSheet:
@@ -137,7 +143,8 @@ def read_ahead(data: bytes, sheet: str | None = None) -> bool:
 
     def work() -> None:
         try:
-            future.set_result(_read_guarded(data, sheet))
+            book = _read_guarded(data, sheet)
+            future.set_result(replace(book, sheets=tuple(book.sheets)))  # every sheet read here, on this thread
         except BaseException as exc:  # handed over as is: take_read_ahead raises it on the main thread
             future.set_exception(exc)
 
