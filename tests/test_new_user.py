@@ -139,3 +139,16 @@ def test_two_columns_for_one_required_field_are_named_on_the_data_page():
     text = _texts(at)
     assert "患者ID" in text and "カルテ番号" in text and "A列" in text and "C列" in text
     assert any(s.label.startswith("患者ID") for s in at.selectbox)  # the mapping form is offered
+
+
+def test_a_page_whose_data_waits_for_a_mapping_says_so_and_links_the_data_page():
+    """The real CRM export without its mapping: the funnel page named no file and only offered the demo data. Now it
+    names the file waiting for its mapping and links the data page, in both languages."""
+    data = realdata("crm_sales_opportunities", "sales_pipeline.csv").read_bytes()
+    at = _app(("sales_pipeline.csv", data, "text/csv"), timeout=180)
+    for lang, expected in (("ja", "sales_pipeline.csv は列の対応付けを待っています"), ("en", "sales_pipeline.csv: waiting for its column mapping")):
+        at.session_state["lang"] = lang
+        at.switch_page("app_pages/funnel.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert expected in _texts(at)
+        assert len(at.page_link) == 1

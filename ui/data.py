@@ -445,13 +445,18 @@ def require(*kinds: str) -> dict[str, pd.DataFrame]:
     """Frames for a page; stops the page with a clear note when a needed kind is missing, or when its files
     were read but every row was rejected (then the note says so and points at the data page, instead of the
     page asking to widen filters that filter nothing)."""
-    from ui.i18n import t
+    from ui.i18n import lang, t
 
     frames = st.session_state.get("frames", {})
     names = lambda ks: "・".join(t(f"kind.{k}") for k in ks)  # noqa: E731
     missing = [k for k in kinds if k not in frames]
     if missing:
         st.info(t("app.no_data_for_page", kinds=names(missing)))
+        waiting = [e.name for e in st.session_state.get("files", []) if getattr(e, "needs", None) is not None]
+        if waiting:  # the data may be in a file that only waits for its column mapping: say so, and where
+            st.warning(t("app.waiting_for_mapping", files="、".join(waiting) if lang() == "ja" else ", ".join(waiting)),
+                       icon=":material/call_split:")
+            st.page_link("app_pages/data.py", label=t("app.open_data_page"), icon=":material/upload_file:")
         if st.session_state.get("source") == "upload":
             back_to_demo_button("app.back_to_demo_page")
         st.stop()

@@ -19,6 +19,8 @@ STRINGS = {
     "app.uploader_help": {"ja": "1ファイルあたり最大 {mb} MB。ファイルはメモリ内だけで処理し、ディスクには保存しません。", "en": "Up to {mb} MB per file. Files are processed in memory only and never saved to disk."},
     "app.loaded": {"ja": "{name}: {kind} {valid:,}行（除外 {rejected:,}行）", "en": "{name}: {kind} {valid:,} rows ({rejected:,} rejected)"},
     "app.load_failed": {"ja": "{name}: 読み込めませんでした", "en": "{name}: could not be read"},
+    "app.waiting_for_mapping": {"ja": "{files} は列の対応付けを待っています。データ取込ページで列を選ぶと、このページに表示されます。",
+                                "en": "{files}: waiting for its column mapping. Choose the columns on the Data page and this page shows it."},
     "app.needs_mapping": {"ja": "{name}: 列の対応付けが必要です（データ取込ページ）", "en": "{name}: columns need mapping (Data page)"},
     "app.loading": {"ja": "{name} を読み込み中…", "en": "Loading {name}…"},
     "app.loaded_in": {"ja": "{name}: {rows:,}行を{sec:.1f}秒で読み込みました", "en": "{name}: {rows:,} rows read in {sec:.1f} s"},
