@@ -152,3 +152,10 @@ def test_a_page_whose_data_waits_for_a_mapping_says_so_and_links_the_data_page()
         assert not at.exception, [e.value for e in at.exception]
         assert expected in _texts(at)
         assert len(at.page_link) == 1
+        assert "このページに必要なデータ" not in _texts(at) and "This page needs" not in _texts(at)  # said once, not twice
+    # the file is guessed to be leads: the clinic page does not promise to show it, it asks for visits data
+    at.session_state["lang"] = "ja"
+    at.switch_page("app_pages/clinic.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "このページに必要なデータ（来院・予約記録）がありません" in _texts(at)
+    assert "対応付けを待っています" not in _texts(at) and len(at.page_link) == 0

@@ -451,12 +451,17 @@ def require(*kinds: str) -> dict[str, pd.DataFrame]:
     names = lambda ks: "・".join(t(f"kind.{k}") for k in ks)  # noqa: E731
     missing = [k for k in kinds if k not in frames]
     if missing:
-        st.info(t("app.no_data_for_page", kinds=names(missing)))
-        waiting = [e.name for e in st.session_state.get("files", []) if getattr(e, "needs", None) is not None]
-        if waiting:  # the data may be in a file that only waits for its column mapping: say so, and where
+        # The data may be in a file that only waits for its column mapping: then say that, name the file and link
+        # the data page, instead of asking for a file. Only files guessed to be of a kind this page lacks count (a
+        # facility list guessed as leads waits for the funnel page, not the clinic page).
+        waiting = [e.name for e in st.session_state.get("files", []) if getattr(e, "needs", None) is not None
+                   and e.needs.kind in missing]
+        if waiting:
             st.warning(t("app.waiting_for_mapping", files="、".join(waiting) if lang() == "ja" else ", ".join(waiting)),
                        icon=":material/call_split:")
             st.page_link("app_pages/data.py", label=t("app.open_data_page"), icon=":material/upload_file:")
+        else:
+            st.info(t("app.no_data_for_page", kinds=names(missing)))
         if st.session_state.get("source") == "upload":
             back_to_demo_button("app.back_to_demo_page")
         st.stop()
